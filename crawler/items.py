@@ -1,0 +1,68 @@
+"""Items that the spiders (and later the Telegram monitor) hand to the processing chain.
+
+They are plain dataclasses, which Scrapy accepts as items: typed, cheap to build, and free of any
+Scrapy or store dependency so the parser and the pipelines can be tested on their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class CaptureRef:
+    """Where the raw bytes behind an item are kept: one WARC record (or one MTProto JSON record)."""
+
+    kind: str  # "warc" or "mtproto-json"
+    path: str  # relative to the capture directory
+    offset: int
+    length: int
+    sha256: str  # of the stored record bytes, as written
+    url: str
+    fetched_at: datetime
+    status: int | None = None
+    tool_version: str = ""
+
+
+@dataclass(slots=True)
+class ChannelItem:
+    """A Telegram channel as its public preview (or MTProto) shows it."""
+
+    username: str  # the name that was requested / is current
+    platform: str = "telegram"
+    numeric_id: int | None = None  # positive channel id; survives renames
+    title: str | None = None
+    description: str | None = None
+    subscribers: int | None = None
+    verified: bool = False
+    photo_url: str | None = None
+    # active | no_preview (redirect to t.me/NAME) | empty (no posts: private or deleted) | gone
+    status: str = "active"
+    capture: CaptureRef | None = None
+
+
+@dataclass(slots=True)
+class PostItem:
+    """One captured unit: a Telegram message, or a listing/post on a web site."""
+
+    source_key: str  # channel username, or site target name
+    external_id: str  # message id, or a stable id for a web page/listing
+    url: str
+    platform: str = "telegram"
+    source_numeric_id: int | None = None
+    posted_at: datetime | None = None
+    edited: bool = False
+    text: str = ""
+    views: int | None = None
+    forwarded_from: str | None = None  # channel username or display name
+    forwarded_from_url: str | None = None  # t.me/NAME/ID of the original post when shown
+    reply_to: str | None = None  # external id of the post replied to
+    media_kind: str | None = None  # photo | video | document | voice | poll | sticker | …
+    media_url: str | None = None
+    links: list[str] = field(default_factory=list)
+    mentions: list[str] = field(default_factory=list)
+    title: str | None = None
+    author: str | None = None
+    price: str | None = None
+    capture: CaptureRef | None = None
