@@ -1,0 +1,96 @@
+"""Configuration: defaults, the file, KYRAN_* overrides, and one clear line for each mistake."""
+
+from pathlib import Path
+
+import pytest
+
+from crawler.config import ConfigError, load_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "kyran.example.toml"
+
+
+def test_defaults_without_a_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = load_config(environ={})
+    assert config.store.url.startswith("sqlite:///")
+    assert config.database_url == f"sqlite:///{tmp_path}/var/kyran.sqlite"
+    assert config.captures_path == tmp_path / "var" / "captures"
+    assert config.crawl.obey_robots is True
+
+
+def test_example_file_is_valid_and_documents_every_section():
+    config = load_config(EXAMPLE, environ={})
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for section in ("[store]", "[crawl]", "[telegram_preview]", "[sites."):
+        assert section in text
+    for key in config.crawl.model_fields:
+        assert f"{key} =" in text, f"kyran.example.toml does not document crawl.{key}"
+    for key in config.store.model_fields:
+        assert f"{key} =" in text, f"kyran.example.toml does not document store.{key}"
+    for key in config.telegram_preview.model_fields:
+        assert f"{key} =" in text, f"kyran.example.toml does not document telegram_preview.{key}"
+
+
+def test_paths_are_relative_to_the_config_file(tmp_path):
+    (tmp_path / "etc").mkdir()
+    path = tmp_path / "etc" / "kyran.toml"
+    path.write_text('[store]\nurl = "sqlite:///data/k.sqlite"\ncaptures_dir = "caps"\n')
+    config = load_config(path, environ={})
+    assert config.database_url == f"sqlite:///{tmp_path}/etc/data/k.sqlite"
+    assert config.captures_path == tmp_path / "etc" / "caps"
+
+
+def test_environment_overrides_the_file(tmp_path):
+    path = tmp_path / "kyran.toml"
+    path.write_text("[crawl]\nretry_times = 5\n")
+    config = load_config(path, environ={"KYRAN_CRAWL__RETRY_TIMES": "1",
+                                        "KYRAN_CRAWL__OBEY_ROBOTS": "false",
+                                        "KYRAN_TELEGRAM_PREVIEW__CHANNELS": '["a_b_c", "d_e_f"]'})
+    assert config.crawl.retry_times == 1
+    assert config.crawl.obey_robots is False
+    assert config.telegram_preview.channels == ["a_b_c", "d_e_f"]
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("[crawl]\nretry_times = \"many\"\n", "kyran.toml: crawl.retry_times: input should be a valid integer"),
+        ("[crawl]\nretry_tims = 3\n", "kyran.toml: crawl.retry_tims: unknown key"),
+        ("[store]\nurl = \"mysql://x\"\n", "kyran.toml: store.url: expected a sqlite:/// or postgresql"),
+        ("[sites.m]\nallowed_domains = []\n", "kyran.toml: sites.m.start_urls: required key is missing"),
+        ("[sites.m]\nstart_urls = [\"http://a\"]\nproxy = \"tor\"\n", "kyran.toml: sites.m.proxy: expected http://HOST:PORT"),
+        ("[sites.m]\nstart_urls = [\"http://a\"]\npost_url_pattern = \"(\"\n", "sites.m.post_url_pattern: not a valid regular expression"),
+        ("[telegram_preview]\nbase_url = \"t.me\"\n", "telegram_preview.base_url: expected an http:// or https:// URL"),
+        ("[crawl\nretry_times = 1\n", "kyran.toml: not valid TOML"),
+    ],
+)
+def test_each_mistake_is_one_clear_line(tmp_path, content, expected):
+    path = tmp_path / "kyran.toml"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+    assert str(tmp_path) in message
+
+
+def test_a_bad_environment_value_names_the_variable(tmp_path):
+    with pytest.raises(ConfigError, match=r"^environment KYRAN_CRAWL__DOWNLOAD_DELAY: crawl\.download_delay: "):
+        load_config(tmp_path / "none.toml" if False else None,
+                    environ={"KYRAN_CRAWL__DOWNLOAD_DELAY": "-1"})
+
+
+def test_a_missing_file_says_so(tmp_path):
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.toml", environ={})
+
+
+def test_cli_reports_a_config_error_in_one_line_and_exit_2(tmp_path, kyran):
+    path = tmp_path / "kyran.toml"
+    path.write_text("[crawl]\nobey_robot = true\n")
+    result = kyran("sources", config=path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"kyran: configuration error: {path}: crawl.obey_robot: unknown key "
+        "(check the spelling against kyran.example.toml)"]
