@@ -1,0 +1,95 @@
+"""Opening the store: the engine (SQLite with WAL and foreign keys, or PostgreSQL), sessions, and
+Alembic migrations run programmatically (`kyran db upgrade`, and on every fresh start)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+class Store:
+    """The database behind Kyran: an engine plus a session factory."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        return ScriptDirectory.from_config(alembic_config(self.url)).get_current_head()
+
+    def upgrade(self, revision: str = "head") -> None:
+        cfg = alembic_config(self.url)
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Two processes starting at once must not both create the schema.
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7254001)")
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def ensure_schema(self) -> None:
+        """Migrate to head when the store is behind (a fresh start migrates by itself)."""
+        if self.current_revision() != self.head_revision():
+            self.upgrade()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str, migrate: bool = True) -> Store:
+    store = Store(url)
+    if migrate:
+        store.ensure_schema()
+    return store

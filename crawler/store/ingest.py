@@ -1,0 +1,221 @@
+"""Writing what the crawlers saw into the store: sources (with renames and status changes),
+posts (re-ingest updates, an edit keeps the earlier text), and the capture index.
+
+Every insert is an upsert on a unique key inside a savepoint, so two crawls writing at once never
+create the same row twice. Changes a person would want to trace are recorded as events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crawler.items import CaptureRef, ChannelItem, PostItem
+from crawler.store.models import Capture, Event, Post, PostRevision, Source
+
+Row = TypeVar("Row")
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the text with Unicode and whitespace differences folded away."""
+    folded = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+def normalize_handle(handle: str) -> str:
+    return handle.strip().lstrip("@").lower()
+
+
+def add_event(session: Session, actor: str, action: str, subject_type: str,
+              subject_id: int | None, **payload) -> Event:
+    event = Event(actor=actor, action=action, subject_type=subject_type, subject_id=subject_id,
+                  payload=payload)
+    session.add(event)
+    return event
+
+
+def get_or_create(session: Session, find: Callable[[], Row | None],
+                  create: Callable[[], Row]) -> tuple[Row, bool]:
+    """Find a row or insert it; a concurrent insert of the same key is found, not duplicated."""
+    row = find()
+    if row is not None:
+        return row, False
+    try:
+        with session.begin_nested():
+            row = create()
+            session.add(row)
+            session.flush()
+        return row, True
+    except IntegrityError:
+        row = find()
+        if row is None:
+            raise
+        return row, False
+
+
+def record_capture(session: Session, ref: CaptureRef | None) -> Capture | None:
+    if ref is None:
+        return None
+
+    def find():
+        return session.scalars(
+            select(Capture).where(Capture.path == ref.path, Capture.offset == ref.offset)
+        ).one_or_none()
+
+    def create():
+        return Capture(kind=ref.kind, path=ref.path, offset=ref.offset, length=ref.length,
+                       sha256=ref.sha256, url=ref.url, status=ref.status,
+                       fetched_at=ref.fetched_at, tool_version=ref.tool_version)
+
+    return get_or_create(session, find, create)[0]
+
+
+def watch(session: Session, platform: str, handle: str, *, via: str = "seed", depth: int = 0,
+          priority: int = 50, actor: str = "component:watchlist", kind: str = "channel") -> Source:
+    """Make sure a handle is on the watchlist; an existing source keeps its settings."""
+    handle = normalize_handle(handle)
+
+    def find():
+        return session.scalars(
+            select(Source).where(Source.platform == platform, Source.handle == handle)
+        ).one_or_none()
+
+    def create():
+        return Source(platform=platform, handle=handle, kind=kind, discovered_via=via,
+                      discovery_depth=depth, watch_priority=priority, watched=True)
+
+    source, created = get_or_create(session, find, create)
+    if created:
+        add_event(session, actor, "source.watched", "source", source.id, handle=handle, via=via)
+    return source
+
+
+def find_source(session: Session, platform: str, key: str) -> Source | None:
+    """A source by handle, or by numeric/external id."""
+    key = normalize_handle(key)
+    return session.scalars(
+        select(Source).where(Source.platform == platform,
+                             (Source.handle == key) | (Source.external_id == key))
+    ).first()
+
+
+def upsert_channel(session: Session, item: ChannelItem, actor: str) -> Source:
+    """Store what a channel's page says about it. The numeric id is the identity: a known id
+    under a new username is a rename (recorded, with the old name in the event)."""
+    now = datetime.now(timezone.utc)
+    handle = normalize_handle(item.username)
+    by_handle = session.scalars(
+        select(Source).where(Source.platform == item.platform, Source.handle == handle)
+    ).one_or_none()
+    source = by_handle
+    if item.numeric_id is not None:
+        external_id = str(item.numeric_id)
+        by_id = session.scalars(
+            select(Source).where(Source.platform == item.platform,
+                                 Source.external_id == external_id)
+        ).one_or_none()
+        if by_id is not None and by_handle is not None and by_id.id != by_handle.id:
+            # The new name was on the watchlist as a separate entry: fold it into the known one.
+            by_id.watched = by_id.watched or by_handle.watched
+            by_id.watch_priority = max(by_id.watch_priority, by_handle.watch_priority)
+            session.delete(by_handle)
+            session.flush()
+            add_event(session, actor, "source.merged", "source", by_id.id, handle=handle)
+        source = by_id or by_handle
+        if source is None:
+            source, _ = get_or_create(
+                session,
+                lambda: find_source(session, item.platform, external_id),
+                lambda: Source(platform=item.platform, external_id=external_id, handle=handle),
+            )
+        if source.external_id is None:
+            source.external_id = external_id
+        if source.handle != handle:
+            add_event(session, actor, "source.renamed", "source", source.id,
+                      old=source.handle, new=handle, numeric_id=item.numeric_id)
+            source.handle = handle
+    elif source is None:
+        source = watch(session, item.platform, handle, actor=actor)
+
+    for field in ("title", "subscribers"):
+        value = getattr(item, field)
+        if value is not None:
+            setattr(source, field, value)
+    if item.description is not None:
+        source.about = item.description
+    source.verified = item.verified
+    set_status(session, source, item.status, actor)
+    source.last_crawled = now
+    if item.status == "active":
+        source.last_seen = now
+    return source
+
+
+def set_status(session: Session, source: Source, status: str, actor: str) -> None:
+    if source.status != status:
+        if source.id is None:
+            session.flush()
+        add_event(session, actor, "source.status", "source", source.id,
+                  old=source.status, new=status)
+        source.status = status
+
+
+def upsert_post(session: Session, source: Source, item: PostItem,
+                capture: Capture | None) -> tuple[Post, str]:
+    """Insert a post or update the stored one. Returns (post, change) where change is one of
+    new, edited, updated (views or other metadata), unchanged."""
+    now = datetime.now(timezone.utc)
+    digest = content_hash(item.text)
+
+    def find():
+        return session.scalars(
+            select(Post).where(Post.source_id == source.id,
+                               Post.external_id == item.external_id)
+        ).one_or_none()
+
+    def create():
+        return Post(source_id=source.id, external_id=item.external_id, url=item.url,
+                    text=item.text, content_hash=digest, first_seen=now, last_seen=now,
+                    capture_id=capture.id if capture else None, **_metadata(item))
+
+    post, created = get_or_create(session, find, create)
+    if created:
+        return post, "new"
+    change = "unchanged"
+    if post.content_hash != digest:
+        session.add(PostRevision(post_id=post.id, text=post.text, content_hash=post.content_hash,
+                                 capture_id=post.capture_id, seen_until=now))
+        add_event(session, "component:ingest", "post.edited", "post", post.id,
+                  old_hash=post.content_hash, new_hash=digest)
+        post.text, post.content_hash = item.text, digest
+        post.edited_at = post.edited_at or now
+        if capture is not None:
+            post.capture_id = capture.id
+        change = "edited"
+    for key, value in _metadata(item).items():
+        if value is not None and value != [] and getattr(post, key) != value:
+            setattr(post, key, value)
+            change = "updated" if change == "unchanged" else change
+    if post.capture_id is None and capture is not None:
+        post.capture_id = capture.id
+    post.url = item.url
+    post.last_seen = now
+    return post, change
+
+
+def _metadata(item: PostItem) -> dict:
+    return {
+        "posted_at": item.posted_at, "edited": item.edited, "title": item.title, "author": item.author,
+        "price": item.price, "views": item.views, "forwarded_from": item.forwarded_from,
+        "forwarded_from_url": item.forwarded_from_url, "reply_to": item.reply_to,
+        "media_kind": item.media_kind, "media_url": item.media_url,
+        "links": list(item.links), "mentions": list(item.mentions),
+    }
