@@ -31,6 +31,7 @@ import codecs
 import json
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -225,9 +226,11 @@ class _SoupTree:
 
     @staticmethod
     def parse(text: str):
-        from bs4 import BeautifulSoup
+        from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
 
-        return BeautifulSoup(text, "html.parser")
+        with warnings.catch_warnings():  # junk that looks like XML is still parsed as HTML
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+            return BeautifulSoup(text, "html.parser")
 
     @staticmethod
     def elements(el):
