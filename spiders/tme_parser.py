@@ -141,6 +141,10 @@ def _parse_time(value: str | None) -> datetime | None:
 def _tg_name(url: str, page_host: str) -> str | None:
     """The username a Telegram link points at (t.me/NAME, t.me/s/NAME, t.me/NAME/ID,
     tg://resolve?domain=NAME), or None for invite links, stickers and other sites."""
+    low = url.lower()
+    if not low.startswith("tg:") and "t.me" not in low and "telegram." not in low and (
+            not page_host or page_host not in low):
+        return None
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -162,6 +166,10 @@ def _tg_name(url: str, page_host: str) -> str | None:
 
 def _dedupe(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _absolute(page_url: str, href: str) -> str:
+    return href if href.startswith(("https://", "http://")) else urljoin(page_url, href)
 
 
 # --- the tree adapters -----------------------------------------------------------------------
@@ -400,11 +408,11 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
         name, _, ext_id = (p.data_post or "").rpartition("/")
         if p.service or not name or not ext_id:
             continue
-        links = _dedupe([urljoin(page_url, h) for h in p.hrefs])
+        links = _dedupe([_absolute(page_url, h) for h in p.hrefs])
         text = p.text or ""
         mentions = [m.lower() for m in _AT_MENTION.findall(text)]
         mentions += [n.lower() for u in links if (n := _tg_name(u, page_host))]
-        fwd_url = urljoin(page_url, p.fwd_href) if p.fwd_href else None
+        fwd_url = _absolute(page_url, p.fwd_href) if p.fwd_href else None
         reply = urlsplit(p.reply).path.rstrip("/").rpartition("/")[2] if p.reply else None
         posts.append(PostItem(
             source_key=username, external_id=ext_id, url=f"{base}/{name}/{ext_id}",
@@ -412,7 +420,7 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
             edited="edited" in (p.meta or ""), text=text, views=parse_count(p.views),
             forwarded_from=(fwd_url and _tg_name(fwd_url, page_host)) or p.fwd or None,
             forwarded_from_url=fwd_url, reply_to=reply or None, media_kind=p.media_kind,
-            media_url=urljoin(page_url, p.media_url) if p.media_url else None,
+            media_url=_absolute(page_url, p.media_url) if p.media_url else None,
             links=links, mentions=_dedupe(mentions), author=p.author or None,
         ))
     before = head.get("before")
