@@ -174,8 +174,21 @@ def _absolute(page_url: str, href: str) -> str:
 
 # --- the tree adapters -----------------------------------------------------------------------
 
-class _LxmlTree:
-    """Adapter over lxml.html elements."""
+class _Tree:
+    """What the walk needs from a tree: parse, elements (self and descendants in document
+    order), classes, tag, get (an attribute), and text (shown text plus hrefs, ``<br>`` as a
+    newline, unsupported-media notices left out)."""
+
+    @classmethod
+    def text(cls, el) -> tuple[str, list[str]]:
+        parts: list[str] = []
+        hrefs: list[str] = []
+        cls._walk(el, parts, hrefs)
+        return "".join(parts).strip(), hrefs
+
+
+class _LxmlTree(_Tree):
+    """Adapter over lxml elements."""
 
     _local = threading.local()
 
@@ -207,13 +220,6 @@ class _LxmlTree:
         return el.get(name)
 
     @classmethod
-    def text(cls, el) -> tuple[str, list[str]]:
-        parts: list[str] = []
-        hrefs: list[str] = []
-        cls._walk(el, parts, hrefs)
-        return "".join(parts).strip(), hrefs
-
-    @classmethod
     def _walk(cls, el, parts: list[str], hrefs: list[str]) -> None:
         if el.text:
             parts.append(el.text)
@@ -229,7 +235,7 @@ class _LxmlTree:
                 parts.append(ch.tail)
 
 
-class _SoupTree:
+class _SoupTree(_Tree):
     """Adapter over BeautifulSoup tags (``html.parser``), mirroring ``_LxmlTree``."""
 
     @staticmethod
@@ -257,13 +263,6 @@ class _SoupTree:
     def get(el, name: str) -> str | None:
         v = el.get(name)
         return " ".join(v) if isinstance(v, list) else v
-
-    @classmethod
-    def text(cls, el) -> tuple[str, list[str]]:
-        parts: list[str] = []
-        hrefs: list[str] = []
-        cls._walk(el, parts, hrefs)
-        return "".join(parts).strip(), hrefs
 
     @classmethod
     def _walk(cls, el, parts: list[str], hrefs: list[str]) -> None:
@@ -369,12 +368,10 @@ def _walk(tree, root) -> tuple[dict, list[_RawPost]]:
                 if key == "text":
                     if post.text is None:
                         post.text, post.hrefs = tree.text(el)
-                elif key in ("reply", "fwd"):
-                    if key == "fwd":
-                        post.fwd = tree.text(el)[0]
-                        post.fwd_href = tree.get(el, "href")
-                    else:
-                        post.reply = tree.get(el, "href")
+                elif key == "fwd":
+                    post.fwd, post.fwd_href = tree.text(el)[0], tree.get(el, "href")
+                elif key == "reply":
+                    post.reply = tree.get(el, "href")
                 elif getattr(post, key) is None:
                     setattr(post, key, tree.text(el)[0])
             elif post is not None and post.media_kind is None and (kind := _MEDIA.get(c)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -328,7 +329,9 @@ def test_data_view_decoding():
 
 def test_numeric_id_taken_from_first_good_data_view():
     html = page_of(FakePost(1, T0, "a"), FakePost(2, T0, "b"))
-    html = html.replace('data-view="', 'data-view="%%%', 1)
+    first = re.search(r'data-view="([^"]*)"', html).group(1)
+    html = html.replace(first, "bm90IGpzb24")  # base64 of "not json"
+    assert decode_data_view("bm90IGpzb24") is None
     page = parse_preview(html, URL, "steppe_news")
     assert page.channel.numeric_id == 1234567890 and len(page.posts) == 2
 
