@@ -1,0 +1,1 @@
+"""The processing chain and its Scrapy item-pipeline adapters."""

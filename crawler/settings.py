@@ -1,0 +1,49 @@
+"""Scrapy settings of the Kyran project (`scrapy.cfg` points here).
+
+These are the defaults for `scrapy crawl` from the repository root; `kyran crawl` overlays the
+values of kyran.toml on them (see `crawler.crawl.scrapy_settings`).
+"""
+
+BOT_NAME = "kyran"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+USER_AGENT = "KyranBot/0.1 (+public-interest monitoring of drug advertising; no purchases)"
+ROBOTSTXT_OBEY = True
+
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_TIMES = 3
+REDIRECT_MAX_TIMES = 10
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19+ remote control runs code sent over HTTP: never on a crawler of hostile sites.
+REMOTE_CONTROL_ENABLED = False
+
+DOWNLOADER_MIDDLEWARES = {
+    # Sits next to the network (after decompression in the chain) so the capture holds the
+    # bytes exactly as the server sent them.
+    "crawler.middlewares.CaptureMiddleware": 950,
+    "crawler.middlewares.ProxyRouteMiddleware": 740,
+}
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.socks.SocksAwareDownloadHandler",
+    "https": "crawler.socks.SocksAwareDownloadHandler",
+}
+ITEM_PIPELINES = {
+    "pipelines.store.StorePipeline": 500,
+}
+
+# kyran.toml to read (None: $KYRAN_CONFIG, then ./kyran.toml, then the defaults).
+KYRAN_CONFIG = None
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
