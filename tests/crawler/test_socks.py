@@ -12,11 +12,8 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import select
 import socket
-import socketserver
 import ssl
-import struct
 import subprocess
 import sys
 import threading
@@ -27,74 +24,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
+from tests.socks5 import Socks5Server as _Socks5Server
+
 # --------------------------------------------------------------------------- servers
-
-
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("client went away")
-        data += chunk
-    return data
-
-
-class _Socks5Handler(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        client = self.request
-        try:
-            _version, nmethods = _recv_exact(client, 2)
-            if 0 not in _recv_exact(client, nmethods):
-                client.sendall(b"\x05\xff")
-                return
-            client.sendall(b"\x05\x00")
-            _version, cmd, _rsv, atyp = _recv_exact(client, 4)
-            if atyp == 1:
-                host = socket.inet_ntoa(_recv_exact(client, 4))
-            elif atyp == 3:
-                host = _recv_exact(client, _recv_exact(client, 1)[0]).decode("ascii")
-            else:
-                client.sendall(b"\x05\x08\x00\x01" + bytes(6))  # address type not supported
-                return
-            (port,) = struct.unpack("!H", _recv_exact(client, 2))
-            self.server.seen.append({"atyp": atyp, "host": host, "port": port})
-            target = self.server.route(host, port)
-            if cmd != 1 or target is None:
-                client.sendall(b"\x05\x04\x00\x01" + bytes(6))  # host unreachable
-                return
-            try:
-                upstream = socket.create_connection(target, timeout=5)
-            except OSError:
-                client.sendall(b"\x05\x05\x00\x01" + bytes(6))  # connection refused
-                return
-            upstream.settimeout(None)
-            client.sendall(b"\x05\x00\x00\x01" + bytes(6))  # bound to 0.0.0.0:0, like Tor
-            self._relay(client, upstream)
-        except (ConnectionError, OSError):
-            pass
-
-    @staticmethod
-    def _relay(client: socket.socket, upstream: socket.socket) -> None:
-        with upstream:
-            while True:
-                readable, _, _ = select.select([client, upstream], [], [], 30)
-                if not readable:
-                    return
-                for sock in readable:
-                    data = sock.recv(65536)
-                    if not data:
-                        return
-                    (upstream if sock is client else client).sendall(data)
-
-
-class _Socks5Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-
-    def __init__(self, route):
-        super().__init__(("127.0.0.1", 0), _Socks5Handler)
-        self.route = route
-        self.seen: list[dict] = []
 
 
 class _PageHandler(BaseHTTPRequestHandler):
@@ -138,7 +70,7 @@ def _tls_context(tmp: Path) -> ssl.SSLContext:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "securemarket.onion")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
