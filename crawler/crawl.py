@@ -11,7 +11,7 @@ from typing import Any
 
 from scrapy.settings import Settings
 
-from crawler.config import KyranConfig
+from crawler.config import KyranConfig, load_config
 
 
 def apply_config(settings: Settings, config: KyranConfig, priority: str = "project") -> None:
@@ -36,11 +36,13 @@ def apply_config(settings: Settings, config: KyranConfig, priority: str = "proje
 
 
 def crawl_settings(config_path: str | None, overrides: dict[str, Any] | None = None) -> Settings:
-    """The project's Scrapy settings naming kyran.toml (applied by the spider), then `overrides`
-    on top."""
+    """The project's Scrapy settings with kyran.toml applied, then `overrides` on top. (The spider
+    applies kyran.toml again, which is what `scrapy crawl` relies on; applying it here too lets
+    the process-wide log handler see the configured level from the start.)"""
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("KYRAN_CONFIG", config_path, priority="project")
+    apply_config(settings, load_config(config_path))
     settings.setdict(overrides or {}, priority="cmdline")
     return settings
 
@@ -53,7 +55,7 @@ def run_spider(spider: str, config_path: str | None, overrides: dict[str, Any] |
     runs each crawl in a subprocess)."""
     from scrapy.crawler import CrawlerProcess
 
-    process = CrawlerProcess(crawl_settings(config_path, overrides), install_root_handler=True)
+    process = CrawlerProcess(crawl_settings(config_path, overrides))
     process.crawl(spider, **spider_args)
     (crawler,) = process.crawlers
     process.start()

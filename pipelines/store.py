@@ -11,7 +11,14 @@ import logging
 from crawler.config import load_config
 from crawler.items import ChannelItem, CrawlCheckpoint, PostItem
 from crawler.store.db import open_store
-from crawler.store.ingest import find_source, record_capture, upsert_channel, upsert_post, watch
+from crawler.store.ingest import (
+    find_source,
+    mark_seen,
+    record_capture,
+    upsert_channel,
+    upsert_post,
+    watch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +53,8 @@ class StorePipeline:
                     if source is None:
                         source = watch(session, item.platform, item.source_key, actor=self.actor,
                                        kind="site" if item.platform == "web" else "channel")
+                    if item.platform == "web":
+                        mark_seen(session, source, self.actor)
                     capture = record_capture(session, item.capture)
                     _, change = upsert_post(session, source, item, capture)
                     self.stats.inc_value(f"kyran/posts/{change}")

@@ -159,6 +159,13 @@ def upsert_channel(session: Session, item: ChannelItem, actor: str) -> Source:
     return source
 
 
+def mark_seen(session: Session, source: Source, actor: str) -> None:
+    """A site answered with posts: it is active and was seen now."""
+    now = datetime.now(timezone.utc)
+    set_status(session, source, "active", actor)
+    source.last_seen = source.last_crawled = now
+
+
 def set_status(session: Session, source: Source, status: str, actor: str) -> None:
     if source.status != status:
         if source.id is None:

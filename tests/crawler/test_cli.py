@@ -1,0 +1,53 @@
+"""The command line: every command explains itself, and the demo runs end to end."""
+
+import json
+
+import pytest
+
+COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "current"], ["crawl"], ["crawl", "telegram"],
+            ["crawl", "site"], ["sources"], ["posts"], ["capture"], ["demo"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "kyran")
+def test_every_command_has_help(kyran, command):
+    result = kyran(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage:" in result.stdout
+    summary = result.stdout.split("\n\n")[1].strip()
+    assert len(summary) > 20, f"`kyran {' '.join(command)} --help` says too little"
+
+
+def test_db_upgrade_then_current(kyran, config_file):
+    result = kyran("db", "upgrade", config=config_file)
+    assert result.returncode == 0, result.stderr
+    assert "store at revision 0001 (was empty)" in result.stdout
+    current = kyran("db", "current", config=config_file)
+    assert current.stdout.strip() == "current 0001, head 0001"
+
+
+def test_unknown_site_target_is_a_usage_error(kyran, config_file):
+    result = kyran("crawl", "site", "nowhere", config=config_file)
+    assert result.returncode == 2
+    assert "no site target 'nowhere' (known: none configured)" in result.stderr
+
+
+def test_bad_since_and_unknown_source(kyran, config_file):
+    bad = kyran("posts", "--since", "last tuesday", config=config_file)
+    assert bad.returncode == 2 and "expected a date" in bad.stderr
+    missing = kyran("posts", "--source", "nobody_here", config=config_file)
+    assert missing.returncode == 2 and "no source 'nobody_here'" in missing.stderr
+
+
+def test_demo_crawls_the_fixture_site(kyran, tmp_path):
+    home = tmp_path / "demo"
+    result = kyran("demo", "--home", str(home), timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    config = home / "kyran.toml"
+    sources = [json.loads(line) for line in
+               kyran("sources", "--json", config=config).stdout.splitlines()]
+    by_handle = {s["handle"]: s for s in sources}
+    assert by_handle["kristall_demo_shop"]["posts"] == 12
+    assert by_handle["bazar"]["posts"] == 45 and by_handle["bazar"]["status"] == "active"
+    assert {s["status"] for s in sources} >= {"active", "empty", "no_preview"}
+    shown = kyran("capture", "1", config=config)
+    assert shown.returncode == 0 and "(verified)" in shown.stdout
