@@ -38,6 +38,7 @@ class ChannelItem:
     verified: bool = False
     photo_url: str | None = None
     # active | no_preview (redirect to t.me/NAME) | empty (no posts: private or deleted) | gone
+    # | unknown (the page was not a channel page at all: junk or an error page)
     status: str = "active"
     capture: CaptureRef | None = None
 
@@ -66,3 +67,13 @@ class PostItem:
     author: str | None = None
     price: str | None = None
     capture: CaptureRef | None = None
+
+
+@dataclass(slots=True)
+class CrawlCheckpoint:
+    """Emitted after the last page of a channel has been read: every post from `cursor` back to
+    where this visit stopped is stored, so the next visit may stop at `cursor`."""
+
+    source_key: str
+    cursor: int
+    platform: str = "telegram"
