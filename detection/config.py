@@ -1,0 +1,63 @@
+"""Configuration of detection: the ``[detection]`` section of ``kyran.toml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["DetectionConfig"]
+
+
+class DetectionConfig(BaseModel):
+    """Thresholds, data locations and weights used by :class:`detection.scorer.Detector`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sale_threshold: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="A post (or source) whose sale score reaches this is categorised 'sale'.")
+    recruitment_threshold: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="A post (or source) whose recruitment score reaches this is categorised "
+                    "'recruitment'. When both categories pass, the higher score wins.")
+    lexicon_dir: Path | None = Field(
+        None,
+        description="Directory of lexicon TOML files; None uses the lexicons bundled in "
+                    "detection/lexicons/.")
+    model_path: Path | None = Field(
+        None,
+        description="A model saved by 'kyran train' (its .npz file); None scores with the rules "
+                    "alone. A missing file is an error, not a silent fallback.")
+    model_weight: float = Field(
+        0.35, ge=0.0, le=1.0,
+        description="Share of the learned model in a category score when a model is loaded: "
+                    "score = (1 - w) * rules + w * model.")
+    proximity: int = Field(
+        400, ge=10,
+        description="Two pieces of evidence combine in a rule only if they are at most this many "
+                    "characters apart in the original text.")
+    score_midpoint: float = Field(
+        2.5, gt=0.0,
+        description="Rule evidence (sum of fired rule weights minus context penalties) that maps "
+                    "to a score of 0.5.")
+    score_steepness: float = Field(
+        1.6, gt=0.0,
+        description="Steepness of the logistic curve that turns rule evidence into a score.")
+    source_share_saturation: float = Field(
+        0.2, gt=0.0, le=1.0,
+        description="Source level: the share of a source's posts flagged in a category at which "
+                    "its posts count as full evidence (one shop post among a thousand news posts "
+                    "counts for little).")
+    source_min_posts: int = Field(
+        3, ge=1,
+        description="Source level: posts are weighed as if there were at least this many, so a "
+                    "source with one flagged post out of one is not certain.")
+
+    @model_validator(mode="after")
+    def _paths_exist(self) -> DetectionConfig:
+        if self.lexicon_dir is not None and not self.lexicon_dir.is_dir():
+            raise ValueError(f"lexicon_dir {self.lexicon_dir} is not a directory")
+        if self.model_path is not None and not self.model_path.is_file():
+            raise ValueError(f"model_path {self.model_path} is not a file")
+        return self

@@ -1,0 +1,342 @@
+"""Fold obfuscated text into a canonical form for matching, keeping a map back to the original.
+
+``normalize(text)`` returns a :class:`Folded`: ``.text`` is what the lexicons are matched against
+and ``.to_original(start, end)`` turns a span of the folded text back into a span of the text the
+analyst reads. The folding runs in four passes, each linear in the length of the text:
+
+1. characters: Unicode NFKC, lower case, zero-width/format characters, soft hyphens, invisible
+   fillers and combining marks (stress marks used to break words) removed;
+2. split letters rejoined: three or more single letters separated by up to three separator
+   characters (``м е ф``, ``к.л.а.д``, ``з-а-к-л-а-д``) become one word;
+3. words: inside a word that mixes scripts, Latin/Cyrillic homoglyphs are folded to the word's
+   script (``MEФEДPOH``); digits, ``@`` and ``$`` standing between letters are read as letters
+   (``ск0р0сть``, ``м3ф``, ``з@клад``); a word-initial ``3``/``0`` before three letters reads as
+   ``з``/``о`` (``3акладки``); ``ё`` folds to ``е``;
+4. squeezing: runs of one repeated letter become one letter (``мееееф``) and whitespace runs
+   become one space.
+
+Numbers, prices and handles survive: digits are never squeezed or rejoined with each other, a digit
+is read as a letter only between letters, and ``@handles`` and URLs are left as they are apart from
+lower case. Lexicon terms are folded by the same function, so a term and its obfuscated spellings
+meet in the same folded form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+from sys import maxsize as len_max
+
+__all__ = ["Folded", "Normalizer", "normalize"]
+
+# Latin letters that look like Cyrillic ones (after lower-casing), and the reverse.
+_LAT2CYR = dict(zip("abcehikmnoprtuxy", "авсенікмпоргтиху"))
+_CYR2LAT = dict(zip("авсенікмопргтухѕј", "abcehikmonprtyxsj"))
+_DIGIT_CYR = {"0": "о", "3": "е", "4": "ч", "6": "б"}
+_DIGIT_LAT = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
+_INITIAL_CYR = {"3": "з", "0": "о"}
+# Invisible characters that are letters or symbols to Unicode (so not category Cf).
+_INVISIBLE = "\u115f\u1160\u3164\uffa0\u2800\u180e\u17b4\u17b5\u034f"
+# Code-point ranges scanned for characters that need per-character treatment. Outside them
+# characters are copied (lower-cased) as they are; lower-casing is still checked for length.
+_SCAN_RANGES = (
+    (0x00A0, 0x33FF), (0xA640, 0xA69F), (0xF900, 0xFFFF),
+    (0x1D400, 0x1D7FF), (0x1F100, 0x1F2FF), (0xE0000, 0xE007F),
+)
+
+
+def _is_cyr(c: str) -> bool:
+    return "\u0400" <= c <= "\u04ff"
+
+
+def _is_lat(c: str) -> bool:
+    return "a" <= c <= "z"
+
+
+def _char_class(codepoints: list[int]) -> str:
+    """A regex character class body matching exactly ``codepoints`` (sorted)."""
+    parts: list[str] = []
+    i = 0
+    while i < len(codepoints):
+        j = i
+        while j + 1 < len(codepoints) and codepoints[j + 1] == codepoints[j] + 1:
+            j += 1
+        lo, hi = codepoints[i], codepoints[j]
+        parts.append(f"\\U{lo:08x}" if lo == hi else f"\\U{lo:08x}-\\U{hi:08x}")
+        i = j + 1
+    return "".join(parts)
+
+
+class _Layer:
+    """One length-changing pass: a piecewise map from its output offsets to its input offsets.
+
+    Segment ``i`` covers output ``[outs[i], outs[i+1])`` and input ``[ins[i], ins[i+1])``. A linear
+    segment maps character to character; any other maps as a block.
+    """
+
+    __slots__ = ("outs", "ins", "linear", "out_len", "in_len")
+
+    def __init__(self, outs: list[int], ins: list[int], linear: list[bool]) -> None:
+        self.outs, self.ins, self.linear = outs, ins, linear
+        self.out_len, self.in_len = outs[-1], ins[-1]
+
+    def map_start(self, p: int) -> int:
+        if p >= self.out_len:
+            return self.in_len
+        i = bisect_right(self.outs, p, 0, len(self.outs) - 1) - 1
+        return self.ins[i] + (p - self.outs[i]) if self.linear[i] else self.ins[i]
+
+    def map_end(self, q: int) -> int:
+        if q <= 0:
+            return self.map_start(0) if self.out_len else 0
+        q = min(q, self.out_len)
+        i = bisect_right(self.outs, q - 1, 0, len(self.outs) - 1) - 1
+        return self.ins[i] + (q - self.outs[i]) if self.linear[i] else self.ins[i + 1]
+
+
+def _apply(src: str, edits: list[tuple[int, int, str]], copy=None) -> tuple[str, _Layer]:
+    """Apply sorted, non-overlapping ``(start, end, replacement)`` edits to ``src``.
+
+    ``copy`` transforms the untouched stretches (it must keep their length).
+    """
+    pieces: list[str] = []
+    outs: list[int] = []
+    ins: list[int] = []
+    linear: list[bool] = []
+    pos = opos = 0
+    for start, end, rep in edits:
+        if start > pos:
+            seg = src[pos:start]
+            pieces.append(copy(seg) if copy else seg)
+            outs.append(opos), ins.append(pos), linear.append(True)
+            opos += start - pos
+        pieces.append(rep)
+        outs.append(opos), ins.append(start), linear.append(len(rep) == end - start)
+        opos += len(rep)
+        pos = end
+    if pos < len(src):
+        seg = src[pos:]
+        pieces.append(copy(seg) if copy else seg)
+        outs.append(opos), ins.append(pos), linear.append(True)
+        opos += len(src) - pos
+    outs.append(opos), ins.append(len(src))
+    return "".join(pieces), _Layer(outs, ins, linear)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A folded text and the passes that produced it from ``original``."""
+
+    original: str
+    text: str
+    layers: tuple[_Layer, ...] = ()
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map the folded span ``[start, end)`` to a span of the original text."""
+        start = max(0, min(start, len(self.text)))
+        end = max(start, min(end, len(self.text)))
+        if start == end:
+            s = start
+            for layer in reversed(self.layers):
+                s = layer.map_start(s)
+            return s, s
+        s, e = start, end
+        for layer in reversed(self.layers):
+            s, e = layer.map_start(s), layer.map_end(e)
+        return s, max(s, e)
+
+
+class Normalizer:
+    """Holds the compiled tables; build once (``normalize`` uses a shared lazy instance)."""
+
+    def __init__(self) -> None:
+        special: list[int] = []
+        for lo, hi in _SCAN_RANGES:
+            for cp in range(lo, hi + 1):
+                ch = chr(cp)
+                if (
+                    unicodedata.category(ch) in ("Mn", "Me", "Cf", "Cs", "Co")
+                    or unicodedata.normalize("NFKC", ch) != ch
+                    or len(ch.lower()) != 1
+                    or ch in _INVISIBLE
+                ):
+                    special.append(cp)
+        marks = [cp for cp in special if unicodedata.category(chr(cp)) in ("Mn", "Me")]
+        spec, mark = _char_class(special), _char_class(marks)
+        # A base character with combining marks, or one special character.
+        self._special = re.compile(f"[^{mark}][{mark}]+|[{spec}]", re.S)
+        self._split = re.compile(r"(?<![^\W_])[^\W_](?:(?:(?!\n)[\W_]){1,3}[^\W_](?![^\W_])){2,}")
+        self._sep = re.compile(r"[^\w\n]+|_+")
+        self._suspect = re.compile(
+            r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]|[^\W\d_][\d@$]|[\d@$][^\W\d_]"
+        )
+        self._protected = re.compile(r"@[\w]{3,}|(?:https?://|www\.|t\.me/|telegram\.me/)\S+")
+        self._squeeze = re.compile(r"([^\W\d_])\1+|\s{2,}|[^\S ]")
+        self._nonword = re.compile(r"[\W_]")
+
+    def spaced(self, folded: str) -> str:
+        """``folded`` with every non-word character (and ``_``) as a space; same length."""
+        return self._nonword.sub(" ", folded)
+
+    # -- pass 1 ---------------------------------------------------------------------------
+    def _fold_cluster(self, cluster: str) -> str:
+        out = unicodedata.normalize("NFKC", cluster).lower()
+        return "".join(
+            c for c in out
+            if unicodedata.category(c) not in ("Mn", "Me", "Cf", "Cs", "Co") and c not in _INVISIBLE
+        )
+
+    @staticmethod
+    def _lower(seg: str) -> str:
+        low = seg.lower()
+        if len(low) == len(seg):
+            return low
+        return "".join(c.lower() if len(c.lower()) == 1 else c for c in seg)
+
+    def _pass_chars(self, text: str) -> tuple[str, _Layer | None]:
+        edits = [(m.start(), m.end(), self._fold_cluster(m.group())) for m in self._special.finditer(text)]
+        if not edits:
+            return self._lower(text), None
+        out, layer = _apply(text, edits, self._lower)
+        return out, (None if all(layer.linear) else layer)
+
+    # -- pass 2 ---------------------------------------------------------------------------
+    def _pass_split(self, text: str) -> tuple[str, _Layer | None]:
+        edits: list[tuple[int, int, str]] = []
+        protected = None
+        for m in self._split.finditer(text):
+            if protected is None:
+                protected = self._protected_spans(text)
+            if protected and (self._inside(m.start(), protected) or self._inside(m.end() - 1, protected)):
+                continue
+            run = m.group()
+            if sum(1 for c in run if c.isalpha()) < 2:
+                continue
+            base = m.start()
+            edits.extend((base + s.start(), base + s.end(), "") for s in self._sep.finditer(run))
+        if not edits:
+            return text, None
+        return _apply(text, edits)
+
+    # -- pass 3 ---------------------------------------------------------------------------
+    def _protected_spans(self, text: str) -> list[tuple[int, int]]:
+        if "@" not in text and "/" not in text and "www." not in text:
+            return []
+        return [m.span() for m in self._protected.finditer(text)]
+
+    @staticmethod
+    def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
+        i = bisect_right(spans, (pos, len_max)) - 1
+        return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+    def _pass_words(self, text: str, protected: list[tuple[int, int]]) -> str:
+        if "ё" in text:
+            text = text.replace("ё", "е")
+        chars: list[str] | None = None
+        done = -1
+        n = len(text)
+        for m in self._suspect.finditer(text):
+            p = m.start()
+            if p < done or (protected and self._inside(p, protected)):
+                continue
+            start = p
+            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "@$"):
+                start -= 1
+            end = p
+            while end < n and (text[end].isalnum() or text[end] in "@$"):
+                end += 1
+            done = end
+            word = text[start:end]
+            folded = self._fold_word(word)
+            if folded != word:
+                if chars is None:
+                    chars = list(text)
+                chars[start:end] = folded
+        return text if chars is None else "".join(chars)
+
+    @staticmethod
+    def _fold_word(word: str) -> str:
+        n_cyr = n_lat = 0
+        strong_cyr = strong_lat = False
+        for c in word:
+            if _is_cyr(c):
+                n_cyr += 1
+                strong_cyr = strong_cyr or c not in _CYR2LAT
+            elif _is_lat(c):
+                n_lat += 1
+                strong_lat = strong_lat or c not in _LAT2CYR
+        if not n_cyr and not n_lat:
+            return word
+        # A letter proper to one script decides; otherwise (or if both have one) the majority,
+        # ties going to Cyrillic since the posts watched are Russian or Kazakh.
+        if strong_cyr != strong_lat:
+            cyr = strong_cyr
+        else:
+            cyr = n_cyr >= n_lat
+        homo, digits = (_LAT2CYR, _DIGIT_CYR) if cyr else (_CYR2LAT, _DIGIT_LAT)
+        out = list(word)
+        last = len(word) - 1
+        for i, c in enumerate(word):
+            if c.isdigit() or c in "@$":
+                prev_l = i > 0 and word[i - 1].isalpha()
+                next_l = i < last and word[i + 1].isalpha()
+                if c == "@":
+                    if prev_l:
+                        out[i] = "а" if cyr else "a"
+                elif c == "$":
+                    prev_d = i > 0 and word[i - 1].isdigit()
+                    next_d = i < last and word[i + 1].isdigit()
+                    if (prev_l or next_l) and not (prev_d or next_d):
+                        out[i] = "с" if cyr else "s"
+                elif prev_l and next_l:
+                    out[i] = digits.get(c, c)
+                elif i == 0 and cyr and c in _INITIAL_CYR and word[1:4].isalpha() and len(word) >= 4:
+                    out[i] = _INITIAL_CYR[c]
+            elif cyr and _is_lat(c) or not cyr and _is_cyr(c):
+                out[i] = homo.get(c, c)
+        return "".join(out)
+
+    # -- pass 4 ---------------------------------------------------------------------------
+    def _pass_squeeze(self, text: str, protected: list[tuple[int, int]]) -> tuple[str, _Layer | None]:
+        edits = []
+        for m in self._squeeze.finditer(text):
+            letter = m.group(1)
+            if letter is not None:
+                if protected and self._inside(m.start(), protected):
+                    continue
+                edits.append((m.start(), m.end(), letter))
+            else:
+                edits.append((m.start(), m.end(), " "))
+        if not edits:
+            return text, None
+        return _apply(text, edits)
+
+    def normalize(self, text: str) -> Folded:
+        """Fold ``text``; see the module docstring for what is folded."""
+        layers: list[_Layer] = []
+        t, layer = self._pass_chars(text)
+        if layer:
+            layers.append(layer)
+        t, layer = self._pass_split(t)
+        if layer:
+            layers.append(layer)
+        protected = self._protected_spans(t)
+        t = self._pass_words(t, protected)
+        t, layer = self._pass_squeeze(t, protected)
+        if layer:
+            layers.append(layer)
+        return Folded(text, t, tuple(layers))
+
+
+@cache
+def default_normalizer() -> Normalizer:
+    """The shared normaliser, built on first use (not at import)."""
+    return Normalizer()
+
+
+def normalize(text: str) -> Folded:
+    """Fold ``text`` for matching; ``result.to_original(s, e)`` maps spans back."""
+    return default_normalizer().normalize(text)

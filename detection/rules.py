@@ -1,0 +1,202 @@
+"""Rules: how concepts combine into evidence for a category, and how context lowers it.
+
+A :class:`Rule` names groups of concepts; it fires when every group has a match and all the chosen
+matches lie within the proximity window (in characters of the original text). Its contribution is
+its weight times the weakest group's best match weight (capped at 1), so an ambiguous word
+(``фен``, ``шишки``, weight 0.3) fires a rule only weakly. Each rule counts once, with its best
+instance. Context concepts (news, prevention, legitimate jobs and goods — declared ``kind =
+"context"`` in their lexicon files with a per-category ``penalty``) subtract
+``penalty × min(2, sum of their distinct term weights)``.
+
+The rule table is code (it names the concepts the bundled lexicons define); the words are data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from detection.lexicon import Concept
+from detection.verdict import Match, RuleHit
+
+__all__ = ["DEFAULT_RULES", "PatternFinder", "Rule", "RuleEngine"]
+
+CONTEXT_CAP = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """``groups``: each a tuple of concepts, one of which must match; ``min_distinct``: instead of
+    a proximity rule, fire when one group has this many distinct terms (a price list)."""
+
+    name: str
+    category: str
+    groups: tuple[tuple[str, ...], ...]
+    weight: float
+    note: str
+    min_distinct: int = 0
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("sale.substance_drop", "sale", (("substance",), ("drop",)), 3.0,
+         "a substance with stash/drop wording"),
+    Rule("sale.substance_price", "sale", (("substance",), ("price", "quantity")), 2.2,
+         "a substance with a price or a dose"),
+    Rule("sale.substance_shop", "sale", (("substance",), ("shop",)), 2.2,
+         "a substance with shop wording (operator, assortment, in stock)"),
+    Rule("sale.substance_contact", "sale", (("substance",), ("contact",)), 1.6,
+         "a substance with a contact (bot, handle, link, phone)"),
+    Rule("sale.substance_payment", "sale", (("substance",), ("payment",)), 1.4,
+         "a substance with a payment method"),
+    Rule("sale.substance_delivery", "sale", (("substance",), ("delivery",)), 1.0,
+         "a substance with generic delivery wording"),
+    Rule("sale.shop_drop", "sale", (("shop",), ("drop",)), 2.0,
+         "shop wording with stash/drop wording"),
+    Rule("sale.drop_contact", "sale", (("drop",), ("contact", "payment", "price")), 1.0,
+         "stash/drop wording with a contact, payment or price"),
+    Rule("sale.assortment", "sale", (("substance",),), 1.6,
+         "three or more distinct substances: an assortment or price list", min_distinct=3),
+    Rule("recruitment.job_drug_role", "recruitment", (("job_offer",), ("drug_role",)), 3.0,
+         "a job offer for a drug-trade role (stash-layer, packer, stencil painter)"),
+    Rule("recruitment.drug_role", "recruitment", (("drug_role",),), 1.8,
+         "a drug-trade role named"),
+    Rule("recruitment.job_courier_drop", "recruitment", (("job_offer", "courier_role"), ("drop",)), 2.6,
+         "a job or courier role with stash/drop wording"),
+    Rule("recruitment.job_substance", "recruitment", (("job_offer", "courier_role"), ("substance",)), 1.6,
+         "a job or courier role with a substance"),
+    Rule("recruitment.job_shop", "recruitment", (("job_offer", "courier_role"), ("shop",)), 1.2,
+         "a job or courier role with shop wording"),
+    Rule("recruitment.job_courier", "recruitment", (("job_offer",), ("courier_role",)), 0.9,
+         "a job offer for a courier (alone, common in legitimate ads)"),
+    Rule("recruitment.pay", "recruitment", (("job_offer", "courier_role", "drug_role"), ("recruit_pay",)), 1.2,
+         "a job with the pay promises shops use (daily payouts, easy money)"),
+    Rule("recruitment.terms", "recruitment", (("job_offer", "courier_role", "drug_role"), ("recruit_terms",)), 1.2,
+         "a job with the conditions shops set (deposit, anonymity, no documents)"),
+    Rule("recruitment.job_contact", "recruitment", (("job_offer",), ("contact",)), 0.3,
+         "a job offer with a Telegram contact"),
+)
+
+_INDICATOR_CONCEPT = {
+    "telegram_bot": ("contact", 1.0), "invite_link": ("contact", 0.9),
+    "telegram_handle": ("contact", 0.8), "telegram_link": ("contact", 0.7),
+    "onion": ("contact", 1.0), "phone": ("contact", 0.6), "url": ("contact", 0.3),
+    "domain": ("contact", 0.3), "btc": ("payment", 1.0), "eth": ("payment", 1.0),
+    "tron": ("payment", 1.0), "xmr": ("payment", 1.0),
+}
+
+
+class PatternFinder:
+    """Prices and doses in folded text (digits survive folding)."""
+
+    def __init__(self) -> None:
+        self._price = re.compile(
+            r"(?<![\w.,])\d[\d .,]{0,9}(?:\s?(?:тг|тенге|тңг|₸|тыс|руб|р|₽|usd|usdt|долл|\$|k|к|kzt))(?!\w)"
+            r"|\$\s?\d{1,7}(?!\d)")
+        self._dose = re.compile(
+            r"(?<![\w.,])\d{1,4}(?:[.,]\d{1,2})?\s?(?:г|гр|грамм|грамма|грам|gr|g|мг|mg|шт|штук|"
+            r"кг|таб|табл|марок|марки)(?!\w)")
+        self._digit = re.compile(r"\d")
+
+    def find(self, folded: str) -> list[tuple[str, str, int, int, float]]:
+        """``(concept, name, start, end, weight)`` in folded coordinates."""
+        out = []
+        if not self._digit.search(folded):
+            return out
+        for m in self._price.finditer(folded):
+            out.append(("price", "price", m.start(), m.end(), 1.0))
+        for m in self._dose.finditer(folded):
+            unit = m.group().rstrip()
+            weight = 0.5 if unit.endswith(("кг", "шт", "штук")) else 1.0
+            out.append(("quantity", "dose", m.start(), m.end(), weight))
+        return out
+
+
+def indicator_evidence(kind: str) -> tuple[str, float] | None:
+    """The concept and weight an indicator of ``kind`` contributes."""
+    return _INDICATOR_CONCEPT.get(kind)
+
+
+class RuleEngine:
+    """Evaluates the rules over the matches of one text."""
+
+    def __init__(self, concepts: dict[str, Concept], rules: tuple[Rule, ...] = DEFAULT_RULES,
+                 proximity: int = 400) -> None:
+        self.rules = rules
+        self.proximity = proximity
+        self.context = {name: c for name, c in concepts.items() if c.kind == "context"}
+
+    def evaluate(self, matches: list[Match]) -> tuple[dict[str, float], list[RuleHit]]:
+        """Raw evidence per category and the rule hits (context hits have negative contribution)."""
+        by_concept: dict[str, list[Match]] = {}
+        for m in matches:
+            by_concept.setdefault(m.concept, []).append(m)
+        raw = {"sale": 0.0, "recruitment": 0.0}
+        hits: list[RuleHit] = []
+        for rule in self.rules:
+            hit = self._fire(rule, by_concept)
+            if hit is not None:
+                raw[rule.category] += hit.contribution
+                hits.append(hit)
+        for name, concept in self.context.items():
+            found = by_concept.get(name)
+            if not found:
+                continue
+            distinct: dict[str, Match] = {}
+            for m in found:
+                distinct.setdefault(m.term, m)
+            strength = min(CONTEXT_CAP, sum(m.weight for m in distinct.values()))
+            for category, penalty in concept.penalty.items():
+                if penalty:
+                    raw[category] -= penalty * strength
+                    hits.append(RuleHit(f"context.{name}", category, (name,), -penalty * strength,
+                                        tuple(distinct.values())))
+        return raw, hits
+
+    def _fire(self, rule: Rule, by_concept: dict[str, list[Match]]) -> RuleHit | None:
+        groups = []
+        for group in rule.groups:
+            found = [m for c in group for m in by_concept.get(c, ())]
+            if not found:
+                return None
+            groups.append(found)
+        if rule.min_distinct:
+            distinct: dict[str, Match] = {}
+            for m in sorted(groups[0], key=lambda m: -m.weight):
+                distinct.setdefault(m.term, m)
+            if len(distinct) < rule.min_distinct:
+                return None
+            chosen = sorted(distinct.values(), key=lambda m: -m.weight)[: rule.min_distinct]
+            strength = min(1.0, chosen[-1].weight)
+            return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
+                           rule.weight * strength, tuple(sorted(chosen, key=lambda m: m.span)))
+        if len(groups) == 1:
+            best = max(groups[0], key=lambda m: m.weight)
+            return RuleHit(rule.name, rule.category, (best.concept,),
+                           rule.weight * min(1.0, best.weight), (best,))
+        best_value, best_set = 0.0, None
+        window = self.proximity
+        for anchor in groups[0]:
+            chosen = [anchor]
+            for others in groups[1:]:
+                near = [m for m in others if _distance(anchor, m) <= window]
+                if not near:
+                    break
+                chosen.append(max(near, key=lambda m: m.weight))
+            else:
+                value = min(min(1.0, m.weight) for m in chosen)
+                if value > best_value:
+                    best_value, best_set = value, chosen
+        if best_set is None:
+            return None
+        return RuleHit(rule.name, rule.category, tuple(m.concept for m in best_set),
+                       rule.weight * best_value, tuple(best_set))
+
+
+def _distance(a: Match, b: Match) -> int:
+    if a.field != b.field:
+        return 0  # title, description and pinned post of a source are read together
+    if a.span[1] <= b.span[0]:
+        return b.span[0] - a.span[1]
+    if b.span[1] <= a.span[0]:
+        return a.span[0] - b.span[1]
+    return 0

@@ -1,0 +1,86 @@
+"""The result of scoring a text: category, score, the rules that fired and where, indicators.
+
+Everything is a plain dataclass with ``to_dict()`` giving JSON-ready data for the store (the
+``verdict`` record) and the review app (highlighting uses ``matches[].span``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from detection.extract import Indicator
+
+__all__ = ["CATEGORIES", "Indicator", "Match", "RuleHit", "Verdict"]
+
+CATEGORIES = ("sale", "recruitment", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One piece of evidence: a lexicon term, a pattern or an indicator, located in the original.
+
+    ``span`` is ``(start, end)`` in the original text of ``field`` (``"text"`` for a post; for a
+    source verdict ``"title"``, ``"description"`` or ``"pinned"``).
+    """
+
+    concept: str
+    term: str  # lexicon term, pattern name or indicator kind
+    text: str  # the words as they stand in the original
+    span: tuple[int, int]
+    weight: float
+    field: str = "text"
+
+    def to_dict(self) -> dict:
+        return {"concept": self.concept, "term": self.term, "text": self.text,
+                "span": list(self.span), "weight": round(self.weight, 4), "field": self.field}
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule that fired: its contribution to a category (negative for context) and its matches."""
+
+    rule: str
+    category: str  # "sale" | "recruitment"
+    concepts: tuple[str, ...]
+    contribution: float
+    matches: tuple[Match, ...]
+
+    @property
+    def words(self) -> list[str]:
+        return [m.text for m in self.matches]
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        return [m.span for m in self.matches]
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "category": self.category, "concepts": list(self.concepts),
+                "contribution": round(self.contribution, 4),
+                "matches": [m.to_dict() for m in self.matches]}
+
+
+@dataclass(slots=True)
+class Verdict:
+    """Detection result for one text (a post) or one source (a channel, bot or site)."""
+
+    category: str  # "sale" | "recruitment" | "none"
+    score: float  # in [0, 1]: the winning category's score (for "none", the highest one)
+    hits: list[RuleHit] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    model_version: str = ""
+    scores: dict[str, float] = field(default_factory=dict)  # per category, in [0, 1]
+
+    @property
+    def reasons(self) -> list[str]:
+        """Rule names, strongest first (context rules last)."""
+        return [h.rule for h in sorted(self.hits, key=lambda h: -h.contribution)]
+
+    def to_dict(self) -> dict:
+        return {
+            "category": self.category,
+            "score": round(self.score, 4),
+            "scores": {k: round(v, 4) for k, v in self.scores.items()},
+            "hits": [h.to_dict() for h in self.hits],
+            "indicators": [i.to_dict() for i in self.indicators],
+            "model_version": self.model_version,
+        }
