@@ -1,9 +1,11 @@
 """Shared fixtures: a fresh store on the backend under test, a config file pointing at it, and a
 way to run the `kyran` command line in a subprocess (Scrapy's reactor runs once per process).
 
-The backend is chosen by KYRAN_TEST_DATABASE: `sqlite` (default) or `postgresql` (the server at
-127.0.0.1:5432, database `test`; each test gets its own schema, dropped afterwards). Override the
-server with KYRAN_TEST_POSTGRES_URL.
+Every test that uses the store runs once per backend in KYRAN_TEST_DATABASES (default
+`sqlite,postgresql`): SQLite in the test's temporary folder, and PostgreSQL at 127.0.0.1:5432,
+database `test` (override with KYRAN_TEST_POSTGRES_URL), where each test gets its own schema,
+dropped afterwards. Where PostgreSQL cannot be reached its tests are skipped with the reason,
+except under CI (CI=true), where that is a failure: CI must run them.
 """
 
 from __future__ import annotations
@@ -16,22 +18,41 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("KYRAN_TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
 
 
-def backend() -> str:
-    return os.environ.get("KYRAN_TEST_DATABASE", "sqlite")
+def backends() -> list[str]:
+    return [name.strip() for name in
+            os.environ.get("KYRAN_TEST_DATABASES", "sqlite,postgresql").split(",") if name.strip()]
+
+
+def pytest_generate_tests(metafunc):
+    if "db_url" in metafunc.fixturenames:
+        metafunc.parametrize("backend", backends(), indirect=False, scope="function")
+
+
+def _postgres_or_skip(admin) -> None:
+    try:
+        with admin.connect():
+            pass
+    except OperationalError as exc:
+        reason = f"PostgreSQL at {POSTGRES} unreachable: {str(exc).splitlines()[0]}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + " (CI must run the PostgreSQL tests)")
+        pytest.skip(reason)
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    if backend() == "sqlite":
+def db_url(tmp_path, backend):
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path}/kyran.sqlite"
         return
     schema = f"kyran_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    _postgres_or_skip(admin)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:

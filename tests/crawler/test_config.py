@@ -23,11 +23,11 @@ def test_example_file_is_valid_and_documents_every_section():
     text = EXAMPLE.read_text(encoding="utf-8")
     for section in ("[store]", "[crawl]", "[telegram_preview]", "[sites."):
         assert section in text
-    for key in config.crawl.model_fields:
+    for key in type(config.crawl).model_fields:
         assert f"{key} =" in text, f"kyran.example.toml does not document crawl.{key}"
-    for key in config.store.model_fields:
+    for key in type(config.store).model_fields:
         assert f"{key} =" in text, f"kyran.example.toml does not document store.{key}"
-    for key in config.telegram_preview.model_fields:
+    for key in type(config.telegram_preview).model_fields:
         assert f"{key} =" in text, f"kyran.example.toml does not document telegram_preview.{key}"
 
 
