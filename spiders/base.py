@@ -15,3 +15,12 @@ class KyranSpider(scrapy.Spider):
         # super()) and Scrapy's -s command-line values still override it.
         apply_config(settings, load_config(settings.get("KYRAN_CONFIG")))
         super().update_settings(settings)
+
+
+def describe_failure(failure) -> str:
+    """One readable line for a failed request: the HTTP status, or the error Scrapy gave."""
+    from scrapy.spidermiddlewares.httperror import HttpError
+
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}"

@@ -14,12 +14,13 @@ import re
 from datetime import datetime, timezone
 
 from parsel import Selector, SelectorList
+from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.config import SiteTarget, load_config
 from crawler.items import PostItem
 from crawler.middlewares import CAPTURE_META
-from spiders.base import KyranSpider
+from spiders.base import KyranSpider, describe_failure
 from spiders.html_text import decode_page, html_to_text
 
 
@@ -103,9 +104,14 @@ class SiteSpider(KyranSpider):
         self.pages_seen += 1
         meta = self._request_meta()
         if response is not None:
-            return response.follow(url, callback=self.parse, meta=meta)
-        from scrapy import Request
-        return Request(url, callback=self.parse, meta=meta)
+            return response.follow(url, callback=self.parse, errback=self.failed, meta=meta)
+        return Request(url, callback=self.parse, errback=self.failed, meta=meta)
+
+    def failed(self, failure):
+        """One line per failed page (after Scrapy's retries); the crawl goes on."""
+        self.logger.error("site %s: %s failed: %s", self.target_name, failure.request.url,
+                          describe_failure(failure))
+        self.crawler.stats.inc_value("kyran/site/failed_pages")
 
     def parse(self, response):
         if not isinstance(response, TextResponse):

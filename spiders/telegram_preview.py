@@ -28,7 +28,7 @@ from crawler.items import ChannelItem, CrawlCheckpoint
 from crawler.middlewares import CAPTURE_META
 from crawler.store.db import open_store
 from crawler.store.models import Source
-from spiders.base import KyranSpider
+from spiders.base import KyranSpider, describe_failure
 from spiders.tme_parser import parse_preview
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{4,64}$")
@@ -171,5 +171,6 @@ class TelegramPreviewSpider(KyranSpider):
 
     def failed(self, failure):
         request = failure.request
-        self.logger.error("telegram_preview: %s failed: %s", request.url, failure.value)
+        self.logger.error("telegram_preview: %s failed: %s", request.url,
+                          describe_failure(failure))
         self.crawler.stats.inc_value("kyran/telegram/failed_pages")

@@ -122,7 +122,7 @@ BAD_PAGES = {
         b'<a class=p href="/p/huge">3</a><a class=p href="/p/bomb">4</a>'
         b'<a class=p href="/p/loop">5</a><a class=p href="/p/flaky">6</a>'
         b'<a class=p href="/p/missing">7</a><a class=p href="/p/broken">8</a>'
-        b'<a class=p href="/p/binary">9</a></body></html>')),
+        b'<a class=p href="/p/binary">9</a><a class=p href="/p/chain/0">10</a></body></html>')),
     "/p/cp1251": (200, [("Content-Type", "text/html; charset=windows-1251")],
                   "<html><body><div class=t>Закладки в Алматы, оператор @shop_bot</div>"
                   "</body></html>".encode("cp1251")),
@@ -134,6 +134,7 @@ BAD_PAGES = {
                 gzip.compress(b"<html><body><div class=t>" + b" " * 50_000_000)),
     "/p/loop": (302, [("Location", "/p/loop2")], b""),
     "/p/loop2": (302, [("Location", "/p/loop")], b""),
+    "/p/chain/0": (302, [("Location", "/p/chain/1")], b""),
     "/p/missing": (404, HTML, b"<html><body>gone</body></html>"),
     "/p/broken": (200, HTML, b"<html><body><div class=t>\xd0\x9a\xd1\x83\xd1\x80\xd1\x8c\xd0"
                              b"\xb5\xd1\x80 <b>\xd0\xbd\xd1\x83\xd0\xb6\xd0\xb5\xd0\xbd<div"),
@@ -145,6 +146,9 @@ def test_bad_pages_are_recorded_or_refused_and_the_crawl_goes_on(kyran, tmp_path
     flaky = [(503, HTML, b"busy"), (200, HTML, "<div class=t>Курьер нужен</div>".encode())]
 
     def handler(method, target, headers):
+        if target.startswith("/p/chain/"):  # an endless chain of new redirect targets
+            step = int(target.rsplit("/", 1)[1])
+            return 302, [("Location", f"/p/chain/{step + 1}")], b""
         if target == "/p/flaky":
             return flaky.pop(0) if len(flaky) > 1 else flaky[0]
         return BAD_PAGES.get(target, (404, HTML, b""))
@@ -165,5 +169,11 @@ def test_bad_pages_are_recorded_or_refused_and_the_crawl_goes_on(kyran, tmp_path
     assert texts["broken"] == "Курьер нужен"  # truncated HTML still gives its text
     assert hits.count("/p/flaky") == 2
     assert not {"huge", "bomb", "loop", "loop2", "missing", "binary"} & set(texts)
-    assert "maximum size" in result.stderr or "max size" in result.stderr.lower()
+    log = result.stderr
+    failed = [line for line in log.splitlines() if "site bad: " in line and " failed: " in line]
+    assert any("/p/huge failed" in line and "download max size (2000000)" in line
+               for line in failed), log[-3000:]
+    assert any("/p/bomb failed" in line and "DOWNLOAD_MAXSIZE" in line for line in failed), failed
+    assert any(line.endswith("/p/missing failed: HTTP 404") for line in failed), failed
+    assert 10 <= sum(t.startswith("/p/chain/") for t in hits) <= 11  # REDIRECT_MAX_TIMES
     assert hits.count("/p/loop") == hits.count("/p/loop2") == 1  # the redirect loop was cut off
