@@ -212,14 +212,31 @@ class Normalizer:
                 protected = self._protected_spans(text)
             if protected and (self._inside(m.start(), protected) or self._inside(m.end() - 1, protected)):
                 continue
-            run = m.group()
-            if sum(1 for c in run if c.isalpha()) < 2:
-                continue
-            base = m.start()
-            edits.extend((base + s.start(), base + s.end(), "") for s in self._sep.finditer(run))
+            edits.extend(self._join_run(m.group(), m.start()))
         if not edits:
             return text, None
         return _apply(text, edits)
+
+    def _join_run(self, run: str, base: int) -> list[tuple[int, int, str]]:
+        """Deletions that rejoin a run of single characters. Only stretches with the same
+        separator throughout are joined (``г Л*С*Д`` joins ``лсд``, not ``глсд``), and only if
+        they have three characters or more, two of them letters; letters split by spaces join
+        only if no digit is among them (``2 г Л`` is a dose, not a word)."""
+        seps = [(s.start(), s.end(), s.group()) for s in self._sep.finditer(run)]
+        out: list[tuple[int, int, str]] = []
+        i = 0
+        while i < len(seps):
+            j = i
+            while j + 1 < len(seps) and seps[j + 1][2] == seps[i][2]:
+                j += 1
+            first, last = seps[i][0] - 1, seps[j][1]  # first and last character of the stretch
+            chars = [c for c in run[first:last + 1] if c.isalnum()]
+            letters = sum(1 for c in chars if c.isalpha())
+            spaced = seps[i][2].isspace()
+            if j > i and letters >= 2 and (letters == len(chars) or not spaced):
+                out.extend((base + s, base + e, "") for s, e, _ in seps[i:j + 1])
+            i = j + 1
+        return out
 
     # -- pass 3 ---------------------------------------------------------------------------
     def _protected_spans(self, text: str) -> list[tuple[int, int]]:

@@ -1,0 +1,118 @@
+"""Evaluate a detector on labelled posts: per-label precision/recall/F1, confusion, errors.
+
+Input records are ``{"id", "text", "label"}`` (``label`` in sale/recruitment/none); an optional
+``"kind"`` starting with ``"hard/"`` marks a hard negative, for which the share flagged is reported.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from detection.verdict import CATEGORIES
+
+__all__ = ["EvalReport", "RecordError", "evaluate", "read_jsonl"]
+
+LABELS = ("sale", "recruitment", "none")
+
+
+class RecordError(ValueError):
+    """A JSON Lines record that cannot be evaluated: ``file:line: reason``."""
+
+
+def read_jsonl(path: Path | str) -> Iterator[dict]:
+    """Records of a JSON Lines file, checked for ``text`` and ``label``; blank lines skipped."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise RecordError(f"{path}:{n}: not JSON ({exc.msg})") from None
+            if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+                raise RecordError(f"{path}:{n}: a record needs a string 'text'")
+            if rec.get("label") not in CATEGORIES:
+                raise RecordError(f"{path}:{n}: 'label' must be one of {CATEGORIES}, not {rec.get('label')!r}")
+            rec.setdefault("id", f"line-{n}")
+            yield rec
+
+
+@dataclass
+class EvalReport:
+    """Figures for one evaluation run."""
+
+    per_label: dict[str, dict[str, float]]
+    macro_f1: float
+    accuracy: float
+    confusion: dict[str, dict[str, int]]  # true label -> predicted label -> count
+    errors: list[dict]
+    hard_negatives: dict[str, float] = field(default_factory=dict)
+    model_version: str = ""
+
+    def to_dict(self) -> dict:
+        return {"per_label": self.per_label, "macro_f1": self.macro_f1, "accuracy": self.accuracy,
+                "confusion": self.confusion, "errors": self.errors,
+                "hard_negatives": self.hard_negatives, "model_version": self.model_version}
+
+    def format(self) -> str:
+        lines = [f"model: {self.model_version}", "",
+                 f"{'label':<12} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}"]
+        for label in LABELS:
+            m = self.per_label[label]
+            lines.append(f"{label:<12} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>7.3f} {m['support']:>8d}")
+        lines.append(f"{'macro F1':<12} {self.macro_f1:>25.3f}")
+        lines.append(f"{'accuracy':<12} {self.accuracy:>25.3f}")
+        if self.hard_negatives.get("total"):
+            h = self.hard_negatives
+            lines.append(f"hard negatives flagged: {h['flagged']} of {h['total']} ({100 * h['rate']:.1f}%)")
+        lines += ["", "confusion (rows: true, columns: predicted)",
+                  f"{'':<12} " + " ".join(f"{p:>11}" for p in LABELS)]
+        for t in LABELS:
+            lines.append(f"{t:<12} " + " ".join(f"{self.confusion[t][p]:>11d}" for p in LABELS))
+        lines += ["", f"errors: {len(self.errors)}"]
+        for e in self.errors:
+            lines.append(f"  {e['id']}: true={e['label']} predicted={e['predicted']} "
+                         f"score={e['score']:.3f} reasons={', '.join(e['reasons']) or '-'}")
+        return "\n".join(lines)
+
+
+def evaluate(detector, records: Iterable[dict]) -> EvalReport:
+    """Score every record with ``detector`` and compare with its label."""
+    confusion = {t: {p: 0 for p in LABELS} for t in LABELS}
+    errors: list[dict] = []
+    hard_total = hard_flagged = 0
+    n = 0
+    for rec in records:
+        verdict = detector.score(rec["text"])
+        truth, pred = rec["label"], verdict.category
+        confusion[truth][pred] += 1
+        n += 1
+        if str(rec.get("kind", "")).startswith("hard/"):
+            hard_total += 1
+            hard_flagged += pred != "none"
+        if pred != truth:
+            errors.append({"id": rec["id"], "label": truth, "predicted": pred,
+                           "score": round(verdict.score, 4),
+                           "scores": {k: round(v, 4) for k, v in verdict.scores.items()},
+                           "reasons": [f"{h.rule}({h.contribution:+.2f}: {', '.join(h.words)})"
+                                       for h in verdict.hits]})
+    per_label = {}
+    for label in LABELS:
+        tp = confusion[label][label]
+        predicted = sum(confusion[t][label] for t in LABELS)
+        support = sum(confusion[label].values())
+        p = tp / predicted if predicted else 0.0
+        r = tp / support if support else 0.0
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        per_label[label] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
+                            "support": support}
+    macro = sum(per_label[l]["f1"] for l in LABELS) / len(LABELS)
+    accuracy = sum(confusion[l][l] for l in LABELS) / n if n else 0.0
+    hard = {"total": hard_total, "flagged": hard_flagged,
+            "rate": round(hard_flagged / hard_total, 4) if hard_total else 0.0}
+    return EvalReport(per_label, round(macro, 4), round(accuracy, 4), confusion, errors, hard,
+                      getattr(detector, "model_version", ""))
