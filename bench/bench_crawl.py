@@ -20,11 +20,10 @@ first request, `tail` its last request to exit), pages fetched, posts stored (A,
 server (this process), and peak RSS of the crawl process (``os.wait4``: the child's own
 rusage). Ratios are against B. On a shared machine the CPU columns are the steadier figures.
 
-First figures (2 shared cores, ext4, 1,008 pages / 20,160 posts): A 36 s, B 6.6 s (5.5x), C as A
-(fsync per capture is ~0.3 ms here, lost in the noise). Every run is CPU-bound in one thread;
-``--profile`` put ~70% of A's CPU in the store pipeline, nearly all of it SQLAlchemy ORM work
-per item (three SELECTs, a SAVEPOINT'd INSERT and a commit per post), with SQLite's own
-execute/commit under 5%.
+Figures (2 shared cores, ext4, 1,008 pages / 20,160 posts): with a transaction per post, A took
+36 s against B's 6.6 s (5.5x), ~70% of A's CPU in SQLAlchemy ORM work per item; with the store
+pipeline writing batches (one lookup of a page's posts, one transaction per batch) A takes 11 s
+(1.7x B, ~1,800 posts/s). C is as A: fsync per capture is ~0.3 ms here, lost in the noise.
 
     .venv/bin/python bench/bench_crawl.py [--channels 50] [--posts 420] [--runs ABC] [--profile]
                                           [--keep] [--json]

@@ -178,26 +178,53 @@ def set_status(session: Session, source: Source, status: str, actor: str) -> Non
 def upsert_post(session: Session, source: Source, item: PostItem,
                 capture: Capture | None) -> tuple[Post, str]:
     """Insert a post or update the stored one. Returns (post, change) where change is one of
-    new, edited, updated (views or other metadata), unchanged."""
-    now = datetime.now(timezone.utc)
-    digest = content_hash(item.text)
-
+    new, edited, updated (views or other metadata), unchanged. Safe against a concurrent insert
+    of the same post."""
     def find():
         return session.scalars(
             select(Post).where(Post.source_id == source.id,
                                Post.external_id == item.external_id)
         ).one_or_none()
 
-    def create():
-        return Post(source_id=source.id, external_id=item.external_id, url=item.url,
-                    text=item.text, content_hash=digest, first_seen=now, last_seen=now,
-                    capture_id=capture.id if capture else None, **_metadata(item))
+    post, created = get_or_create(session, find, lambda: _new_post(source, item, capture))
+    return post, "new" if created else _update_post(session, post, item, capture)
 
-    post, created = get_or_create(session, find, create)
-    if created:
-        return post, "new"
+
+def upsert_posts(session: Session, source: Source,
+                 entries: list[tuple[PostItem, Capture | None]]) -> list[tuple[Post, str]]:
+    """`upsert_post` for many posts of one source with one lookup. New rows are inserted
+    without savepoints: if a concurrent writer inserted one of them first, the flush fails with
+    IntegrityError and the caller redoes the batch one post at a time."""
+    wanted = list(dict.fromkeys(item.external_id for item, _ in entries))
+    known = {post.external_id: post for post in session.scalars(
+        select(Post).where(Post.source_id == source.id, Post.external_id.in_(wanted)))}
+    results = []
+    for item, capture in entries:
+        post = known.get(item.external_id)
+        if post is None:
+            post = known[item.external_id] = _new_post(source, item, capture)
+            session.add(post)
+            results.append((post, "new"))
+        else:
+            results.append((post, _update_post(session, post, item, capture)))
+    session.flush()
+    return results
+
+
+def _new_post(source: Source, item: PostItem, capture: Capture | None) -> Post:
+    now = datetime.now(timezone.utc)
+    return Post(source_id=source.id, external_id=item.external_id, url=item.url,
+                text=item.text, content_hash=content_hash(item.text), first_seen=now,
+                last_seen=now, capture_id=capture.id if capture else None, **_metadata(item))
+
+
+def _update_post(session: Session, post: Post, item: PostItem, capture: Capture | None) -> str:
+    now = datetime.now(timezone.utc)
+    digest = content_hash(item.text)
     change = "unchanged"
     if post.content_hash != digest:
+        if post.id is None:
+            session.flush()
         session.add(PostRevision(post_id=post.id, text=post.text, content_hash=post.content_hash,
                                  capture_id=post.capture_id, seen_until=now))
         add_event(session, "component:ingest", "post.edited", "post", post.id,
@@ -215,13 +242,13 @@ def upsert_post(session: Session, source: Source, item: PostItem,
         post.capture_id = capture.id
     post.url = item.url
     post.last_seen = now
-    return post, change
+    return change
 
 
 def _metadata(item: PostItem) -> dict:
     return {
-        "posted_at": item.posted_at, "edited": item.edited, "title": item.title, "author": item.author,
-        "price": item.price, "views": item.views, "forwarded_from": item.forwarded_from,
+        "posted_at": item.posted_at, "edited": item.edited, "title": item.title,
+        "author": item.author, "price": item.price, "views": item.views, "forwarded_from": item.forwarded_from,
         "forwarded_from_url": item.forwarded_from_url, "reply_to": item.reply_to,
         "media_kind": item.media_kind, "media_url": item.media_url,
         "links": list(item.links), "mentions": list(item.mentions),
