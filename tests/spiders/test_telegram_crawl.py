@@ -1,6 +1,7 @@
 """Real crawls of the `telegram_preview` spider against a local fake t.me, into the store."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -214,3 +215,34 @@ def test_killed_crawl_resumes_without_loss_or_doubles(crawl_config, db_url):
             Post.source_id.op("||")("/").op("||")(Post.external_id)))))
     store.dispose()
     assert total == distinct == expected
+
+
+REFERENCE = REPO.parent / "shared" / "reference" / "telegram-preview" / "telegram-channel-page.html"
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason=f"{REFERENCE} absent: ../shared not beside the repo")
+def test_real_preview_page_through_scrapy_crawl(crawl_config, db_url):
+    """`scrapy crawl` from the repository root, on Telegram's real markup."""
+    page = REFERENCE.read_bytes()
+
+    def handler(method, target, headers):
+        if target == "/s/telegram":
+            return 200, [("Content-Type", "text/html; charset=utf-8")], page
+        return 404, [], b""
+
+    with FixtureServer(handler) as server:
+        config = crawl_config(server, "first_visit_max_pages = 1\n")
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "telegram_preview", "-a", "channels=telegram"],
+            cwd=REPO, capture_output=True, text=True, timeout=120,
+            env={**os.environ, "KYRAN_CONFIG": str(config)})
+        assert result.returncode == 0, result.stderr[-3000:]
+    store = open_store(db_url)
+    with store.session() as session:
+        source = session.scalars(select(Source)).one()
+        assert (source.handle, source.external_id, source.title, source.subscribers,
+                source.verified) == ("telegram", "1005640892", "Telegram News", 9780000, True)
+        posts = {int(p.external_id): p for p in session.scalars(select(Post))}
+        assert sorted(posts) == list(range(435, 455))
+        assert posts[435].views == 1580000 and posts[452].media_kind == "photo"
+    store.dispose()
