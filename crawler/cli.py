@@ -164,7 +164,8 @@ def parse_since(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: expected a date (2026-11-01), an ISO time or 7d")
+        raise click.BadParameter(
+            f"{value!r}: expected a date (2026-11-01), an ISO time or 7d") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -217,9 +218,9 @@ def _table(records: list[dict], columns: list[str]) -> None:
     cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in records]
     widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in
               enumerate(columns)]
-    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)))
+    click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in cells:
-        click.echo("  ".join(v[:w].ljust(w) for v, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
 @cli.command("capture")
@@ -245,7 +246,7 @@ def capture(ctx: Context, post_id: int, mode: str | None) -> None:
             return
         record = read_capture(root, ref.path, ref.offset, ref.length, ref.sha256)
     except CaptureError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     body = _decoded(record.payload, dict((k.lower(), v) for k, v in record.http_headers))
     if mode == "body":
         sys.stdout.buffer.write(body)

@@ -21,8 +21,8 @@ from crawler.fixtures.server import FixtureServer
 from crawler.fixtures.tme_pages import FakeChannel, FakePost, FakeTelegram
 
 SHOP_POSTS = [
-    "🔥 Мефедрон VHQ в наличии 🔥\n1г — 15 000 тг, 2г — 27 000 тг\nКлады по Алматы: магнит, прикоп\n"
-    "Заказ через бота @kristall_demo_bot, оплата BTC / USDT",
+    "🔥 Мефедрон VHQ в наличии 🔥\n1г — 15 000 тг, 2г — 27 000 тг\n"
+    "Клады по Алматы: магнит, прикоп\nЗаказ через бота @kristall_demo_bot, оплата BTC / USDT",
     "Альфа-PVP (соль) 0.5 — 9 000 тг. Мастер-клад от 10г. Оператор: @kristall_demo_op",
     "Отзывы покупателей в чате, гарант на каждый клад. Прайс обновлён ⬇️",
     "Шишки АК-47, гашиш евро. Доставка за 30 минут, координаты после оплаты.",

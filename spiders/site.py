@@ -17,7 +17,7 @@ from parsel import Selector, SelectorList
 from scrapy import Request
 from scrapy.http import TextResponse
 
-from crawler.config import SiteTarget, load_config
+from crawler.config import load_config
 from crawler.items import PostItem
 from crawler.middlewares import CAPTURE_META
 from spiders.base import KyranSpider, describe_failure
@@ -168,6 +168,7 @@ class SiteSpider(KyranSpider):
                 source_key=self.target_name, platform="web", external_id=external_id,
                 url=response.url, text=text, title=select_text(node, target.title),
                 author=select_text(node, target.author), price=select_text(node, target.price),
-                posted_at=parse_date(select_text(node, target.date)), links=list(dict.fromkeys(links)), capture=capture,
+                posted_at=parse_date(select_text(node, target.date)),
+                links=list(dict.fromkeys(links)), capture=capture,
             )
             self.crawler.stats.inc_value("kyran/site/posts")

@@ -106,7 +106,8 @@ class CaptureWriter:
         return self._write(url, "response", body, http_headers, warc_headers, fetched_at,
                            status, "warc")
 
-    def write_json(self, url: str, document: dict, fetched_at: datetime | None = None) -> CaptureRef:
+    def write_json(self, url: str, document: dict,
+                   fetched_at: datetime | None = None) -> CaptureRef:
         """Keep a JSON document (an MTProto message) as a WARC resource record."""
         fetched_at = fetched_at or datetime.now(timezone.utc)
         body = json.dumps(document, ensure_ascii=False, sort_keys=True, default=str).encode()

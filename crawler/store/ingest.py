@@ -248,7 +248,8 @@ def _update_post(session: Session, post: Post, item: PostItem, capture: Capture 
 def _metadata(item: PostItem) -> dict:
     return {
         "posted_at": item.posted_at, "edited": item.edited, "title": item.title,
-        "author": item.author, "price": item.price, "views": item.views, "forwarded_from": item.forwarded_from,
+        "author": item.author, "price": item.price, "views": item.views,
+        "forwarded_from": item.forwarded_from,
         "forwarded_from_url": item.forwarded_from_url, "reply_to": item.reply_to,
         "media_kind": item.media_kind, "media_url": item.media_url,
         "links": list(item.links), "mentions": list(item.mentions),
