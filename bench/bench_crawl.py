@@ -440,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("need --runs from A, B, C and positive --channels and --posts")
 
     from crawler.fixtures.server import FixtureServer
-    from crawler.fixtures.tme_pages import FakeTelegram
+    from crawler.fixtures.tme_world import FakeTelegram
 
     say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if args.json else \
         (lambda *a: print(*a, flush=True))

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.fixtures.tme_pages import FakeTelegram  # noqa: E402
+from crawler.fixtures.tme_world import FakeTelegram  # noqa: E402
 from spiders.tme_parser import parse_preview, parse_preview_bs4  # noqa: E402
 
 REAL_PAGE = ROOT.parent / "shared/reference/telegram-preview/telegram-channel-page.html"

@@ -18,7 +18,8 @@ import click
 
 from crawler.fixtures.market import FakeMarket, market_target
 from crawler.fixtures.server import FixtureServer
-from crawler.fixtures.tme_pages import FakeChannel, FakePost, FakeTelegram
+from crawler.fixtures.tme_pages import FakeChannel, FakePost
+from crawler.fixtures.tme_world import FakeTelegram
 
 SHOP_POSTS = [
     "🔥 Мефедрон VHQ в наличии 🔥\n1г — 15 000 тг, 2г — 27 000 тг\n"

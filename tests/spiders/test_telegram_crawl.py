@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crawler.fixtures.server import FixtureServer
-from crawler.fixtures.tme_pages import FakeChannel, FakePost, FakeTelegram
+from crawler.fixtures.tme_pages import FakeChannel, FakePost
+from crawler.fixtures.tme_world import FakeTelegram
 from crawler.store.db import open_store
 from crawler.store.models import Capture, Event, Post, Source
 from tests.conftest import REPO, write_config

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from crawler.fixtures.tme_pages import (
     FakeChannel,
     FakePost,
-    FakeTelegram,
     abbreviate,
     render_channel_page,
     render_info_page,
 )
+from crawler.fixtures.tme_world import FakeTelegram
 from spiders.tme_parser import decode_data_view, parse_count, parse_preview, parse_preview_bs4
 
 REAL_PAGE = (Path(__file__).resolve().parents[2].parent
