@@ -25,21 +25,24 @@ Choices worth knowing:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import codecs
-import json
-import re
 import threading
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from lxml import etree
 
 from crawler.items import ChannelItem, PostItem
+from spiders.tme_values import (
+    AT_MENTION,
+    BG_URL,
+    COUNTER_TYPES,
+    parse_time,
+    telegram_name,
+    decode_body,
+    decode_data_view,
+    parse_count,
+)
 
 __all__ = ["PreviewPage", "parse_preview", "parse_preview_bs4", "parse_count", "decode_data_view"]
 
@@ -53,115 +56,6 @@ class PreviewPage:
     before: int | None = None  # pass as ?before= to read the previous (older) page
     username: str = ""  # the channel's username as the page shows it
     recognised: bool = True  # False: the document did not look like a t.me page at all
-
-
-# --- small shared helpers ------------------------------------------------------------------
-
-_SPACES = str.maketrans("", "", " \u00a0\u2009\u202f")
-_SUFFIX = {"K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
-_BG_URL = re.compile(r"background-image\s*:\s*url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
-_META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
-_AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z][A-Za-z0-9_]{3,31})(?![A-Za-z0-9_])")
-_TG_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me", "telegram.dog"})
-# first path segments of t.me links that are not usernames
-_NOT_NAMES = frozenset(
-    "s c joinchat addstickers addemoji addtheme addlist share proxy socks iv setlanguage bg "
-    "login confirmphone invoice boost contact giftcode m k a z".split()
-)
-_COUNTER_TYPES = ("subscriber", "member", "подписчик", "участник")
-
-
-def parse_count(text: str | None) -> int | None:
-    """Parse Telegram's counters: ``'1.58M'`` -> 1580000, ``'974K'``, ``'1.2B'``, ``'1 234'``."""
-    if not text:
-        return None
-    s = text.translate(_SPACES).upper()
-    mult = _SUFFIX.get(s[-1:], 1)
-    if mult != 1:
-        s = s[:-1].replace(",", ".") if "." not in s else s[:-1].replace(",", "")
-    else:
-        s = s.replace(",", "")
-    try:
-        return int(Decimal(s) * mult)
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def decode_data_view(value: str | None) -> int | None:
-    """Positive channel id from a post's ``data-view`` (base64 JSON whose ``c`` is the negated
-    id). Tolerates missing padding and the URL-safe alphabet; returns None for anything bad."""
-    if not value:
-        return None
-    s = value.strip().replace("-", "+").replace("_", "/")
-    s += "=" * (-len(s) % 4)
-    try:
-        c = json.loads(base64.b64decode(s))["c"]
-        cid = abs(int(c))
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
-        return None
-    return cid or None
-
-
-def _to_text(html: bytes | str, encoding: str | None) -> str:
-    """Decode a response body: the caller's encoding if given, else a BOM, else UTF-8 when the
-    bytes are valid UTF-8, else the page's declared charset, else windows-1251."""
-    if isinstance(html, str):
-        return html
-    if encoding:
-        try:
-            return html.decode(encoding, "replace")
-        except LookupError:
-            pass
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
-        if html.startswith(bom):
-            return html.decode(enc, "replace")
-    candidates = ["utf-8"]
-    if m := _META_CHARSET.search(html, 0, 4096):
-        candidates.append(m.group(1).decode("ascii"))
-    for enc in (*candidates, "windows-1251"):
-        try:
-            return html.decode(enc)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return html.decode("utf-8", "replace")
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-
-
-def _tg_name(url: str, page_host: str) -> str | None:
-    """The username a Telegram link points at (t.me/NAME, t.me/s/NAME, t.me/NAME/ID,
-    tg://resolve?domain=NAME), or None for invite links, stickers and other sites."""
-    low = url.lower()
-    if not low.startswith("tg:") and "t.me" not in low and "telegram." not in low and (
-            not page_host or page_host not in low):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme == "tg":
-        name = (parse_qs(parts.query).get("domain") or [""])[0]
-    else:
-        host = (parts.hostname or "").lower()
-        if host not in _TG_HOSTS and host != page_host:
-            return None
-        segs = [p for p in parts.path.split("/") if p]
-        if segs[:1] == ["s"]:
-            segs = segs[1:]
-        if not segs or segs[0].lower() in _NOT_NAMES:
-            return None
-        name = segs[0]
-    return name if _NAME.fullmatch(name) else None
 
 
 def _dedupe(items: list[str]) -> list[str]:
@@ -325,7 +219,7 @@ def _media_url(tree, el, kind: str) -> str | None:
                 return src
         for sub in tree.elements(el):
             style = tree.get(sub, "style")
-            if style and (m := _BG_URL.search(style)):
+            if style and (m := BG_URL.search(style)):
                 return m.group(1)
     return tree.get(el, "href") if kind != "poll" else None
 
@@ -385,7 +279,7 @@ def _subscribers(counters: list[str]) -> int | None:
     for text in counters:
         first = text.split(",")[0].strip()
         value, _, kind = first.rpartition(" ")
-        if value and kind.lower().startswith(_COUNTER_TYPES):
+        if value and kind.lower().startswith(COUNTER_TYPES):
             return parse_count(value)
     return None
 
@@ -407,15 +301,15 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
             continue
         links = _dedupe([_absolute(page_url, h) for h in p.hrefs])
         text = p.text or ""
-        mentions = [m.lower() for m in _AT_MENTION.findall(text)]
-        mentions += [n.lower() for u in links if (n := _tg_name(u, page_host))]
+        mentions = [m.lower() for m in AT_MENTION.findall(text)]
+        mentions += [n.lower() for u in links if (n := telegram_name(u, page_host))]
         fwd_url = _absolute(page_url, p.fwd_href) if p.fwd_href else None
         reply = urlsplit(p.reply).path.rstrip("/").rpartition("/")[2] if p.reply else None
         posts.append(PostItem(
             source_key=username, external_id=ext_id, url=f"{base}/{name}/{ext_id}",
-            source_numeric_id=numeric_id, posted_at=_parse_time(p.time),
+            source_numeric_id=numeric_id, posted_at=parse_time(p.time),
             edited="edited" in (p.meta or ""), text=text, views=parse_count(p.views),
-            forwarded_from=(fwd_url and _tg_name(fwd_url, page_host)) or p.fwd or None,
+            forwarded_from=(fwd_url and telegram_name(fwd_url, page_host)) or p.fwd or None,
             forwarded_from_url=fwd_url, reply_to=reply or None, media_kind=p.media_kind,
             media_url=_absolute(page_url, p.media_url) if p.media_url else None,
             links=links, mentions=_dedupe(mentions), author=p.author or None,
@@ -447,7 +341,7 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
 
 
 def _parse(tree, html, page_url, requested_name, encoding) -> PreviewPage:
-    text = _to_text(html, encoding)
+    text = decode_body(html, encoding)
     root = tree.parse(text) if text.strip() else None
     if root is None:
         return _build({"counters": [], "kinds": set()}, [], page_url, requested_name, False)
@@ -458,7 +352,7 @@ def _parse(tree, html, page_url, requested_name, encoding) -> PreviewPage:
 def parse_preview(html: bytes | str, page_url: str, requested_name: str, *,
                   encoding: str | None = None) -> PreviewPage:
     """Parse a t.me/s/NAME page with lxml. ``encoding`` (e.g. from the HTTP header) is used for
-    bytes when given; otherwise the charset is detected (see ``_to_text``). Never raises on
+    bytes when given; otherwise the charset is detected (see ``decode_body``). Never raises on
     malformed markup."""
     return _parse(_LxmlTree, html, page_url, requested_name, encoding)
 
