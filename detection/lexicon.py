@@ -122,7 +122,8 @@ class _FileReader:
             data = tomllib.loads(self.raw)
         except tomllib.TOMLDecodeError as exc:
             m = _TOML_LINE.search(str(exc))
-            raise self.fail(int(m.group(1)) if m else 1, f"TOML syntax: {exc}") from None
+            line = int(m.group(1)) if m else max(1, len(self.lines))  # "at end of document"
+            raise self.fail(line, f"TOML syntax: {exc}") from None
         for key in data:
             if key not in _FILE_KEYS:
                 raise self.fail(self.key_line(key), f"unknown key {key!r} (allowed: {sorted(_FILE_KEYS)})")
@@ -138,7 +139,7 @@ class _FileReader:
                 k not in CATEGORIES or not isinstance(v, (int, float)) or not 0 <= v <= 5
                 for k, v in penalty.items()
             ):
-                raise self.fail(self.key_line("penalty"),
+                raise self.fail(self.key_line("penalty" if "penalty" in data else "kind"),
                                 "context files need 'penalty' = { sale = 0..5, recruitment = 0..5 }")
         elif "penalty" in data:
             raise self.fail(self.key_line("penalty"), "'penalty' is only for kind = 'context'")

@@ -45,7 +45,7 @@ class LearnedModel:
     n_features: int
     ngram_range: tuple[int, int]
     idf: np.ndarray
-    coef: np.ndarray  # (n_labels, n_features)
+    coef: np.ndarray  # (n_labels, n_features), float64
     intercept: np.ndarray
     meta: dict
 
@@ -105,7 +105,7 @@ def train_model(records: Iterable[dict], out_dir: Path | str, *, normalizer: Nor
     x = tfidf.transform(counts)
     clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, labels)
     # Expand to all labels so the file always has rows for none/recruitment/sale.
-    coef = np.zeros((len(LABELS), n_features), dtype=np.float32)
+    coef = np.zeros((len(LABELS), n_features), dtype=np.float64)
     intercept = np.full(len(LABELS), -30.0)
     classes = list(clf.classes_)
     if len(classes) == 2:  # binary LR: one row for classes[1]; logits (0, z) give the same softmax

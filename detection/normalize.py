@@ -48,6 +48,12 @@ _SCAN_RANGES = (
 )
 
 
+# Characters checked at construction to need no per-character treatment (fast path).
+_SAFE_RANGES = ((0x00, 0x7F), (0x0400, 0x04FF), (0x2013, 0x2014), (0x2018, 0x201E), (0x2022, 0x2022),
+                (0x00AB, 0x00AB), (0x00BB, 0x00BB), (0x00B0, 0x00B0), (0x20B8, 0x20B8),
+                (0x2190, 0x21FF), (0x2600, 0x26FF), (0x2700, 0x27BF), (0x1F300, 0x1FAFF))
+
+
 def _is_cyr(c: str) -> bool:
     return "\u0400" <= c <= "\u04ff"
 
@@ -164,17 +170,23 @@ class Normalizer:
                     or ch in _INVISIBLE
                 ):
                     special.append(cp)
-        marks = [cp for cp in special if unicodedata.category(chr(cp)) in ("Mn", "Me")]
-        spec, mark = _char_class(special), _char_class(marks)
-        # A base character with combining marks, or one special character.
-        self._special = re.compile(f"[^{mark}][{mark}]+|[{spec}]", re.S)
+        # Runs of special characters; a run that starts with a combining mark takes in the base
+        # character before it (see _pass_chars).
+        self._special = re.compile(f"[{_char_class(special)}]+")
+        # The big class above is slow to scan; most posts hold only ASCII, Cyrillic, common
+        # punctuation and emoji, none of them special, which a small class checks ten times faster.
+        special_set = set(special)
+        safe = [cp for lo, hi in _SAFE_RANGES for cp in range(lo, hi + 1) if cp not in special_set
+                and unicodedata.category(chr(cp)) not in ("Mn", "Me", "Cf")]
+        self._unsafe = re.compile(f"[^{_char_class(safe)}]")
         self._split = re.compile(r"(?<![^\W_])[^\W_](?:(?:(?!\n)[\W_]){1,3}[^\W_](?![^\W_])){2,}")
         self._sep = re.compile(r"[^\w\n]+|_+")
-        self._suspect = re.compile(
-            r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]|[^\W\d_][\d@$]|[\d@$][^\W\d_]"
-        )
+        self._mixed = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
+        self._digit_in_word = re.compile(r"[a-z\u0400-\u04ff][\d@$]|[\d@$][a-z\u0400-\u04ff]")
+        self._digit_or_sign = re.compile(r"[\d@$]")
         self._protected = re.compile(r"@[\w]{3,}|(?:https?://|www\.|t\.me/|telegram\.me/)\S+")
-        self._squeeze = re.compile(r"([^\W\d_])\1+|\s{2,}|[^\S ]")
+        self._squeeze = re.compile(r"([a-z\u0400-\u04ff])\1+| {2,}")
+        self._other_space = re.compile(r"[^\S ]")
         self._nonword = re.compile(r"[\W_]")
 
     def spaced(self, folded: str) -> str:
@@ -197,7 +209,16 @@ class Normalizer:
         return "".join(c.lower() if len(c.lower()) == 1 else c for c in seg)
 
     def _pass_chars(self, text: str) -> tuple[str, _Layer | None]:
-        edits = [(m.start(), m.end(), self._fold_cluster(m.group())) for m in self._special.finditer(text)]
+        if text.isascii() or not self._unsafe.search(text):
+            return self._lower(text), None
+        edits = []
+        prev_end = 0
+        for m in self._special.finditer(text):
+            start, end = m.span()
+            if start > prev_end and unicodedata.category(text[start]) in ("Mn", "Me"):
+                start -= 1  # compose with the base character (е + U+0306 -> й)
+            edits.append((start, end, self._fold_cluster(text[start:end])))
+            prev_end = end
         if not edits:
             return self._lower(text), None
         out, layer = _apply(text, edits, self._lower)
@@ -255,8 +276,11 @@ class Normalizer:
         chars: list[str] | None = None
         done = -1
         n = len(text)
-        for m in self._suspect.finditer(text):
-            p = m.start()
+        starts = [m.start() for m in self._mixed.finditer(text)]
+        if self._digit_or_sign.search(text):
+            starts += [m.start() for m in self._digit_in_word.finditer(text)]
+            starts.sort()
+        for p in starts:
             if p < done or (protected and self._inside(p, protected)):
                 continue
             start = p
@@ -318,6 +342,8 @@ class Normalizer:
 
     # -- pass 4 ---------------------------------------------------------------------------
     def _pass_squeeze(self, text: str, protected: list[tuple[int, int]]) -> tuple[str, _Layer | None]:
+        if not text.isascii() or "\n" in text or "\t" in text:
+            text = self._other_space.sub(" ", text)  # same length: newlines, tabs -> spaces
         edits = []
         for m in self._squeeze.finditer(text):
             letter = m.group(1)

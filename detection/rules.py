@@ -1,9 +1,11 @@
 """Rules: how concepts combine into evidence for a category, and how context lowers it.
 
 A :class:`Rule` names groups of concepts; it fires when every group has a match and all the chosen
-matches lie within the proximity window (in characters of the original text). Its contribution is
-its weight times the weakest group's best match weight (capped at 1), so an ambiguous word
-(``фен``, ``шишки``, weight 0.3) fires a rule only weakly. Each rule counts once, with its best
+matches lie within the proximity window (in characters of the original text) of an anchor match
+of the first group. Its contribution is its weight times the weakest group's strength, a group's
+strength being the sum of its distinct terms' weights (up to three terms, capped at 1): an
+ambiguous word alone (``фен``, ``шишки``, weight 0.3) fires a rule only weakly, several weak shop
+words together (operator, reviews, order) count fully. The anchor itself counts alone. Each rule counts once, with its best
 instance. Context concepts (news, prevention, legitimate jobs and goods — declared ``kind =
 "context"`` in their lexicon files with a per-category ``penalty``) subtract
 ``penalty × min(2, sum of their distinct term weights)``.
@@ -126,6 +128,31 @@ class RuleEngine:
         self.rules = rules
         self.proximity = proximity
         self.context = {name: c for name, c in concepts.items() if c.kind == "context"}
+        # Each rule with a bit mask per group, to skip rules that cannot fire without looking.
+        self._bit: dict[str, int] = {}
+        for rule in rules:
+            for group in rule.groups:
+                for c in group:
+                    self._bit.setdefault(c, 1 << len(self._bit))
+        self._needs = [(rule, tuple(sum(self._bit[c] for c in set(g)) for g in rule.groups))
+                       for rule in rules]
+
+    def mask(self, concepts) -> int:
+        m = 0
+        for c in concepts:
+            m |= self._bit.get(c, 0)
+        return m
+
+    def can_fire(self, concepts) -> bool:
+        """Whether any rule could fire given the concepts present (proximity aside)."""
+        m = self.mask(concepts)
+        for _rule, needs in self._needs:
+            for g in needs:
+                if not g & m:
+                    break
+            else:
+                return True
+        return False
 
     def evaluate(self, matches: list[Match]) -> tuple[dict[str, float], list[RuleHit]]:
         """Raw evidence per category and the rule hits (context hits have negative contribution)."""
@@ -134,11 +161,16 @@ class RuleEngine:
             by_concept.setdefault(m.concept, []).append(m)
         raw = {"sale": 0.0, "recruitment": 0.0}
         hits: list[RuleHit] = []
-        for rule in self.rules:
+        present = self.mask(by_concept)
+        for rule, needs in self._needs:
+            if any(not g & present for g in needs):
+                continue
             hit = self._fire(rule, by_concept)
             if hit is not None:
                 raw[rule.category] += hit.contribution
                 hits.append(hit)
+        if not hits:
+            return raw, hits  # context only lowers evidence; with none there is nothing to explain
         for name, concept in self.context.items():
             found = by_concept.get(name)
             if not found:
@@ -172,26 +204,43 @@ class RuleEngine:
             return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
                            rule.weight * strength, tuple(sorted(chosen, key=lambda m: m.span)))
         if len(groups) == 1:
-            best = max(groups[0], key=lambda m: m.weight)
-            return RuleHit(rule.name, rule.category, (best.concept,),
-                           rule.weight * min(1.0, best.weight), (best,))
+            strength, chosen = _accumulate(groups[0])
+            return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
+                           rule.weight * strength, tuple(chosen))
         best_value, best_set = 0.0, None
         window = self.proximity
         for anchor in groups[0]:
             chosen = [anchor]
+            value = min(1.0, anchor.weight)
             for others in groups[1:]:
                 near = [m for m in others if _distance(anchor, m) <= window]
                 if not near:
                     break
-                chosen.append(max(near, key=lambda m: m.weight))
+                strength, picked = _accumulate(near)
+                value = min(value, strength)
+                chosen += picked
             else:
-                value = min(min(1.0, m.weight) for m in chosen)
                 if value > best_value:
                     best_value, best_set = value, chosen
         if best_set is None:
             return None
-        return RuleHit(rule.name, rule.category, tuple(m.concept for m in best_set),
+        return RuleHit(rule.name, rule.category, tuple(dict.fromkeys(m.concept for m in best_set)),
                        rule.weight * best_value, tuple(best_set))
+
+
+def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
+    """Strength of a group: distinct terms add up (capped at 1), so several weak shop words
+    (operator, reviews, order) count like one strong one. Returns the matches that made it."""
+    distinct: dict[str, Match] = {}
+    for m in sorted(matches, key=lambda m: -m.weight):
+        distinct.setdefault(m.term, m)
+    total, picked = 0.0, []
+    for m in distinct.values():
+        picked.append(m)
+        total += m.weight
+        if total >= 1.0 or len(picked) == 3:
+            break
+    return min(1.0, total), picked
 
 
 def _distance(a: Match, b: Match) -> int:

@@ -7,6 +7,7 @@ the learned model if configured); ``score(text)`` then returns a :class:`Verdict
 
 from __future__ import annotations
 
+import hashlib
 import math
 from typing import Sequence
 
@@ -23,6 +24,8 @@ __all__ = ["Detector"]
 
 SCORED = ("sale", "recruitment")
 SOURCE_FIELDS = ("title", "description", "pinned")
+_PRICED = frozenset({"substance", "drop"})
+_NO_EVIDENCE = {"sale": 0.0, "recruitment": 0.0}
 
 
 class Detector:
@@ -39,7 +42,8 @@ class Detector:
         self.patterns = PatternFinder()
         self.engine = RuleEngine(lexicon.concepts, DEFAULT_RULES, config.proximity)
         self.thresholds = {"sale": config.sale_threshold, "recruitment": config.recruitment_threshold}
-        self.model_version = f"rules-{lexicon.digest[:12]}" + (f"+{model.version}" if model else "")
+        rules_digest = hashlib.sha256((lexicon.digest + repr(DEFAULT_RULES)).encode()).hexdigest()
+        self.model_version = f"rules-{rules_digest[:12]}" + (f"+{model.version}" if model else "")
         missing = {c for r in DEFAULT_RULES for g in r.groups for c in g} - set(lexicon.concepts) - {
             "price", "quantity", "contact", "payment"}
         self.missing_concepts = sorted(missing)  # rules that cannot fire with this lexicon
@@ -52,28 +56,40 @@ class Detector:
         return cls(config, lexicon, model)
 
     # -- evidence ---------------------------------------------------------------------------
-    def evidence(self, text: str, field: str = "text") -> tuple[list[Match], list[Indicator], str]:
-        """Matches (lexicon terms, patterns, indicators) in original coordinates, the indicators
-        and the folded text."""
+    def _collect(self, text: str):
+        """Folded text, term matches, pattern matches and indicators, before any mapping."""
         folded = self.normalizer.normalize(text)
+        found = self.matcher.find(folded.text)
+        concepts = {tm.term.concept for tm in found}
+        # Prices and doses only count next to a substance or stash words.
+        patterns = self.patterns.find(folded.text) if concepts & _PRICED else []
+        indicators = self.extractor.extract(text)
+        return folded, found, patterns, indicators, concepts
+
+    def _matches(self, text, folded, found, patterns, indicators, field) -> list[Match]:
         matches: list[Match] = []
         identity = not folded.layers
-        for tm in self.matcher.find(folded.text):
+        for tm in found:
             s, e = (tm.start, tm.end) if identity else folded.to_original(tm.start, tm.end)
             t = tm.term
             matches.append(Match(t.concept, t.text, text[s:e], (s, e), t.weight, field))
-        for concept, name, fs, fe, weight in self.patterns.find(folded.text):
+        for concept, name, fs, fe, weight in patterns:
             s, e = (fs, fe) if identity else folded.to_original(fs, fe)
             matches.append(Match(concept, name, text[s:e], (s, e), weight, field))
-        indicators = self.extractor.extract(text)
-        if field != "text":
-            indicators = [Indicator(i.kind, i.value, i.span, field) for i in indicators]
         for ind in indicators:
             ev = indicator_evidence(ind.kind)
             if ev:
                 s, e = ind.span
                 matches.append(Match(ev[0], ind.kind, text[s:e], ind.span, ev[1], field))
-        return matches, indicators, folded.text
+        return matches
+
+    def evidence(self, text: str, field: str = "text") -> tuple[list[Match], list[Indicator], str]:
+        """Matches (lexicon terms, patterns, indicators) in original coordinates, the indicators
+        and the folded text."""
+        folded, found, patterns, indicators, _ = self._collect(text)
+        if field != "text":
+            indicators = [Indicator(i.kind, i.value, i.span, field) for i in indicators]
+        return self._matches(text, folded, found, patterns, indicators, field), indicators, folded.text
 
     def _to_score(self, raw: float) -> float:
         x = self.config.score_steepness * (raw - self.config.score_midpoint)
@@ -102,9 +118,17 @@ class Detector:
         """Verdict for one post's text."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
-        matches, indicators, folded = self.evidence(text)
-        raw, hits = self.engine.evaluate(matches)
-        scores = self._blend({c: self._to_score(raw[c]) for c in SCORED}, folded)
+        folded, found, patterns, indicators, concepts = self._collect(text)
+        for ind in indicators:
+            ev = indicator_evidence(ind.kind)
+            if ev:
+                concepts.add(ev[0])
+        if self.engine.can_fire(concepts):
+            matches = self._matches(text, folded, found, patterns, indicators, "text")
+            raw, hits = self.engine.evaluate(matches)
+        else:  # no rule can fire: skip mapping spans and building matches (most posts)
+            raw, hits = _NO_EVIDENCE, []
+        scores = self._blend({c: self._to_score(raw[c]) for c in SCORED}, folded.text)
         return self._decide(scores, hits, indicators)
 
     def score_source(self, title: str | None, description: str | None, pinned_text: str | None,

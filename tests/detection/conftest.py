@@ -1,0 +1,22 @@
+"""Fixtures for the detection tests: one detector on the bundled lexicons, the labelled sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from detection.config import DetectionConfig
+from detection.scorer import Detector
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="session")
+def detector() -> Detector:
+    return Detector.from_config(DetectionConfig())
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
