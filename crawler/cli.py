@@ -17,6 +17,7 @@ from crawler.store.captures import CaptureError, read_capture, read_record_bytes
 from crawler.store.db import Store, open_store
 from crawler.store.ingest import find_source, watch
 from crawler.store.models import Post, Source
+from detection.commands import eval_command, train_command
 
 
 class Context:
@@ -274,6 +275,10 @@ def _decoded(payload: bytes, headers: dict[str, str]) -> bytes:
     return payload
 
 
+cli.add_command(eval_command)
+cli.add_command(train_command)
+
+
 @cli.command("demo")
 @click.option("--keep-serving", is_flag=True, help="Leave the fixture site up afterwards.")
 @click.option("--home", type=click.Path(file_okay=False), default="var/demo", show_default=True,
@@ -286,17 +291,7 @@ def demo(keep_serving: bool, home: str) -> None:
     run_demo(Path(home), keep_serving=keep_serving)
 
 
-def _register_optional_commands() -> None:
-    try:
-        from detection.commands import eval_command, train_command
-    except ImportError:
-        return
-    cli.add_command(eval_command)
-    cli.add_command(train_command)
-
-
 def main() -> None:
-    _register_optional_commands()
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:

@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from detection.config import DetectionConfig
+
 ENV_PREFIX = "KYRAN_"
 DEFAULT_FILE = "kyran.toml"
 
@@ -158,6 +160,7 @@ class SiteTarget(_Section):
 
 class KyranConfig(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
+    detection: DetectionConfig = Field(default_factory=DetectionConfig)
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     telegram_preview: TelegramPreviewConfig = Field(default_factory=TelegramPreviewConfig)
     sites: dict[str, SiteTarget] = Field(default_factory=dict)
@@ -269,7 +272,13 @@ def load_config(
         if "home" in data:
             raise ConfigError(f"{file}: home: unknown key (it is the config file's directory)")
     origins = _apply_env(data, environ)
-    data["home"] = (file.parent if file is not None else Path(".")).absolute()
+    home = (file.parent if file is not None else Path(".")).absolute()
+    data["home"] = home
+    detection = data.get("detection")
+    if isinstance(detection, dict):  # its paths are checked on validation: resolve them first
+        for key in ("lexicon_dir", "model_path"):
+            if isinstance(detection.get(key), str) and not Path(detection[key]).is_absolute():
+                detection[key] = str(home / detection[key])
     try:
         return KyranConfig.model_validate(data)
     except ValidationError as exc:

@@ -72,12 +72,26 @@ class Store:
 
     def upgrade(self, revision: str = "head") -> None:
         cfg = alembic_config(self.url)
-        with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Two processes starting at once must not both create the schema.
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7254001)")
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+        with self.engine.connect() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                # A migration that rebuilds a table must not cascade deletes into its children:
+                # foreign keys are off while migrating (the pragma only works outside a
+                # transaction) and checked afterwards.
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # Two processes starting at once must not both create the schema.
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7254001)")
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+            if sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
 
     def ensure_schema(self) -> None:
         """Migrate to head when the store is behind (a fresh start migrates by itself)."""

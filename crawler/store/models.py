@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -90,6 +91,8 @@ class Source(Base):
     first_seen: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime | None]
     last_crawled: Mapped[datetime | None]
+    discovered_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source.id", ondelete="SET NULL"))  # the source whose post named it
     # Newest post id up to which every post (back to the visit's depth) is stored; a crawl that
     # is killed before it finishes a channel leaves it as it was, so the next visit redoes it.
     crawl_cursor: Mapped[int | None] = mapped_column(BigInteger)
@@ -123,6 +126,7 @@ class Post(Base):
         UniqueConstraint("source_id", "external_id"),
         Index("ix_post_posted_at", "posted_at"),
         Index("ix_post_content_hash", "content_hash"),
+        Index("ix_post_cluster_id", "cluster_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -213,6 +217,27 @@ class Verdict(Base):
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ClusterHead(Base):
+    """The first post of a near-duplicate cluster, with its MinHash signature."""
+
+    __tablename__ = "cluster_head"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), primary_key=True)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ClusterBand(Base):
+    """One LSH band of a cluster head: posts sharing a band with a head are compared to it."""
+
+    __tablename__ = "cluster_band"
+
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    head_post_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster_head.post_id", ondelete="CASCADE"), primary_key=True)
+
+
 class Candidate(Base):
     """What an analyst reviews. Its subject is a source, a post or an entity."""
 
@@ -234,6 +259,7 @@ class Candidate(Base):
     reasons: Mapped[list] = mapped_column(default=list)
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None]
+    last_evidence_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -27,6 +27,8 @@ def test_example_file_is_valid_and_documents_every_section():
         assert f"{key} =" in text, f"kyran.example.toml does not document crawl.{key}"
     for key in type(config.store).model_fields:
         assert f"{key} =" in text, f"kyran.example.toml does not document store.{key}"
+    for key in type(config.detection).model_fields:
+        assert f"{key} =" in text, f"kyran.example.toml does not document detection.{key}"
     for key in type(config.telegram_preview).model_fields:
         assert f"{key} =" in text, f"kyran.example.toml does not document telegram_preview.{key}"
 
@@ -62,6 +64,8 @@ def test_environment_overrides_the_file(tmp_path):
         ("[sites.m]\nstart_urls = [\"http://a\"]\npost_url_pattern = \"(\"\n", "sites.m.post_url_pattern: not a valid regular expression"),
         ("[telegram_preview]\nbase_url = \"t.me\"\n", "telegram_preview.base_url: expected an http:// or https:// URL"),
         ("[crawl\nretry_times = 1\n", "kyran.toml: not valid TOML"),
+        ("[detection]\nsale_threshold = 1.5\n", "kyran.toml: detection.sale_threshold: input should be less than or equal to 1"),
+        ("[detection]\nlexicon_dir = \"nowhere\"\n", "nowhere is not a directory"),
     ],
 )
 def test_each_mistake_is_one_clear_line(tmp_path, content, expected):
