@@ -158,9 +158,32 @@ class SiteTarget(_Section):
         return value
 
 
+class QueueConfig(_Section):
+    reopen_margin: float = Field(
+        0.25, ge=0, le=1,
+        description="A dismissed candidate reopens only when new evidence scores this much "
+        "higher than the score it was dismissed at.")
+    entity_min_sources: int = Field(
+        2, ge=2, description="A bot, wallet or other indicator seen in flagged posts of this "
+        "many sources becomes a candidate of its own (one shop behind many channels).")
+
+
+class DiscoveryConfig(_Section):
+    enabled: bool = Field(True, description="Add channels and bots named in scored posts to "
+                          "the watchlist.")
+    min_score: float = Field(
+        0.3, ge=0, le=1, description="Only posts scoring at least this feed discovery.")
+    max_depth: int = Field(
+        2, ge=0, description="How far from the seeds discovery may go (a seed is depth 0).")
+    max_new_per_run: int = Field(
+        200, ge=0, description="At most this many new watchlist entries per crawl.")
+
+
 class KyranConfig(_Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
+    queue: QueueConfig = Field(default_factory=QueueConfig)
+    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     telegram_preview: TelegramPreviewConfig = Field(default_factory=TelegramPreviewConfig)
     sites: dict[str, SiteTarget] = Field(default_factory=dict)

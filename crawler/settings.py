@@ -37,7 +37,7 @@ DOWNLOAD_HANDLERS = {
     "https": "crawler.socks.SocksAwareDownloadHandler",
 }
 ITEM_PIPELINES = {
-    "pipelines.store.StorePipeline": 500,
+    "pipelines.scrapy_adapter.ChainPipeline": 500,
 }
 
 # kyran.toml to read (None: $KYRAN_CONFIG, then ./kyran.toml, then the defaults).

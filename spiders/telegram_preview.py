@@ -93,7 +93,7 @@ class TelegramPreviewSpider(KyranSpider):
                 if names:
                     cursors = dict(session.execute(query.where(Source.handle.in_(names))).all())
                     return [(name, cursors.get(name)) for name in names]
-                query = query.where(Source.watched.is_(True), Source.kind != "site",
+                query = query.where(Source.watched.is_(True), Source.kind == "channel",
                                     Source.status.not_in(["gone", "blocked"]))
                 rows = session.execute(query.order_by(Source.watch_priority.desc())).all()
                 return [(handle, cursor) for handle, cursor in rows]

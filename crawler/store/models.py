@@ -212,7 +212,9 @@ class Verdict(Base):
     subject_id: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(16))  # sale | recruitment | none
     score: Mapped[float] = mapped_column(Float)
-    hits: Mapped[list] = mapped_column(default=list)
+    hits: Mapped[list] = mapped_column(default=list)  # rules fired, with matched words, spans
+    indicators: Mapped[list] = mapped_column(default=list)  # with spans, for highlighting
+    scores: Mapped[dict] = mapped_column(default=dict)  # per category
     model_version: Mapped[str] = mapped_column(String(64))
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
 

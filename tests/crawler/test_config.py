@@ -27,6 +27,9 @@ def test_example_file_is_valid_and_documents_every_section():
         assert f"{key} =" in text, f"kyran.example.toml does not document crawl.{key}"
     for key in type(config.store).model_fields:
         assert f"{key} =" in text, f"kyran.example.toml does not document store.{key}"
+    for section in (config.queue, config.discovery):
+        for key in type(section).model_fields:
+            assert f"{key} =" in text, f"kyran.example.toml does not document {key}"
     for key in type(config.detection).model_fields:
         assert f"{key} =" in text, f"kyran.example.toml does not document detection.{key}"
     for key in type(config.telegram_preview).model_fields:

@@ -1,4 +1,4 @@
-"""Near-duplicate clusters, discovery provenance, candidate evidence time
+"""Near-duplicate clusters, discovery provenance, candidate evidence time, verdict detail
 
 Revision ID: 0002
 Revises: 0001
@@ -31,6 +31,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('band', 'hash', 'head_post_id', name=op.f('pk_cluster_band'))
     )
     op.add_column('candidate', sa.Column('last_evidence_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('verdict', sa.Column('indicators', sa.JSON(), nullable=False, server_default='[]'))
+    op.add_column('verdict', sa.Column('scores', sa.JSON(), nullable=False, server_default='{}'))
     op.create_index('ix_post_cluster_id', 'post', ['cluster_id'], unique=False)
     if op.get_bind().dialect.name == 'sqlite':
         op.execute('ALTER TABLE source ADD COLUMN discovered_from_id INTEGER '
@@ -48,5 +50,7 @@ def downgrade() -> None:
     op.drop_column('source', 'discovered_from_id')
     op.drop_index('ix_post_cluster_id', table_name='post')
     op.drop_column('candidate', 'last_evidence_at')
+    op.drop_column('verdict', 'scores')
+    op.drop_column('verdict', 'indicators')
     op.drop_table('cluster_band')
     op.drop_table('cluster_head')

@@ -1,0 +1,157 @@
+"""Read-only views of the queue for people: the candidate list, one candidate with its evidence,
+an entity with everything linked to it. Shared by the command line and the review app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from crawler.store.models import Candidate, Entity, Event, Post, PostEntity, Source, Verdict
+
+
+@dataclass
+class EvidencePost:
+    post: Post
+    source: Source
+    verdict: Verdict | None
+
+    def spans(self) -> list[tuple[int, int, str]]:
+        """(start, end, label) in the post's original text: matched words and indicators."""
+        if self.verdict is None:
+            return []
+        found = []
+        for hit in self.verdict.hits:
+            for match in hit.get("matches", []):
+                if match.get("field", "text") == "text":
+                    found.append((*match["span"], hit["rule"]))
+        for indicator in self.verdict.indicators:
+            if indicator.get("field", "text") == "text":
+                found.append((*indicator["span"], indicator["kind"]))
+        return sorted(found)
+
+
+@dataclass
+class CandidateView:
+    candidate: Candidate
+    subject: str  # a line naming what would be blocked
+    sources: int  # distinct sources of the evidence ("posted in N channels")
+    evidence: list[EvidencePost] = field(default_factory=list)
+    entities: list[tuple[Entity, int, int]] = field(default_factory=list)  # posts, sources
+    history: list[Event] = field(default_factory=list)
+
+
+def _flagged_posts_query(subject_type: str, subject_id: int):
+    query = (select(Post, Source, Verdict).join(Source, Source.id == Post.source_id)
+             .outerjoin(Verdict, (Verdict.subject_type == "post")
+                        & (Verdict.subject_id == Post.id)))
+    if subject_type == "source":
+        return query.where(Post.source_id == subject_id, Verdict.category != "none")
+    if subject_type == "post":
+        return query.where((Post.cluster_id == subject_id) | (Post.id == subject_id))
+    return query.join(PostEntity, PostEntity.post_id == Post.id).where(
+        PostEntity.entity_id == subject_id, Verdict.category != "none")
+
+
+def subject_line(session: Session, candidate: Candidate) -> str:
+    if candidate.subject_type == "source":
+        source = session.get(Source, candidate.subject_id)
+        if source is None:
+            return f"source {candidate.subject_id} (gone)"
+        name = f"@{source.handle}" if source.platform == "telegram" else source.handle
+        reach = f", {source.subscribers} subscribers" if source.subscribers else ""
+        return f"{source.platform} {source.kind} {name} «{source.title or ''}»{reach}"
+    if candidate.subject_type == "entity":
+        entity = session.get(Entity, candidate.subject_id)
+        return f"{entity.kind} {entity.value}" if entity else f"entity {candidate.subject_id}"
+    post = session.get(Post, candidate.subject_id)
+    if post is None:
+        return f"post {candidate.subject_id} (gone)"
+    source = session.get(Source, post.source_id)
+    return f"post {post.url} in {source.platform} {source.handle}"
+
+
+def source_spread(session: Session, candidate: Candidate) -> int:
+    query = _flagged_posts_query(candidate.subject_type, candidate.subject_id).subquery()
+    return session.scalar(select(func.count(distinct(query.c.source_id)))) or 0
+
+
+def queue(session: Session, status: str | None = "open", category: str | None = None,
+          limit: int = 50) -> list[CandidateView]:
+    query = select(Candidate)
+    if status:
+        query = query.where(Candidate.status == status)
+    if category:
+        query = query.where(Candidate.category == category)
+    query = query.order_by(Candidate.priority.desc(), Candidate.last_evidence_at.desc(),
+                           Candidate.id).limit(limit)
+    return [CandidateView(c, subject_line(session, c), source_spread(session, c))
+            for c in session.scalars(query)]
+
+
+def candidate_view(session: Session, candidate_id: int, posts: int = 10) -> CandidateView | None:
+    candidate = session.get(Candidate, candidate_id)
+    if candidate is None:
+        return None
+    view = CandidateView(candidate, subject_line(session, candidate),
+                         source_spread(session, candidate))
+    rows = session.execute(_flagged_posts_query(candidate.subject_type, candidate.subject_id)
+                           .order_by(Verdict.score.desc().nulls_last(), Post.id.desc())
+                           .limit(posts)).all()
+    view.evidence = [EvidencePost(post, source, verdict) for post, source, verdict in rows]
+    post_ids = [e.post.id for e in view.evidence]
+    if post_ids:
+        view.entities = list(session.execute(
+            select(Entity, func.count(distinct(PostEntity.post_id)),
+                   func.count(distinct(Post.source_id)))
+            .join(PostEntity, PostEntity.entity_id == Entity.id)
+            .join(Post, Post.id == PostEntity.post_id)
+            .where(Entity.id.in_(select(PostEntity.entity_id)
+                                 .where(PostEntity.post_id.in_(post_ids))))
+            .group_by(Entity.id).order_by(Entity.kind, Entity.value)).all())
+    view.history = list(session.scalars(
+        select(Event).where(Event.subject_type == "candidate", Event.subject_id == candidate.id)
+        .order_by(Event.id)))
+    return view
+
+
+@dataclass
+class EntityView:
+    entity: Entity
+    sources: list[tuple[Source, int, int]]  # source, posts, flagged posts
+    candidates: list[Candidate]
+    posts: list[EvidencePost]
+
+
+def entity_view(session: Session, kind: str | None, value: str, posts: int = 10
+                ) -> list[EntityView]:
+    query = select(Entity).where(Entity.value == value)
+    if kind:
+        query = query.where(Entity.kind == kind)
+    views = []
+    for entity in session.scalars(query):
+        flagged = func.sum(case((Verdict.category != "none", 1), else_=0))
+        sources = session.execute(
+            select(Source, func.count(distinct(Post.id)), flagged)
+            .join(Post, Post.source_id == Source.id)
+            .join(PostEntity, PostEntity.post_id == Post.id)
+            .outerjoin(Verdict, (Verdict.subject_type == "post")
+                       & (Verdict.subject_id == Post.id))
+            .where(PostEntity.entity_id == entity.id)
+            .group_by(Source.id).order_by(func.count(distinct(Post.id)).desc())).all()
+        post_ids = select(PostEntity.post_id).where(PostEntity.entity_id == entity.id)
+        candidates = list(session.scalars(select(Candidate).where(
+            ((Candidate.subject_type == "entity") & (Candidate.subject_id == entity.id))
+            | ((Candidate.subject_type == "post") & Candidate.subject_id.in_(post_ids))
+            | ((Candidate.subject_type == "source") & Candidate.subject_id.in_(
+                select(Post.source_id).where(Post.id.in_(post_ids)))))))
+        rows = session.execute(
+            select(Post, Source, Verdict).join(Source, Source.id == Post.source_id)
+            .outerjoin(Verdict, (Verdict.subject_type == "post") & (Verdict.subject_id == Post.id))
+            .where(Post.id.in_(post_ids)).order_by(Post.id.desc()).limit(posts)).all()
+        views.append(EntityView(entity, [(s, n, int(f or 0)) for s, n, f in sources], candidates,
+                                [EvidencePost(p, s, v) for p, s, v in rows]))
+    return views
+

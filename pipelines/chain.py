@@ -1,0 +1,133 @@
+"""The processing chain: every post that enters Kyran, from a spider or the Telegram monitor,
+goes through the same steps in a fixed order.
+
+    store ► score (normalise, extract, rules) ► entities ► cluster ► queue ► discover
+
+Items come in batches. A batch is one transaction through every step, so a post is never kept
+without its verdict and candidate, and a crawl checkpoint is committed only with the posts before
+it. If a batch fails, it is redone one item at a time, each step in a savepoint (retried once,
+which settles a race with another writer on a unique key): a step that fails for one post is
+logged with the post and the step, the post's later steps are skipped, what was done is kept,
+and the other posts go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+
+from sqlalchemy.exc import IntegrityError
+
+from crawler.config import KyranConfig
+from crawler.items import ChannelItem, CrawlCheckpoint, PostItem
+from crawler.store.db import Store
+from pipelines.clustering import ClusterStep
+from pipelines.discovery import DiscoveryStep
+from pipelines.entities import EntityStep
+from pipelines.queue import QueueStep
+from pipelines.scoring import DetectorHolder, ScoreStep
+from pipelines.storing import StoreStep
+from pipelines.work import PostWork
+
+log = logging.getLogger(__name__)
+
+
+def last_good_lexicons(config: KyranConfig):
+    return config.captures_path.parent / "lexicons.last-good"
+
+
+class ProcessingChain:
+    def __init__(self, store: Store, config: KyranConfig, actor: str, *, scoring: bool = True,
+                 detectors: DetectorHolder | None = None) -> None:
+        self.store = store
+        self.actor = actor
+        self.detectors = detectors or DetectorHolder(config.detection,
+                                                     last_good_lexicons(config))
+        self.storing = StoreStep(actor)
+        self.steps = [ScoreStep(self.detectors), EntityStep(), ClusterStep(),
+                      QueueStep(self.detectors, config.queue, actor),
+                      DiscoveryStep(config.discovery, actor)] if scoring else []
+        self.stats: Counter[str] = Counter()
+
+    def process(self, items: list) -> None:
+        """Process items in order; channels first of all, as their posts need the source."""
+        batch: list = []
+        for item in items:
+            if isinstance(item, ChannelItem):
+                self._batch(batch)
+                batch = []
+                self._channel(item)
+            else:
+                batch.append(item)
+        self._batch(batch)
+
+    def _channel(self, item: ChannelItem) -> None:
+        try:
+            with self.store.session() as session:
+                self.storing.channel(session, item)
+            self.stats[f"channels/{item.status}"] += 1
+        except Exception:
+            log.exception("could not store channel %s; skipped", item.username)
+            self.stats["errors/store"] += 1
+
+    def _batch(self, items: list) -> None:
+        if not items:
+            return
+        posts = [item for item in items if isinstance(item, PostItem)]
+        try:
+            with self.store.session() as session:
+                works = self.storing.posts(session, posts)
+                for step in self.steps:
+                    step.run(session, works)
+                for item in items:
+                    if isinstance(item, CrawlCheckpoint):
+                        self.storing.checkpoint(session, item)
+        except Exception as exc:
+            log.warning("a batch of %d items failed (%s: %s); redoing it item by item",
+                        len(items), type(exc).__name__, str(exc).splitlines()[0][:200])
+            self.stats["batch_retries"] += 1
+            for item in items:
+                self._one(item)
+            return
+        self._count(works)
+
+    def _one(self, item) -> None:
+        with self.store.session() as session:
+            if isinstance(item, CrawlCheckpoint):
+                self._guarded(session, "checkpoint", item, self.storing.checkpoint, item)
+                return
+            works: list[PostWork] = []
+            label = f"{item.platform}:{item.source_key}/{item.external_id}"
+
+            def store(session):
+                works[:] = self.storing.posts(session, [item])
+                session.flush()
+
+            if not self._guarded(session, "store", label, store):
+                return
+            for step in self.steps:
+                if not self._guarded(session, step.name, label, step.run, works):
+                    break
+        self._count(works)
+
+    def _guarded(self, session, step: str, label, run, *args) -> bool:
+        for attempt in (1, 2):
+            try:
+                with session.begin_nested():
+                    run(session, *args)
+                return True
+            except IntegrityError:
+                if attempt == 2:
+                    log.exception("step %s failed twice on a unique key for %s; skipped",
+                                  step, label)
+            except Exception:
+                log.exception("step %s failed for %s; its later steps are skipped", step, label)
+                break
+        self.stats[f"errors/{step}"] += 1
+        return False
+
+    def _count(self, works: list[PostWork]) -> None:
+        for work in works:
+            self.stats[f"posts/{work.change}"] += 1
+            if work.verdict is not None:
+                self.stats[f"verdicts/{work.verdict.category}"] += 1

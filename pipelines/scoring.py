@@ -1,0 +1,142 @@
+"""Chain step *score*: a verdict for every new or edited post, kept in the `verdict` table.
+
+`DetectorHolder` owns the detector. Lexicons are analysts' data and can be broken by an edit: a
+load that fails keeps the detector already running, or falls back to the last lexicons that
+loaded well (a copy kept beside the store), and says so in the log with the file, line and reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.store.models import Verdict as VerdictRow
+from detection.config import DetectionConfig
+from detection.lexicon import LexiconError
+from detection.scorer import Detector
+from detection.verdict import Verdict
+from pipelines.work import PostWork
+
+log = logging.getLogger(__name__)
+BUNDLED_LEXICONS = Path(__file__).resolve().parents[1] / "detection" / "lexicons"
+
+
+class DetectorHolder:
+    """Loads the detector, keeps the last good one, and reloads when lexicon files change."""
+
+    def __init__(self, config: DetectionConfig, last_good_dir: Path) -> None:
+        self.config = config
+        self.last_good_dir = Path(last_good_dir)
+        self._detector: Detector | None = None
+        self._stamp: tuple | None = None
+        self.problem: str | None = None  # why the lexicons in use are not the configured ones
+
+    @property
+    def lexicon_dir(self) -> Path:
+        return self.config.lexicon_dir or BUNDLED_LEXICONS
+
+    def _files_stamp(self) -> tuple:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                            for p in self.lexicon_dir.glob("*.toml")))
+
+    def get(self) -> Detector:
+        if self._detector is None:
+            self.reload()
+        return self._detector
+
+    def reload_if_changed(self) -> bool:
+        """Reload when a lexicon file changed since the last load (for a long-running daemon)."""
+        if self._stamp == self._files_stamp():
+            return False
+        return self.reload()
+
+    def reload(self) -> bool:
+        """Load the configured lexicons; True when they are now in use."""
+        self._stamp = self._files_stamp()
+        try:
+            detector = Detector.from_config(self.config)
+        except LexiconError as exc:
+            self._fall_back(exc)
+            return False
+        self._detector, self.problem = detector, None
+        self._save_last_good()
+        return True
+
+    def _fall_back(self, exc: LexiconError) -> None:
+        if self._detector is not None:
+            self.problem = f"{exc}: keeping the lexicons already loaded"
+        elif any(self.last_good_dir.glob("*.toml")):
+            config = self.config.model_copy(update={"lexicon_dir": self.last_good_dir})
+            self._detector = Detector.from_config(config)
+            saved = datetime.fromtimestamp(self.last_good_dir.stat().st_mtime, timezone.utc)
+            self.problem = (f"{exc}: using the last lexicons that loaded well, saved "
+                            f"{saved:%Y-%m-%d %H:%M} UTC in {self.last_good_dir}")
+        else:
+            raise exc
+        log.error("lexicon error: %s. Fix the file; scoring goes on meanwhile.", self.problem)
+
+    def _save_last_good(self) -> None:
+        if self.lexicon_dir.resolve() == self.last_good_dir.resolve():
+            return
+        staging = self.last_good_dir.with_name(self.last_good_dir.name + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for path in self.lexicon_dir.glob("*.toml"):
+            shutil.copy2(path, staging / path.name)
+        shutil.rmtree(self.last_good_dir, ignore_errors=True)
+        staging.rename(self.last_good_dir)
+
+
+def verdict_fields(verdict: Verdict) -> dict:
+    data = verdict.to_dict()
+    return {"category": verdict.category, "score": verdict.score, "hits": data["hits"],
+            "indicators": data["indicators"], "scores": data["scores"],
+            "model_version": verdict.model_version,
+            "scored_at": datetime.now(timezone.utc)}
+
+
+def stored_verdict(session: Session, subject_type: str, subject_id: int) -> VerdictRow | None:
+    return session.scalars(select(VerdictRow).where(
+        VerdictRow.subject_type == subject_type, VerdictRow.subject_id == subject_id)
+    ).one_or_none()
+
+
+def save_verdict(session: Session, subject_type: str, subject_id: int, verdict: Verdict,
+                 existing: VerdictRow | None) -> VerdictRow:
+    """Insert the verdict (`existing` None) or overwrite the stored one."""
+    if existing is None:
+        existing = VerdictRow(subject_type=subject_type, subject_id=subject_id,
+                              **verdict_fields(verdict))
+        session.add(existing)
+    else:
+        for key, value in verdict_fields(verdict).items():
+            setattr(existing, key, value)
+    return existing
+
+
+class ScoreStep:
+    name = "score"
+
+    def __init__(self, detectors: DetectorHolder) -> None:
+        self.detectors = detectors
+
+    def run(self, session: Session, works: list[PostWork]) -> None:
+        detector = self.detectors.get()
+        todo = [w for w in works if w.change in ("new", "edited") and w.verdict is None]
+        if not todo:
+            return
+        session.flush()
+        edited_ids = [w.post.id for w in todo if w.change == "edited"]
+        existing = {}
+        if edited_ids:
+            existing = {row.subject_id: row for row in session.scalars(select(VerdictRow).where(
+                VerdictRow.subject_type == "post", VerdictRow.subject_id.in_(edited_ids)))}
+        for work in todo:
+            work.verdict = detector.score(work.post.text)
+            save_verdict(session, "post", work.post.id, work.verdict,
+                         existing.get(work.post.id))
