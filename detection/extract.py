@@ -74,6 +74,12 @@ class Extractor:
         self._domain = re.compile(
             rf"(?<![\w.\-/])(?:[a-z0-9\u0430-\u044f\u0451\u04d9\u0493\u049b\u04a3\u04e9\u04b1\u04af\u04bb\u0456-]{{1,63}}\.){{1,8}}"
             rf"(?:{_TLDS})(?![\w\-])", re.I)
+        # Pre-checks: the end of every domain (a dot, a known TLD, no word after it) and the core
+        # of every phone number (digit, 7-18 digits or separators, digit). Both start with a
+        # literal or a small class the engine skips to, so the full patterns, which must try a
+        # match at each word start, only run on the few posts that can hold a match.
+        self._domain_end = re.compile(rf"\.(?:{_TLDS})(?![\w\-])", re.I)
+        self._phone_core = re.compile(r"\d[\d \t().\-]{7,18}\d")
         self._long = re.compile(r"[A-Za-z0-9]{26,}")
         self._btc = re.compile(rf"^(?:[13][{_B58}]{{25,34}}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{{8,87}})$")
         self._tron = re.compile(rf"^T[{_B58}]{{33}}$")
@@ -143,6 +149,8 @@ class Extractor:
                 norm = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
                 out.append(Indicator("url", norm if "://" in url else url.lower(), (start, end)))
                 self._add_host(host, text.lower().find(host, start, end), out, seen_hosts, (start, end))
+        if not self._domain_end.search(text):
+            return
         for m in self._domain.finditer(text):
             if any(s <= m.start() < e for s, e in taken):
                 continue
@@ -180,6 +188,8 @@ class Extractor:
                 out.append(Indicator("xmr", s, m.span()))
 
     def _phones(self, text: str, out: list[Indicator]) -> None:
+        if not self._phone_core.search(text):
+            return
         for m in self._phone.finditer(text):
             raw = m.group()
             digits = self._nondigit.sub("", raw)

@@ -26,9 +26,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from dataclasses import dataclass
 from functools import cache
 from sys import maxsize as len_max
+
+from detection.foldmap import Folded, Layer, apply_edits
 
 __all__ = ["Folded", "Normalizer", "normalize"]
 
@@ -76,85 +77,6 @@ def _char_class(codepoints: list[int]) -> str:
     return "".join(parts)
 
 
-class _Layer:
-    """One length-changing pass: a piecewise map from its output offsets to its input offsets.
-
-    Segment ``i`` covers output ``[outs[i], outs[i+1])`` and input ``[ins[i], ins[i+1])``. A linear
-    segment maps character to character; any other maps as a block.
-    """
-
-    __slots__ = ("outs", "ins", "linear", "out_len", "in_len")
-
-    def __init__(self, outs: list[int], ins: list[int], linear: list[bool]) -> None:
-        self.outs, self.ins, self.linear = outs, ins, linear
-        self.out_len, self.in_len = outs[-1], ins[-1]
-
-    def map_start(self, p: int) -> int:
-        if p >= self.out_len:
-            return self.in_len
-        i = bisect_right(self.outs, p, 0, len(self.outs) - 1) - 1
-        return self.ins[i] + (p - self.outs[i]) if self.linear[i] else self.ins[i]
-
-    def map_end(self, q: int) -> int:
-        if q <= 0:
-            return self.map_start(0) if self.out_len else 0
-        q = min(q, self.out_len)
-        i = bisect_right(self.outs, q - 1, 0, len(self.outs) - 1) - 1
-        return self.ins[i] + (q - self.outs[i]) if self.linear[i] else self.ins[i + 1]
-
-
-def _apply(src: str, edits: list[tuple[int, int, str]], copy=None) -> tuple[str, _Layer]:
-    """Apply sorted, non-overlapping ``(start, end, replacement)`` edits to ``src``.
-
-    ``copy`` transforms the untouched stretches (it must keep their length).
-    """
-    pieces: list[str] = []
-    outs: list[int] = []
-    ins: list[int] = []
-    linear: list[bool] = []
-    pos = opos = 0
-    for start, end, rep in edits:
-        if start > pos:
-            seg = src[pos:start]
-            pieces.append(copy(seg) if copy else seg)
-            outs.append(opos), ins.append(pos), linear.append(True)
-            opos += start - pos
-        pieces.append(rep)
-        outs.append(opos), ins.append(start), linear.append(len(rep) == end - start)
-        opos += len(rep)
-        pos = end
-    if pos < len(src):
-        seg = src[pos:]
-        pieces.append(copy(seg) if copy else seg)
-        outs.append(opos), ins.append(pos), linear.append(True)
-        opos += len(src) - pos
-    outs.append(opos), ins.append(len(src))
-    return "".join(pieces), _Layer(outs, ins, linear)
-
-
-@dataclass(frozen=True, slots=True)
-class Folded:
-    """A folded text and the passes that produced it from ``original``."""
-
-    original: str
-    text: str
-    layers: tuple[_Layer, ...] = ()
-
-    def to_original(self, start: int, end: int) -> tuple[int, int]:
-        """Map the folded span ``[start, end)`` to a span of the original text."""
-        start = max(0, min(start, len(self.text)))
-        end = max(start, min(end, len(self.text)))
-        if start == end:
-            s = start
-            for layer in reversed(self.layers):
-                s = layer.map_start(s)
-            return s, s
-        s, e = start, end
-        for layer in reversed(self.layers):
-            s, e = layer.map_start(s), layer.map_end(e)
-        return s, max(s, e)
-
-
 class Normalizer:
     """Holds the compiled tables; build once (``normalize`` uses a shared lazy instance)."""
 
@@ -183,9 +105,15 @@ class Normalizer:
         self._sep = re.compile(r"[^\w\n]+|_+")
         self._mixed = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
         self._digit_in_word = re.compile(r"[a-z\u0400-\u04ff][\d@$]|[\d@$][a-z\u0400-\u04ff]")
-        self._digit_or_sign = re.compile(r"[\d@$]")
+        # Cheap pre-checks for the two patterns above: the same condition (a pair of neighbours)
+        # found from its rarer side, a Latin letter or a digit, which the engine skips to without
+        # trying a match at every position. Most posts have neither pair and skip the scans.
+        self._has_mixed = re.compile(r"[a-z](?:(?<=[\u0400-\u04ff].)|(?=[\u0400-\u04ff]))")
+        self._has_digit_in_word = re.compile(
+            r"[\d@$](?:(?<=[a-z\u0400-\u04ff].)|(?=[a-z\u0400-\u04ff]))")
         self._protected = re.compile(r"@[\w]{3,}|(?:https?://|www\.|t\.me/|telegram\.me/)\S+")
         self._squeeze = re.compile(r"([a-z\u0400-\u04ff])\1+| {2,}")
+        self._squeeze_letters = re.compile(r"([a-z\u0400-\u04ff])\1+")  # when no "  " is present
         self._other_space = re.compile(r"[^\S ]")
         self._nonword = re.compile(r"[\W_]")
 
@@ -208,7 +136,7 @@ class Normalizer:
             return low
         return "".join(c.lower() if len(c.lower()) == 1 else c for c in seg)
 
-    def _pass_chars(self, text: str) -> tuple[str, _Layer | None]:
+    def _pass_chars(self, text: str) -> tuple[str, Layer | None]:
         if text.isascii() or not self._unsafe.search(text):
             return self._lower(text), None
         edits = []
@@ -221,11 +149,11 @@ class Normalizer:
             prev_end = end
         if not edits:
             return self._lower(text), None
-        out, layer = _apply(text, edits, self._lower)
+        out, layer = apply_edits(text, edits, self._lower)
         return out, (None if all(layer.linear) else layer)
 
     # -- pass 2 ---------------------------------------------------------------------------
-    def _pass_split(self, text: str) -> tuple[str, _Layer | None]:
+    def _pass_split(self, text: str) -> tuple[str, Layer | None]:
         edits: list[tuple[int, int, str]] = []
         protected = None
         for m in self._split.finditer(text):
@@ -236,7 +164,7 @@ class Normalizer:
             edits.extend(self._join_run(m.group(), m.start()))
         if not edits:
             return text, None
-        return _apply(text, edits)
+        return apply_edits(text, edits)
 
     def _join_run(self, run: str, base: int) -> list[tuple[int, int, str]]:
         """Deletions that rejoin a run of single characters. Only stretches with the same
@@ -276,10 +204,14 @@ class Normalizer:
         chars: list[str] | None = None
         done = -1
         n = len(text)
-        starts = [m.start() for m in self._mixed.finditer(text)]
-        if self._digit_or_sign.search(text):
+        starts = []
+        if self._has_mixed.search(text):
+            starts = [m.start() for m in self._mixed.finditer(text)]
+        if self._has_digit_in_word.search(text):
             starts += [m.start() for m in self._digit_in_word.finditer(text)]
             starts.sort()
+        if not starts:
+            return text
         for p in starts:
             if p < done or (protected and self._inside(p, protected)):
                 continue
@@ -341,11 +273,18 @@ class Normalizer:
         return "".join(out)
 
     # -- pass 4 ---------------------------------------------------------------------------
-    def _pass_squeeze(self, text: str, protected: list[tuple[int, int]]) -> tuple[str, _Layer | None]:
+    def _pass_squeeze(self, text: str, protected: list[tuple[int, int]]) -> tuple[str, Layer | None]:
+        # Same length: newlines, tabs and other white space -> spaces; newlines, by far the most
+        # common, without the regex. (A pure-ASCII text without newline or tab keeps its other
+        # control white space, as it always has.)
         if not text.isascii() or "\n" in text or "\t" in text:
-            text = self._other_space.sub(" ", text)  # same length: newlines, tabs -> spaces
+            if "\n" in text:
+                text = text.replace("\n", " ")
+            if self._other_space.search(text):
+                text = self._other_space.sub(" ", text)
         edits = []
-        for m in self._squeeze.finditer(text):
+        squeeze = self._squeeze if "  " in text else self._squeeze_letters
+        for m in squeeze.finditer(text):
             letter = m.group(1)
             if letter is not None:
                 if protected and self._inside(m.start(), protected):
@@ -355,11 +294,11 @@ class Normalizer:
                 edits.append((m.start(), m.end(), " "))
         if not edits:
             return text, None
-        return _apply(text, edits)
+        return apply_edits(text, edits)
 
     def normalize(self, text: str) -> Folded:
         """Fold ``text``; see the module docstring for what is folded."""
-        layers: list[_Layer] = []
+        layers: list[Layer] = []
         t, layer = self._pass_chars(text)
         if layer:
             layers.append(layer)

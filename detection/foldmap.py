@@ -1,0 +1,93 @@
+"""The offset map of a folded text: which span of the original each folded span came from.
+
+Each length-changing pass of :mod:`detection.normalize` records a :class:`Layer` (a piecewise map
+from its output offsets to its input offsets); a :class:`Folded` holds the folded text and its
+layers, and maps a folded span back through them. A text that no pass changed in length has no
+layers at all, so its map is the identity and costs nothing to build.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+__all__ = ["Folded", "Layer", "apply_edits"]
+
+
+class Layer:
+    """One length-changing pass: a piecewise map from its output offsets to its input offsets.
+
+    Segment ``i`` covers output ``[outs[i], outs[i+1])`` and input ``[ins[i], ins[i+1])``. A linear
+    segment maps character to character; any other maps as a block.
+    """
+
+    __slots__ = ("outs", "ins", "linear", "out_len", "in_len")
+
+    def __init__(self, outs: list[int], ins: list[int], linear: list[bool]) -> None:
+        self.outs, self.ins, self.linear = outs, ins, linear
+        self.out_len, self.in_len = outs[-1], ins[-1]
+
+    def map_start(self, p: int) -> int:
+        if p >= self.out_len:
+            return self.in_len
+        i = bisect_right(self.outs, p, 0, len(self.outs) - 1) - 1
+        return self.ins[i] + (p - self.outs[i]) if self.linear[i] else self.ins[i]
+
+    def map_end(self, q: int) -> int:
+        if q <= 0:
+            return self.map_start(0) if self.out_len else 0
+        q = min(q, self.out_len)
+        i = bisect_right(self.outs, q - 1, 0, len(self.outs) - 1) - 1
+        return self.ins[i] + (q - self.outs[i]) if self.linear[i] else self.ins[i + 1]
+
+
+def apply_edits(src: str, edits: list[tuple[int, int, str]], copy=None) -> tuple[str, Layer]:
+    """Apply sorted, non-overlapping ``(start, end, replacement)`` edits to ``src``.
+
+    ``copy`` transforms the untouched stretches (it must keep their length).
+    """
+    pieces: list[str] = []
+    outs: list[int] = []
+    ins: list[int] = []
+    linear: list[bool] = []
+    pos = opos = 0
+    for start, end, rep in edits:
+        if start > pos:
+            seg = src[pos:start]
+            pieces.append(copy(seg) if copy else seg)
+            outs.append(opos), ins.append(pos), linear.append(True)
+            opos += start - pos
+        pieces.append(rep)
+        outs.append(opos), ins.append(start), linear.append(len(rep) == end - start)
+        opos += len(rep)
+        pos = end
+    if pos < len(src):
+        seg = src[pos:]
+        pieces.append(copy(seg) if copy else seg)
+        outs.append(opos), ins.append(pos), linear.append(True)
+        opos += len(src) - pos
+    outs.append(opos), ins.append(len(src))
+    return "".join(pieces), Layer(outs, ins, linear)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A folded text and the passes that produced it from ``original``."""
+
+    original: str
+    text: str
+    layers: tuple[Layer, ...] = ()
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map the folded span ``[start, end)`` to a span of the original text."""
+        start = max(0, min(start, len(self.text)))
+        end = max(start, min(end, len(self.text)))
+        if start == end:
+            s = start
+            for layer in reversed(self.layers):
+                s = layer.map_start(s)
+            return s, s
+        s, e = start, end
+        for layer in reversed(self.layers):
+            s, e = layer.map_start(s), layer.map_end(e)
+        return s, max(s, e)
