@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import re
+
 import ahocorasick
 
 from detection.lexicon import Term
@@ -45,6 +47,10 @@ class Matcher:
                 words.setdefault(key, []).append(i)
         self._words = self._build(words, stem_of=lambda key: not key.endswith(" "))
         self._symbols = self._build(symbols, stem_of=lambda key: False)
+        # The symbol automaton only runs on texts holding the first character of some symbol
+        # term, which one search of a small character class tells (most posts hold none).
+        firsts = sorted({key[0] for key in symbols})
+        self._symbol_start = re.compile("[" + "".join(re.escape(c) for c in firsts) + "]") if firsts else None
 
     def _build(self, keys: dict[str, list[int]], stem_of) -> ahocorasick.Automaton | None:
         if not keys:
@@ -57,7 +63,11 @@ class Matcher:
 
     def find(self, folded: str) -> list[TermMatch]:
         """Every term occurrence in ``folded`` (a ``Folded.text``), in text order."""
-        out: list[TermMatch] = []
+        return [TermMatch(term, start, end) for term, start, end in self.find_spans(folded)]
+
+    def find_spans(self, folded: str) -> list[tuple[Term, int, int]]:
+        """:meth:`find` as plain ``(term, start, end)`` tuples (the scorer's hot path)."""
+        out: list[tuple[Term, int, int]] = []
         if self._words is not None:
             spaced = f" {self._norm.spaced(folded)} "
             for end, (klen, stem, terms) in self._words.iter(spaced):
@@ -67,10 +77,11 @@ class Matcher:
                 else:
                     stop = end - 1
                 for term in terms:
-                    out.append(TermMatch(term, start, stop))
+                    out.append((term, start, stop))
         if self._symbols is not None and not folded.isascii():
-            for end, (klen, _stem, terms) in self._symbols.iter(folded):
-                for term in terms:
-                    out.append(TermMatch(term, end - klen + 1, end + 1))
-            out.sort(key=lambda m: m.start)
+            if self._symbol_start.search(folded):
+                for end, (klen, _stem, terms) in self._symbols.iter(folded):
+                    for term in terms:
+                        out.append((term, end - klen + 1, end + 1))
+            out.sort(key=lambda m: m[1])  # by start (word matches come by end), as always
         return out

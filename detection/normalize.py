@@ -115,10 +115,12 @@ class Normalizer:
         self._squeeze = re.compile(r"([a-z\u0400-\u04ff])\1+| {2,}")
         self._squeeze_letters = re.compile(r"([a-z\u0400-\u04ff])\1+")  # when no "  " is present
         self._other_space = re.compile(r"[^\S ]")
-        self._nonword = re.compile(r"[\W_]")
+        self._nonword = re.compile(r"[^\w ]")  # spaces need no replacing; "_" is done apart
 
     def spaced(self, folded: str) -> str:
         """``folded`` with every non-word character (and ``_``) as a space; same length."""
+        if "_" in folded:
+            folded = folded.replace("_", " ")
         return self._nonword.sub(" ", folded)
 
     # -- pass 1 ---------------------------------------------------------------------------

@@ -44,6 +44,9 @@ class Detector:
         self.thresholds = {"sale": config.sale_threshold, "recruitment": config.recruitment_threshold}
         rules_digest = hashlib.sha256((lexicon.digest + repr(DEFAULT_RULES)).encode()).hexdigest()
         self.model_version = f"rules-{rules_digest[:12]}" + (f"+{model.version}" if model else "")
+        # A post with no rule evidence (most posts) always gets the same scores and category.
+        self._quiet = self._decide(
+            {c: self._to_score(_NO_EVIDENCE[c]) for c in SCORED}, [], []) if model is None else None
         missing = {c for r in DEFAULT_RULES for g in r.groups for c in g} - set(lexicon.concepts) - {
             "price", "quantity", "contact", "payment"}
         self.missing_concepts = sorted(missing)  # rules that cannot fire with this lexicon
@@ -59,8 +62,8 @@ class Detector:
     def _collect(self, text: str):
         """Folded text, term matches, pattern matches and indicators, before any mapping."""
         folded = self.normalizer.normalize(text)
-        found = self.matcher.find(folded.text)
-        concepts = {tm.term.concept for tm in found}
+        found = self.matcher.find_spans(folded.text)
+        concepts = {term.concept for term, _, _ in found}
         # Prices and doses only count next to a substance or stash words.
         patterns = self.patterns.find(folded.text) if concepts & _PRICED else []
         indicators = self.extractor.extract(text)
@@ -69,9 +72,8 @@ class Detector:
     def _matches(self, text, folded, found, patterns, indicators, field) -> list[Match]:
         matches: list[Match] = []
         identity = not folded.layers
-        for tm in found:
-            s, e = (tm.start, tm.end) if identity else folded.to_original(tm.start, tm.end)
-            t = tm.term
+        for t, fs, fe in found:
+            s, e = (fs, fe) if identity else folded.to_original(fs, fe)
             matches.append(Match(t.concept, t.text, text[s:e], (s, e), t.weight, field))
         for concept, name, fs, fe, weight in patterns:
             s, e = (fs, fe) if identity else folded.to_original(fs, fe)
@@ -126,6 +128,9 @@ class Detector:
         if self.engine.can_fire(concepts):
             matches = self._matches(text, folded, found, patterns, indicators, "text")
             raw, hits = self.engine.evaluate(matches)
+        elif self._quiet is not None:  # no rule can fire and no model: the fixed verdict
+            q = self._quiet
+            return Verdict(q.category, q.score, [], indicators, q.model_version, dict(q.scores))
         else:  # no rule can fire: skip mapping spans and building matches (most posts)
             raw, hits = _NO_EVIDENCE, []
         scores = self._blend({c: self._to_score(raw[c]) for c in SCORED}, folded.text)
