@@ -51,11 +51,11 @@ class EntityStep:
         for key in keys & (known.keys() - fresh):
             known[key].last_seen = now
         session.flush()
-        edited = [w.post.id for w in scored if w.change == "edited"]
+        seen_before = [w.post.id for w in scored if w.change != "new"]  # edited, rescored
         linked = set()
-        if edited:
+        if seen_before:
             linked = set(session.execute(select(PostEntity.post_id, PostEntity.entity_id).where(
-                PostEntity.post_id.in_(edited))).all())
+                PostEntity.post_id.in_(seen_before))).all())
         for work in scored:
             for key in wanted[work.post.id]:
                 entity = known[key]

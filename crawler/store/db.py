@@ -19,12 +19,22 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy, not the driver, open transactions (pysqlite's own handling breaks
+    # SAVEPOINT), and open them with BEGIN IMMEDIATE (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # Take the write lock at the start: two processes that both read and then write would
+    # otherwise deadlock, and SQLite resolves that by failing one at once ("database is
+    # locked") instead of waiting busy_timeout. Readers are not blocked in WAL mode.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -34,6 +44,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -74,12 +85,12 @@ class Store:
         cfg = alembic_config(self.url)
         with self.engine.connect() as conn:
             sqlite = conn.dialect.name == "sqlite"
+            raw = conn.connection.dbapi_connection
             if sqlite:
                 # A migration that rebuilds a table must not cascade deletes into its children:
                 # foreign keys are off while migrating (the pragma only works outside a
-                # transaction) and checked afterwards.
-                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                conn.commit()
+                # transaction, so it goes to the driver directly) and checked afterwards.
+                raw.execute("PRAGMA foreign_keys=OFF")
             with conn.begin():
                 if conn.dialect.name == "postgresql":
                     # Two processes starting at once must not both create the schema.
@@ -87,9 +98,8 @@ class Store:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, revision)
             if sqlite:
-                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                conn.commit()
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                raw.execute("PRAGMA foreign_keys=ON")
                 if broken:
                     raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
 
