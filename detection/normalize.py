@@ -101,7 +101,13 @@ class Normalizer:
         safe = [cp for lo, hi in _SAFE_RANGES for cp in range(lo, hi + 1) if cp not in special_set
                 and unicodedata.category(chr(cp)) not in ("Mn", "Me", "Cf")]
         self._unsafe = re.compile(f"[^{_char_class(safe)}]")
-        self._split = re.compile(r"(?<![^\W_])[^\W_](?:(?:(?!\n)[\W_]){1,3}[^\W_](?![^\W_])){2,}")
+        # A run of single characters: a character starting a word, then two or more times up to
+        # three separators (not a newline) and a one-character word. The match starts at the
+        # first separator, with the first character checked behind it, so the engine skips over
+        # word characters without trying a match at each; the run starts one character earlier.
+        self._split = re.compile(
+            r"[\W_](?<!\n)(?<=(?<![^\W_])[^\W_].)(?:(?!\n)[\W_]){0,2}[^\W_](?![^\W_])"
+            r"(?:(?:(?!\n)[\W_]){1,3}[^\W_](?![^\W_]))+")
         self._sep = re.compile(r"[^\w\n]+|_+")
         self._mixed = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
         self._digit_in_word = re.compile(r"[a-z\u0400-\u04ff][\d@$]|[\d@$][a-z\u0400-\u04ff]")
@@ -159,11 +165,12 @@ class Normalizer:
         edits: list[tuple[int, int, str]] = []
         protected = None
         for m in self._split.finditer(text):
+            start, end = m.start() - 1, m.end()  # the run begins with the character before
             if protected is None:
                 protected = self._protected_spans(text)
-            if protected and (self._inside(m.start(), protected) or self._inside(m.end() - 1, protected)):
+            if protected and (self._inside(start, protected) or self._inside(end - 1, protected)):
                 continue
-            edits.extend(self._join_run(m.group(), m.start()))
+            edits.extend(self._join_run(text[start:end], start))
         if not edits:
             return text, None
         return apply_edits(text, edits)

@@ -163,12 +163,14 @@ class RuleEngine:
         hits: list[RuleHit] = []
         present = self.mask(by_concept)
         for rule, needs in self._needs:
-            if any(not g & present for g in needs):
-                continue
-            hit = self._fire(rule, by_concept)
-            if hit is not None:
-                raw[rule.category] += hit.contribution
-                hits.append(hit)
+            for g in needs:  # a plain loop: this runs for every rule of every post with evidence
+                if not g & present:
+                    break
+            else:
+                hit = self._fire(rule, by_concept)
+                if hit is not None:
+                    raw[rule.category] += hit.contribution
+                    hits.append(hit)
         if not hits:
             return raw, hits  # context only lowers evidence; with none there is nothing to explain
         for name, concept in self.context.items():
