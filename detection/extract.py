@@ -78,9 +78,11 @@ class Extractor:
         # of every phone number (digit, 7-18 digits or separators, digit). Both start with a
         # literal or a small class the engine skips to, so the full patterns, which must try a
         # match at each word start, only run on the few posts that can hold a match.
-        self._domain_end = re.compile(rf"\.(?:{_TLDS})(?![\w\-])", re.I)
+        self._domain_end = re.compile(rf"\.(?=\w)(?:{_TLDS})(?![\w\-])", re.I)
         self._phone_core = re.compile(r"\d[\d \t().\-]{7,18}\d")
-        self._long = re.compile(r"[A-Za-z0-9]{26,}")
+        # Runs of 26+ ASCII letters and digits (wallet candidates), tried only at a run's first
+        # character rather than at each of its characters.
+        self._long = re.compile(r"[A-Za-z0-9](?<![A-Za-z0-9].)[A-Za-z0-9]{25,}")
         self._btc = re.compile(rf"^(?:[13][{_B58}]{{25,34}}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{{8,87}})$")
         self._tron = re.compile(rf"^T[{_B58}]{{33}}$")
         self._eth = re.compile(r"0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
@@ -133,7 +135,7 @@ class Extractor:
 
     def _web(self, text: str, out: list[Indicator], taken: list) -> None:
         seen_hosts: set[tuple[int, int]] = set()
-        if "://" in text or "www." in text.lower():
+        if "://" in text or (("w." in text or "W." in text) and "www." in text.lower()):
             for m in self._url.finditer(text):
                 if any(s <= m.start() < e for s, e in taken):
                     continue
@@ -188,9 +190,12 @@ class Extractor:
                 out.append(Indicator("xmr", s, m.span()))
 
     def _phones(self, text: str, out: list[Indicator]) -> None:
-        if not self._phone_core.search(text):
+        core = self._phone_core.search(text)
+        if core is None:
             return
-        for m in self._phone.finditer(text):
+        # A number starts at most two characters ("+" or "00") before its first core, so the
+        # full pattern's scan can start there (its look-behind still sees the text before).
+        for m in self._phone.finditer(text, max(0, core.start() - 2)):
             raw = m.group()
             digits = self._nondigit.sub("", raw)
             if raw.startswith("+"):

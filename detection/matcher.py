@@ -48,8 +48,10 @@ class Matcher:
         self._words = self._build(words, stem_of=lambda key: not key.endswith(" "))
         self._symbols = self._build(symbols, stem_of=lambda key: False)
         # The symbol automaton only runs on texts holding the first character of some symbol
-        # term, which one search of a small character class tells (most posts hold none).
+        # term (most posts hold none). Emoji classes are slow to scan, so a single range from the
+        # lowest such character up is searched first, and the exact class only from its hit on.
         firsts = sorted({key[0] for key in symbols})
+        self._symbol_range = re.compile(f"[{re.escape(firsts[0])}-\U0010ffff]") if firsts else None
         self._symbol_start = re.compile("[" + "".join(re.escape(c) for c in firsts) + "]") if firsts else None
 
     def _build(self, keys: dict[str, list[int]], stem_of) -> ahocorasick.Automaton | None:
@@ -79,7 +81,8 @@ class Matcher:
                 for term in terms:
                     out.append((term, start, stop))
         if self._symbols is not None and not folded.isascii():
-            if self._symbol_start.search(folded):
+            high = self._symbol_range.search(folded)
+            if high is not None and self._symbol_start.search(folded, high.start()):
                 for end, (klen, _stem, terms) in self._symbols.iter(folded):
                     for term in terms:
                         out.append((term, end - klen + 1, end + 1))
