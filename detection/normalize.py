@@ -117,7 +117,9 @@ class Normalizer:
         self._has_mixed = re.compile(r"[a-z](?:(?<=[\u0400-\u04ff].)|(?=[\u0400-\u04ff]))")
         self._has_digit_in_word = re.compile(
             r"[\d@$](?:(?<=[a-z\u0400-\u04ff].)|(?=[a-z\u0400-\u04ff]))")
-        self._protected = re.compile(r"@[\w]{3,}|(?:https?://|www\.|t\.me/|telegram\.me/)\S+")
+        # Flat alternation, every branch starting with a literal: the engine skips to "@", "h",
+        # "w" or "t" instead of trying a match at each position.
+        self._protected = re.compile(r"@[\w]{3,}|https?://\S+|www\.\S+|t\.me/\S+|telegram\.me/\S+")
         self._squeeze = re.compile(r"([a-z\u0400-\u04ff])\1+| {2,}")
         self._squeeze_letters = re.compile(r"([a-z\u0400-\u04ff])\1+")  # when no "  " is present
         self._other_space = re.compile(r"[^\S ]")

@@ -136,6 +136,7 @@ class RuleEngine:
                     self._bit.setdefault(c, 1 << len(self._bit))
         self._needs = [(rule, tuple(sum(self._bit[c] for c in set(g)) for g in rule.groups))
                        for rule in rules]
+        self._can_fire: dict[int, bool] = {}  # by mask; at most 2 ** len(self._bit) entries
 
     def mask(self, concepts) -> int:
         m = 0
@@ -146,13 +147,10 @@ class RuleEngine:
     def can_fire(self, concepts) -> bool:
         """Whether any rule could fire given the concepts present (proximity aside)."""
         m = self.mask(concepts)
-        for _rule, needs in self._needs:
-            for g in needs:
-                if not g & m:
-                    break
-            else:
-                return True
-        return False
+        known = self._can_fire.get(m)
+        if known is None:
+            known = self._can_fire[m] = any(all(g & m for g in needs) for _rule, needs in self._needs)
+        return known
 
     def evaluate(self, matches: list[Match]) -> tuple[dict[str, float], list[RuleHit]]:
         """Raw evidence per category and the rule hits (context hits have negative contribution)."""

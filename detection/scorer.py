@@ -65,7 +65,7 @@ class Detector:
         found = self.matcher.find_spans(folded.text)
         concepts = {term.concept for term, _, _ in found}
         # Prices and doses only count next to a substance or stash words.
-        patterns = self.patterns.find(folded.text) if concepts & _PRICED else []
+        patterns = [] if concepts.isdisjoint(_PRICED) else self.patterns.find(folded.text)
         indicators = self.extractor.extract(text)
         return folded, found, patterns, indicators, concepts
 
