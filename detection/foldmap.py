@@ -33,6 +33,22 @@ class Layer:
         i = bisect_right(self.outs, p, 0, len(self.outs) - 1) - 1
         return self.ins[i] + (p - self.outs[i]) if self.linear[i] else self.ins[i]
 
+    def map_span(self, p: int, q: int) -> tuple[int, int]:
+        """``(map_start(p), map_end(q))`` in one call (the scorer maps every match's span)."""
+        outs, ins, linear = self.outs, self.ins, self.linear
+        last = len(outs) - 1
+        if p >= self.out_len:
+            s = self.in_len
+        else:
+            i = bisect_right(outs, p, 0, last) - 1
+            s = ins[i] + (p - outs[i]) if linear[i] else ins[i]
+        if q <= 0:
+            return s, self.map_start(0) if self.out_len else 0
+        if q > self.out_len:
+            q = self.out_len
+        i = bisect_right(outs, q - 1, 0, last) - 1
+        return s, ins[i] + (q - outs[i]) if linear[i] else ins[i + 1]
+
     def map_end(self, q: int) -> int:
         if q <= 0:
             return self.map_start(0) if self.out_len else 0
@@ -80,8 +96,10 @@ class Folded:
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map the folded span ``[start, end)`` to a span of the original text."""
-        start = max(0, min(start, len(self.text)))
-        end = max(start, min(end, len(self.text)))
+        n = len(self.text)  # clamp: start into [0, n], end into [start, n]
+        start = 0 if start < 0 else n if start > n else start
+        end = n if end > n else end
+        end = start if end < start else end
         if start == end:
             s = start
             for layer in reversed(self.layers):
@@ -89,5 +107,5 @@ class Folded:
             return s, s
         s, e = start, end
         for layer in reversed(self.layers):
-            s, e = layer.map_start(s), layer.map_end(e)
+            s, e = layer.map_span(s, e)
         return s, max(s, e)

@@ -136,7 +136,8 @@ class RuleEngine:
                     self._bit.setdefault(c, 1 << len(self._bit))
         self._needs = [(rule, tuple(sum(self._bit[c] for c in set(g)) for g in rule.groups))
                        for rule in rules]
-        self._can_fire: dict[int, bool] = {}  # by mask; at most 2 ** len(self._bit) entries
+        # The rules whose every group is present, by concept mask (at most 2 ** len(_bit) masks).
+        self._candidates: dict[int, tuple[Rule, ...]] = {}
 
     def mask(self, concepts) -> int:
         m = 0
@@ -144,13 +145,17 @@ class RuleEngine:
             m |= self._bit.get(c, 0)
         return m
 
+    def candidates(self, mask: int) -> tuple[Rule, ...]:
+        """The rules, in order, that can fire when the concepts of ``mask`` are present."""
+        rules = self._candidates.get(mask)
+        if rules is None:
+            rules = self._candidates[mask] = tuple(
+                rule for rule, needs in self._needs if all(g & mask for g in needs))
+        return rules
+
     def can_fire(self, concepts) -> bool:
         """Whether any rule could fire given the concepts present (proximity aside)."""
-        m = self.mask(concepts)
-        known = self._can_fire.get(m)
-        if known is None:
-            known = self._can_fire[m] = any(all(g & m for g in needs) for _rule, needs in self._needs)
-        return known
+        return bool(self.candidates(self.mask(concepts)))
 
     def evaluate(self, matches: list[Match]) -> tuple[dict[str, float], list[RuleHit]]:
         """Raw evidence per category and the rule hits (context hits have negative contribution)."""
@@ -159,16 +164,11 @@ class RuleEngine:
             by_concept.setdefault(m.concept, []).append(m)
         raw = {"sale": 0.0, "recruitment": 0.0}
         hits: list[RuleHit] = []
-        present = self.mask(by_concept)
-        for rule, needs in self._needs:
-            for g in needs:  # a plain loop: this runs for every rule of every post with evidence
-                if not g & present:
-                    break
-            else:
-                hit = self._fire(rule, by_concept)
-                if hit is not None:
-                    raw[rule.category] += hit.contribution
-                    hits.append(hit)
+        for rule in self.candidates(self.mask(by_concept)):
+            hit = self._fire(rule, by_concept)
+            if hit is not None:
+                raw[rule.category] += hit.contribution
+                hits.append(hit)
         if not hits:
             return raw, hits  # context only lowers evidence; with none there is nothing to explain
         for name, concept in self.context.items():
@@ -209,14 +209,22 @@ class RuleEngine:
                            rule.weight * strength, tuple(chosen))
         best_value, best_set = 0.0, None
         window = self.proximity
+        # In a post shorter than the window every match is near every anchor: a group's strength
+        # is then the same for each anchor and is worked out once.
+        whole: dict[int, tuple[float, list[Match]]] = {}
         for anchor in groups[0]:
             chosen = [anchor]
             value = min(1.0, anchor.weight)
-            for others in groups[1:]:
+            for i, others in enumerate(groups[1:]):
                 near = [m for m in others if _distance(anchor, m) <= window]
                 if not near:
                     break
-                strength, picked = _accumulate(near)
+                if len(near) < len(others):
+                    strength, picked = _accumulate(near)
+                else:
+                    if i not in whole:
+                        whole[i] = _accumulate(others)
+                    strength, picked = whole[i]
                 value = min(value, strength)
                 chosen += picked
             else:
