@@ -112,7 +112,8 @@ class Extractor:
                     out.append(Indicator("eth", m.group().lower(), m.span()))
         self._wallets(text, out)
         self._phones(text, out)
-        out.sort(key=lambda i: (i.span, i.kind))
+        if len(out) > 1:
+            out.sort(key=lambda i: (i.span, i.kind))
         return out
 
     def _telegram(self, text: str, out: list[Indicator], taken: list) -> None:

@@ -66,23 +66,31 @@ def apply_edits(src: str, edits: list[tuple[int, int, str]], copy=None) -> tuple
     outs: list[int] = []
     ins: list[int] = []
     linear: list[bool] = []
+    piece, out_at, in_at, lin = pieces.append, outs.append, ins.append, linear.append
     pos = opos = 0
     for start, end, rep in edits:
         if start > pos:
             seg = src[pos:start]
-            pieces.append(copy(seg) if copy else seg)
-            outs.append(opos), ins.append(pos), linear.append(True)
+            piece(copy(seg) if copy else seg)
+            out_at(opos)
+            in_at(pos)
+            lin(True)
             opos += start - pos
-        pieces.append(rep)
-        outs.append(opos), ins.append(start), linear.append(len(rep) == end - start)
+        piece(rep)
+        out_at(opos)
+        in_at(start)
+        lin(len(rep) == end - start)
         opos += len(rep)
         pos = end
     if pos < len(src):
         seg = src[pos:]
-        pieces.append(copy(seg) if copy else seg)
-        outs.append(opos), ins.append(pos), linear.append(True)
+        piece(copy(seg) if copy else seg)
+        out_at(opos)
+        in_at(pos)
+        lin(True)
         opos += len(src) - pos
-    outs.append(opos), ins.append(len(src))
+    out_at(opos)
+    in_at(len(src))
     return "".join(pieces), Layer(outs, ins, linear)
 
 

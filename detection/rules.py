@@ -93,11 +93,14 @@ class PatternFinder:
     """Prices and doses in folded text (digits survive folding)."""
 
     def __init__(self) -> None:
+        # Both start by consuming a digit (or "$") and check the character before it behind, so
+        # the engine skips to digits instead of trying a match at every position.
         self._price = re.compile(
-            r"(?<![\w.,])\d[\d .,]{0,9}(?:\s?(?:тг|тенге|тңг|₸|тыс|руб|р|₽|usd|usdt|долл|\$|k|к|kzt))(?!\w)"
-            r"|\$\s?\d{1,7}(?!\d)")
+            r"[\d$](?:(?<=\d)(?<![\w.,].)[\d .,]{0,9}"
+            r"(?:\s?(?:тг|тенге|тңг|₸|тыс|руб|р|₽|usd|usdt|долл|\$|k|к|kzt))(?!\w)"
+            r"|(?<=\$)\s?\d{1,7}(?!\d))")
         self._dose = re.compile(
-            r"(?<![\w.,])\d{1,4}(?:[.,]\d{1,2})?\s?(?:г|гр|грамм|грамма|грам|gr|g|мг|mg|шт|штук|"
+            r"\d(?<![\w.,].)\d{0,3}(?:[.,]\d{1,2})?\s?(?:г|гр|грамм|грамма|грам|gr|g|мг|mg|шт|штук|"
             r"кг|таб|табл|марок|марки)(?!\w)")
         self._digit = re.compile(r"\d")
 
