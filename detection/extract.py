@@ -87,7 +87,13 @@ class Extractor:
         self._tron = re.compile(rf"^T[{_B58}]{{33}}$")
         self._eth = re.compile(r"0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
         self._xmr = re.compile(rf"^[48][{_B58}]{{94}}(?:[{_B58}]{{11}})?$")
-        self._phone = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d \t().\-]{7,18}\d(?!\w)")
+        # A phone number: optional "+" or "00", a digit, 7-18 digits or separators, a digit, not
+        # inside a word. Written to consume its first character ("+" or a digit) before checking
+        # what stands behind it, so the engine skips to those characters; the branches, tried in
+        # this order, are the prefixes "+", "00" and none.
+        self._phone = re.compile(
+            r"[+\d](?<![\w+].)(?:(?<=\+)\d[\d \t().\-]{7,18}\d(?!\w)"
+            r"|(?<=0)0\d[\d \t().\-]{7,18}\d(?!\w)|(?<=\d)[\d \t().\-]{7,18}\d(?!\w))")
         self._nondigit = re.compile(r"\D")
 
     def extract(self, text: str) -> list[Indicator]:

@@ -215,11 +215,15 @@ class Normalizer:
         chars: list[str] | None = None
         done = -1
         n = len(text)
+        # A pre-check's hit is a character of the leftmost pair, so no match starts more than one
+        # character before it and the full scan starts there.
         starts = []
-        if self._has_mixed.search(text):
-            starts = [m.start() for m in self._mixed.finditer(text)]
-        if self._has_digit_in_word.search(text):
-            starts += [m.start() for m in self._digit_in_word.finditer(text)]
+        hit = self._has_mixed.search(text)
+        if hit:
+            starts = [m.start() for m in self._mixed.finditer(text, max(0, hit.start() - 1))]
+        hit = self._has_digit_in_word.search(text)
+        if hit:
+            starts += [m.start() for m in self._digit_in_word.finditer(text, max(0, hit.start() - 1))]
             starts.sort()
         if not starts:
             return text
