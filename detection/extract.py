@@ -95,6 +95,8 @@ class Extractor:
             r"[+\d](?<![\w+].)(?:(?<=\+)\d[\d \t().\-]{7,18}\d(?!\w)"
             r"|(?<=0)0\d[\d \t().\-]{7,18}\d(?!\w)|(?<=\d)[\d \t().\-]{7,18}\d(?!\w))")
         self._nondigit = re.compile(r"\D")
+        # An ASCII phone match holds only digits and these; deleting them is a cheap \D removal.
+        self._phone_marks = str.maketrans("", "", "+ \t().-")
 
     def extract(self, text: str) -> list[Indicator]:
         """All indicators in ``text``, ordered by position."""
@@ -204,7 +206,7 @@ class Extractor:
         # full pattern's scan can start there (its look-behind still sees the text before).
         for m in self._phone.finditer(text, max(0, core.start() - 2)):
             raw = m.group()
-            digits = self._nondigit.sub("", raw)
+            digits = raw.translate(self._phone_marks) if raw.isascii() else self._nondigit.sub("", raw)
             if raw.startswith("+"):
                 candidate = "+" + digits
             elif raw.startswith("00"):
