@@ -295,7 +295,8 @@ class Normalizer:
         if not text.isascii() or "\n" in text or "\t" in text:
             if "\n" in text:
                 text = text.replace("\n", " ")
-            if self._other_space.search(text):
+            # White space other than " " is never printable, so a printable text has none.
+            if not text.isprintable() and self._other_space.search(text):
                 text = self._other_space.sub(" ", text)
         edits = []
         squeeze = self._squeeze if "  " in text else self._squeeze_letters
