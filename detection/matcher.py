@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import re
+from operator import itemgetter
 
 import ahocorasick
 
@@ -86,5 +87,6 @@ class Matcher:
                 for end, (klen, _stem, terms) in self._symbols.iter(folded):
                     for term in terms:
                         out.append((term, end - klen + 1, end + 1))
-            out.sort(key=lambda m: m[1])  # by start (word matches come by end), as always
+            if len(out) > 1:
+                out.sort(key=itemgetter(1))  # by start (word matches come by end), as always
         return out
