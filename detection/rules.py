@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
 from detection.lexicon import Concept
 from detection.verdict import Match, RuleHit
@@ -24,6 +25,7 @@ from detection.verdict import Match, RuleHit
 __all__ = ["DEFAULT_RULES", "PatternFinder", "Rule", "RuleEngine"]
 
 CONTEXT_CAP = 2.0
+_weight = attrgetter("weight")
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,7 @@ class RuleEngine:
             chosen = [anchor]
             value = min(1.0, anchor.weight)
             for i, others in enumerate(groups[1:]):
-                near = [m for m in others if _distance(anchor, m) <= window]
+                near = _near(anchor, others, window)
                 if not near:
                     break
                 if len(near) < len(others):
@@ -243,7 +245,7 @@ def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
     """Strength of a group: distinct terms add up (capped at 1), so several weak shop words
     (operator, reviews, order) count like one strong one. Returns the matches that made it."""
     distinct: dict[str, Match] = {}
-    for m in sorted(matches, key=lambda m: -m.weight):
+    for m in sorted(matches, key=_weight, reverse=True):  # stable, like key=-weight
         distinct.setdefault(m.term, m)
     total, picked = 0.0, []
     for m in distinct.values():
@@ -254,11 +256,17 @@ def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
     return min(1.0, total), picked
 
 
-def _distance(a: Match, b: Match) -> int:
-    if a.field != b.field:
-        return 0  # title, description and pinned post of a source are read together
-    if a.span[1] <= b.span[0]:
-        return b.span[0] - a.span[1]
-    if b.span[1] <= a.span[0]:
-        return a.span[0] - b.span[1]
-    return 0
+def _near(anchor: Match, others: list[Match], window: int) -> list[Match]:
+    """The matches of ``others`` at most ``window`` characters from ``anchor`` (gap between the
+    spans; 0 if they overlap). Title, description and pinned post of a source are read together,
+    so a match in another field is always near."""
+    field, (start, end) = anchor.field, anchor.span
+    out = []
+    for m in others:
+        if m.field != field:
+            out.append(m)
+            continue
+        s, e = m.span
+        if (s - end if end <= s else start - e if e <= start else 0) <= window:
+            out.append(m)
+    return out
