@@ -52,11 +52,14 @@ sys.path.insert(0, str(ROOT))
 PAGE = 20  # posts per preview page (FakeTelegram.page_size)
 
 RUNS = {
-    "A": "full pipeline: captures (fsync) + SQLite store, via `kyran crawl telegram`",
+    "A": "full chain: captures (fsync), store, scoring, entities, clusters, queue, discovery, "
+         "via `kyran crawl telegram`",
+    "S": "the same without scoring: captures + store only (KYRAN_SCORING=False)",
     "B": "baseline: fetch + parse only (ITEM_PIPELINES={}, KYRAN_CAPTURE_ENABLED=False)",
     "C": "full pipeline, KYRAN_CAPTURE_FSYNC=False",
 }
 CHILD_OVERRIDES = {
+    "S": {"KYRAN_SCORING": False},
     "B": {"ITEM_PIPELINES": {}, "KYRAN_CAPTURE_ENABLED": False},
     "C": {"KYRAN_CAPTURE_FSYNC": False},
 }
@@ -66,8 +69,8 @@ CHILD_OVERRIDES = {
 
 
 class PostCounter:
-    """Scrapy extension for the child runs: counts the PostItems the spider yields (the
-    baseline has no store to count them in)."""
+    """Scrapy extension for the child runs: counts the posts the spider yields (the baseline
+    has no store to count them in)."""
 
     def __init__(self, crawler) -> None:
         from scrapy import signals
@@ -80,10 +83,12 @@ class PostCounter:
         return cls(crawler)
 
     def scraped(self, item, **_) -> None:
-        from crawler.items import PostItem
+        from crawler.items import PostBatch, PostItem
 
         if isinstance(item, PostItem):
             self.stats.inc_value("bench/posts_parsed")
+        elif isinstance(item, PostBatch):
+            self.stats.inc_value("bench/posts_parsed", len(item.posts))
 
 
 def child_main(argv: list[str]) -> int:
@@ -398,18 +403,19 @@ def table(results: list[Result]) -> str:
     for r in results:
         rows.append([r.run, *(f.format(getattr(r, a)) for _, a, f in COLUMNS),
                      "ok" if r.ok else "FAILED"])
-    base = next((r for r in results if r.run == "B"), None)
-    if base is not None:
-        for r in results:
-            if r.run == "B":
-                continue
-            row = [f"{r.run}/B"]
-            for _, attr, _ in COLUMNS:
-                if attr in RATIOS and getattr(base, attr):
-                    row.append(f"{getattr(r, attr) / getattr(base, attr):.2f}x")
-                else:
-                    row.append("")
-            rows.append(row + [""])
+    by_run = {r.run: r for r in results}
+    pairs = [("A", "S")] + [(r.run, "B") for r in results if r.run != "B"]
+    for top, bottom in pairs:
+        if top not in by_run or bottom not in by_run:
+            continue
+        r, base = by_run[top], by_run[bottom]
+        row = [f"{top}/{bottom}"]
+        for _, attr, _ in COLUMNS:
+            if attr in RATIOS and getattr(base, attr):
+                row.append(f"{getattr(r, attr) / getattr(base, attr):.2f}x")
+            else:
+                row.append("")
+        rows.append(row + [""])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
@@ -427,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--channels", type=int, default=50, help="channels in the world (default 50)")
     ap.add_argument("--posts", type=int, default=420, help="posts per channel (default 420)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--runs", default="ABC", help="which runs, in order (default ABC)")
+    ap.add_argument("--runs", default="ASB", help="which runs, in order, of A, S, B, C "
+                    "(default ASB)")
     ap.add_argument("--keep", action="store_true", help="keep the temp dirs (printed)")
     ap.add_argument("--json", action="store_true", help="one JSON document instead of a table")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per crawl at most")
@@ -437,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     runs = [r for r in args.runs.upper() if r in RUNS]
     if not runs or args.channels < 1 or args.posts < 1:
-        ap.error("need --runs from A, B, C and positive --channels and --posts")
+        ap.error("need --runs from A, S, B, C and positive --channels and --posts")
 
     from crawler.fixtures.server import FixtureServer
     from crawler.fixtures.tme_world import FakeTelegram

@@ -77,3 +77,11 @@ class CrawlCheckpoint:
     source_key: str
     cursor: int
     platform: str = "telegram"
+
+
+@dataclass(slots=True)
+class PostBatch:
+    """The posts of one page, handed to the pipelines as one item: Scrapy spends more CPU per
+    item than the parser spends per post, so twenty items a page would cost more than the page."""
+
+    posts: list[PostItem]

@@ -8,7 +8,8 @@ distinct sources of the posts with that cluster id.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Post
@@ -35,12 +36,25 @@ class ClusterStep:
                 Post.content_hash.in_(hashes), Post.cluster_id.is_not(None))
         ).all())
         index = NearDuplicateIndex(SqlBandStore(session), self.threshold, self.signer)
+        clusters: dict[int, int] = {}
+        pending = []
         for work in todo:
-            post = work.post
-            cluster = exact.get(post.content_hash)
+            cluster = exact.get(work.post.content_hash)
             if cluster is None:
-                cluster = index.assign(post.id, post.text).cluster
-            if cluster is None:  # too short to compare: its own cluster
-                cluster = post.id
-            post.cluster_id = cluster
-            exact.setdefault(post.content_hash, cluster)
+                pending.append(work)
+            else:
+                clusters[work.post.id] = cluster
+        # Exact repeats within the batch follow the first of them; the rest go through LSH.
+        first_of: dict[str, PostWork] = {}
+        for work in pending:
+            first_of.setdefault(work.post.content_hash, work)
+        found = {a.post_id: a.cluster if a.cluster is not None else a.post_id for a in
+                 index.assign_all((w.post.id, w.post.text) for w in first_of.values())}
+        for work in pending:
+            clusters[work.post.id] = found[first_of[work.post.content_hash].post.id]
+        table = Post.__table__
+        session.execute(table.update().where(table.c.id == bindparam("post"))
+                        .values(cluster_id=bindparam("cluster")),
+                        [{"post": post, "cluster": cluster} for post, cluster in clusters.items()])
+        for work in todo:  # tell the loaded objects without making them dirty again
+            set_committed_value(work.post, "cluster_id", clusters[work.post.id])

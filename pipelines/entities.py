@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Entity, PostEntity
@@ -37,30 +37,42 @@ class EntityStep:
     def run(self, session: Session, works: list[PostWork]) -> None:
         scored = [w for w in works if w.scored]
         wanted = {w.post.id: {entity_key(i) for i in w.verdict.indicators} for w in scored}
-        keys = set().union(*wanted.values()) if wanted else set()
+        keys = sorted(set().union(*wanted.values())) if wanted else []
         if not keys:
             return
         now = datetime.now(timezone.utc)
-        known = {(e.kind, e.value): e for e in session.scalars(
-            select(Entity).where(tuple_(Entity.kind, Entity.value).in_(sorted(keys))))}
-        fresh = set()
-        for key in sorted(keys - known.keys()):
-            known[key] = Entity(kind=key[0], value=key[1], first_seen=now, last_seen=now)
-            session.add(known[key])
-            fresh.add(key)
-        for key in keys & (known.keys() - fresh):
-            known[key].last_seen = now
-        session.flush()
+        ids = self._ids(session, keys)
+        fresh = [key for key in keys if key not in ids]
+        if fresh:  # multi-row INSERTs throughout: the ORM would insert row by row
+            session.execute(insert(Entity), [
+                {"kind": kind, "value": value, "first_seen": now, "last_seen": now}
+                for kind, value in fresh])
+            ids.update(self._ids(session, fresh))
+        session.execute(update(Entity), [{"id": ids[key], "last_seen": now} for key in keys
+                                         if key not in fresh])
         seen_before = [w.post.id for w in scored if w.change != "new"]  # edited, rescored
         linked = set()
         if seen_before:
             linked = set(session.execute(select(PostEntity.post_id, PostEntity.entity_id).where(
                 PostEntity.post_id.in_(seen_before))).all())
+        links = []
+        fresh_ids = {ids[key] for key in fresh}
         for work in scored:
-            for key in wanted[work.post.id]:
-                entity = known[key]
-                if (work.post.id, entity.id) not in linked:
-                    session.add(PostEntity(post_id=work.post.id, entity_id=entity.id))
-                    linked.add((work.post.id, entity.id))
-                if key in fresh:
-                    work.new_entities.append(entity.id)
+            for key in sorted(wanted[work.post.id]):
+                pair = (work.post.id, ids[key])
+                if pair not in linked:
+                    links.append({"post_id": pair[0], "entity_id": pair[1]})
+                    linked.add(pair)
+                if ids[key] in fresh_ids:
+                    work.new_entities.append(ids[key])
+        if links:
+            session.execute(insert(PostEntity), links)
+
+    @staticmethod
+    def _ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        found = {}
+        for start in range(0, len(keys), 400):
+            found.update(((kind, value), entity_id) for entity_id, kind, value in session.execute(
+                select(Entity.id, Entity.kind, Entity.value).where(
+                    tuple_(Entity.kind, Entity.value).in_(keys[start:start + 400]))))
+        return found

@@ -12,7 +12,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Verdict as VerdictRow
@@ -136,7 +136,14 @@ class ScoreStep:
         if edited_ids:
             existing = {row.subject_id: row for row in session.scalars(select(VerdictRow).where(
                 VerdictRow.subject_type == "post", VerdictRow.subject_id.in_(edited_ids)))}
+        fresh = []
         for work in todo:
             work.verdict = detector.score(work.post.text)
-            save_verdict(session, "post", work.post.id, work.verdict,
-                         existing.get(work.post.id))
+            if work.post.id in existing:
+                save_verdict(session, "post", work.post.id, work.verdict,
+                             existing[work.post.id])
+            else:
+                fresh.append({"subject_type": "post", "subject_id": work.post.id,
+                              **verdict_fields(work.verdict)})
+        if fresh:  # one multi-row INSERT: the ORM would insert row by row
+            session.execute(insert(VerdictRow), fresh)

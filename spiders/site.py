@@ -18,7 +18,7 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.config import load_config
-from crawler.items import PostItem
+from crawler.items import PostBatch, PostItem
 from crawler.middlewares import CAPTURE_META
 from spiders.base import KyranSpider, describe_failure
 from spiders.html_text import decode_page, html_to_text
@@ -119,7 +119,10 @@ class SiteSpider(KyranSpider):
             return
         page = self._page_selector(response)
         if self.post_url.search(response.url):
-            yield from self._posts(response, page)
+            posts = list(self._posts(response, page))
+            if posts:
+                self.crawler.stats.inc_value("kyran/site/posts", len(posts))
+                yield PostBatch(posts)
         if response.meta.get("depth", 0) >= self.target.max_depth:
             return
         selectors = list(self.target.follow)
@@ -171,4 +174,3 @@ class SiteSpider(KyranSpider):
                 posted_at=parse_date(select_text(node, target.date)),
                 links=list(dict.fromkeys(links)), capture=capture,
             )
-            self.crawler.stats.inc_value("kyran/site/posts")

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 
 from crawler.config import load_config
-from crawler.items import ChannelItem, CrawlCheckpoint
+from crawler.items import ChannelItem, CrawlCheckpoint, PostBatch
 from crawler.middlewares import CAPTURE_META
 from crawler.store.db import open_store
 from crawler.store.models import Source
@@ -141,7 +141,8 @@ class TelegramPreviewSpider(KyranSpider):
         for post in page.posts:
             post.source_key = handle
             post.capture = capture
-            yield post
+        if page.posts:
+            yield PostBatch(page.posts)
         if page.posts and state["newest"] is None:
             state["newest"] = max(int(post.external_id) for post in page.posts)
         if self._go_on(page, state):

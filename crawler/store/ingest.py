@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -192,30 +192,42 @@ def upsert_post(session: Session, source: Source, item: PostItem,
 
 def upsert_posts(session: Session, source: Source,
                  entries: list[tuple[PostItem, Capture | None]]) -> list[tuple[Post, str]]:
-    """`upsert_post` for many posts of one source with one lookup. New rows are inserted
-    without savepoints: if a concurrent writer inserted one of them first, the flush fails with
-    IntegrityError and the caller redoes the batch one post at a time."""
+    """`upsert_post` for many posts of one source: one lookup, one multi-row INSERT of the new
+    posts (a Core executemany: the ORM would insert row by row to read each id back), one load
+    of them. No savepoints: if a concurrent writer inserted one of them first, the INSERT fails
+    with IntegrityError and the caller redoes the batch one post at a time."""
     wanted = list(dict.fromkeys(item.external_id for item, _ in entries))
     known = {post.external_id: post for post in session.scalars(
         select(Post).where(Post.source_id == source.id, Post.external_id.in_(wanted)))}
+    fresh: dict[str, dict] = {}
+    for item, capture in entries:
+        if item.external_id not in known and item.external_id not in fresh:
+            fresh[item.external_id] = _new_post_row(source, item, capture)
+    if fresh:
+        session.flush()
+        session.execute(Post.__table__.insert(), list(fresh.values()))
+        known.update((post.external_id, post) for post in session.scalars(
+            select(Post).where(Post.source_id == source.id,
+                               Post.external_id.in_(list(fresh)))))
     results = []
     for item, capture in entries:
-        post = known.get(item.external_id)
-        if post is None:
-            post = known[item.external_id] = _new_post(source, item, capture)
-            session.add(post)
+        post = known[item.external_id]
+        if fresh.pop(item.external_id, None) is not None:
             results.append((post, "new"))
         else:
             results.append((post, _update_post(session, post, item, capture)))
-    session.flush()
     return results
 
 
-def _new_post(source: Source, item: PostItem, capture: Capture | None) -> Post:
+def _new_post_row(source: Source, item: PostItem, capture: Capture | None) -> dict:
     now = datetime.now(timezone.utc)
-    return Post(source_id=source.id, external_id=item.external_id, url=item.url,
-                text=item.text, content_hash=content_hash(item.text), first_seen=now,
-                last_seen=now, capture_id=capture.id if capture else None, **_metadata(item))
+    return {"source_id": source.id, "external_id": item.external_id, "url": item.url,
+            "text": item.text, "content_hash": content_hash(item.text), "first_seen": now,
+            "last_seen": now, "capture_id": capture.id if capture else None, **_metadata(item)}
+
+
+def _new_post(source: Source, item: PostItem, capture: Capture | None) -> Post:
+    return Post(**_new_post_row(source, item, capture))
 
 
 def _update_post(session: Session, post: Post, item: PostItem, capture: Capture | None) -> str:

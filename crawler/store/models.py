@@ -234,8 +234,9 @@ class ClusterBand(Base):
 
     __tablename__ = "cluster_band"
 
-    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # hash first: lookups are by hash (which already mixes in the band number)
     hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
     head_post_id: Mapped[int] = mapped_column(
         ForeignKey("cluster_head.post_id", ondelete="CASCADE"), primary_key=True)
 

@@ -188,7 +188,7 @@ def test_killed_crawl_resumes_without_loss_or_doubles(crawl_config, db_url):
     world = FakeTelegram.generate(seed=3, channels=6, posts_per_channel=200)
     names = [c.username for c in world.channels if c.preview == "public"]
     expected = sum(len(world.posts(name)) for name in names)
-    with serve(world, delay=0.02) as server:
+    with serve(world, delay=0.2) as server:
         config = crawl_config(server, "first_visit_max_pages = 50\n")
         command = [sys.executable, "-m", "crawler", "--config", str(config), "crawl",
                    "telegram", *names]

@@ -24,11 +24,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('post_id', name=op.f('pk_cluster_head'))
     )
     op.create_table('cluster_band',
-    sa.Column('band', sa.Integer(), nullable=False),
     sa.Column('hash', sa.BigInteger(), nullable=False),
+    sa.Column('band', sa.Integer(), nullable=False),
     sa.Column('head_post_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['head_post_id'], ['cluster_head.post_id'], name=op.f('fk_cluster_band_head_post_id_cluster_head'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('band', 'hash', 'head_post_id', name=op.f('pk_cluster_band'))
+    sa.PrimaryKeyConstraint('hash', 'band', 'head_post_id', name=op.f('pk_cluster_band'))
     )
     op.add_column('candidate', sa.Column('last_evidence_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('verdict', sa.Column('indicators', sa.JSON(), nullable=False, server_default='[]'))
