@@ -49,3 +49,15 @@ def test_many_unrelated_posts_stay_apart():
     texts = [" ".join(rng.choice(vocabulary) for _ in range(25)) for _ in range(2000)]
     clusters = {index.assign(i, text).cluster for i, text in enumerate(texts)}
     assert len(clusters) >= 1990
+
+
+def test_batch_signatures_equal_datasketch_one_at_a_time():
+    signer = Signer()
+    texts = [AD, VARIANT, OTHER, "ok", "Курьер керек, төлем күн сайын " * 20, "🔥" * 50]
+    batch = signer.signatures(texts)
+    for text, signature in zip(texts, batch, strict=True):
+        reference = signer.minhash(text)
+        if reference is None:
+            assert signature is None
+        else:
+            assert np.array_equal(reference.hashvalues.astype(np.uint32), signature)
