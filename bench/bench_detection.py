@@ -173,10 +173,11 @@ def main() -> None:
     print(f"baselines: for each lexicon term, re.search over the lower-cased post, {len(sample)} "
           f"posts (presence only: no normalisation, positions, indicators or rules):")
     rows = [
-        ("A ", r"whole words, \bterm\b", "the detector's matching rule (re tries every position)", base["A"]),
+        ("A ", r"whole words, \bterm\b",
+         "the detector's matching rule (re tries every position)", base["A"]),
         ("A'", "as A, run only if term in post", "same answers as A", a2),
-        ("B ", "bare substring, re.search(term)", "the issue's wording; NOT the detector's semantics "
-         "(finds 'бот' in 'работа')", base["B"]),
+        ("B ", "bare substring, re.search(term)",
+         "the issue's wording; NOT the detector's semantics (finds 'бот' in 'работа')", base["B"]),
     ]
     for name, how, meaning, r in rows:
         print(f"  {name} {how:<32} {r:>8,.0f} posts/s  detector {rate / r:5.1f}x  - {meaning}")

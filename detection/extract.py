@@ -206,7 +206,10 @@ class Extractor:
         # full pattern's scan can start there (its look-behind still sees the text before).
         for m in self._phone.finditer(text, max(0, core.start() - 2)):
             raw = m.group()
-            digits = raw.translate(self._phone_marks) if raw.isascii() else self._nondigit.sub("", raw)
+            if raw.isascii():
+                digits = raw.translate(self._phone_marks)
+            else:
+                digits = self._nondigit.sub("", raw)
             if raw.startswith("+"):
                 candidate = "+" + digits
             elif raw.startswith("00"):

@@ -52,8 +52,10 @@ class Matcher:
         # term (most posts hold none). Emoji classes are slow to scan, so a single range from the
         # lowest such character up is searched first, and the exact class only from its hit on.
         firsts = sorted({key[0] for key in symbols})
-        self._symbol_range = re.compile(f"[{re.escape(firsts[0])}-\U0010ffff]") if firsts else None
-        self._symbol_start = re.compile("[" + "".join(re.escape(c) for c in firsts) + "]") if firsts else None
+        self._symbol_range = self._symbol_start = None
+        if firsts:
+            self._symbol_range = re.compile(f"[{re.escape(firsts[0])}-\U0010ffff]")
+            self._symbol_start = re.compile("[" + "".join(map(re.escape, firsts)) + "]")
 
     def _build(self, keys: dict[str, list[int]], stem_of) -> ahocorasick.Automaton | None:
         if not keys:

@@ -223,7 +223,8 @@ class Normalizer:
             starts = [m.start() for m in self._mixed.finditer(text, max(0, hit.start() - 1))]
         hit = self._has_digit_in_word.search(text)
         if hit:
-            starts += [m.start() for m in self._digit_in_word.finditer(text, max(0, hit.start() - 1))]
+            found = self._digit_in_word.finditer(text, max(0, hit.start() - 1))
+            starts += [m.start() for m in found]
             starts.sort()
         if not starts:
             return text
