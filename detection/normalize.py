@@ -19,6 +19,12 @@ Numbers, prices and handles survive: digits are never squeezed or rejoined with 
 is read as a letter only between letters, and ``@handles`` and URLs are left as they are apart from
 lower case. Lexicon terms are folded by the same function, so a term and its obfuscated spellings
 meet in the same folded form.
+
+Cost: each pass is a regex scan or two, and most posts need little of it, so cheap pre-checks
+(searches the engine can skip through to a rare character: a Latin letter, a digit, a separator)
+decide whether a full scan runs, and a pass that changes no length adds no offset layer (see
+:mod:`detection.foldmap`). tests/detection/test_fast_paths.py checks each rewritten pattern and
+pre-check against its plain form.
 """
 
 from __future__ import annotations
