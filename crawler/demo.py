@@ -2,8 +2,9 @@
 
 Serves a fictional Telegram (shop, recruitment, news and ordinary channels, one without a
 preview, one deleted, one renamed) and a fictional classifieds site from a local server, writes a
-demo kyran.toml pointing at it, crawls both into a fresh SQLite store, and shows what was found.
-Nothing leaves this machine.
+demo kyran.toml pointing at it, crawls both into a fresh SQLite store (every post scored, repeats
+clustered, candidates queued, named channels discovered), and shows the sources, the queue and
+the top candidate with its evidence. Nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -121,10 +122,13 @@ def run_demo(home: Path, keep_serving: bool = False) -> None:
         _kyran(config, "crawl", "site", "bazar")
         _kyran(config, "sources")
         _kyran(config, "posts", "--source", "kristall_demo_shop", "--limit", "5")
+        _kyran(config, "queue")
+        _kyran(config, "candidate", "1", "--posts", "2")
         click.echo(
-            f"\nExplore: kyran --config {config} posts --source rabota_demo_kz\n"
-            f"         kyran --config {config} capture 1\n"
-            f"         kyran --config {config} sources --json")
+            f"\nExplore: kyran --config {config} queue --category recruitment\n"
+            f"         kyran --config {config} entity @kristall_demo_bot\n"
+            f"         kyran --config {config} watchlist\n"
+            f"         kyran --config {config} capture 1")
         if keep_serving:
             click.echo(f"Serving the fixture site at {server.url}; Ctrl-C to stop.")
             try:

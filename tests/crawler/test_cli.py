@@ -5,7 +5,9 @@ import json
 import pytest
 
 COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "current"], ["crawl"], ["crawl", "telegram"],
-            ["crawl", "site"], ["sources"], ["posts"], ["capture"], ["demo"]]
+            ["crawl", "site"], ["sources"], ["posts"], ["capture"], ["demo"], ["eval"],
+            ["train"], ["queue"], ["candidate"], ["entity"], ["watchlist"], ["watchlist", "add"],
+            ["watchlist", "remove"], ["watchlist", "priority"], ["rescore"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "kyran")
@@ -51,3 +53,9 @@ def test_demo_crawls_the_fixture_site(kyran, tmp_path):
     assert {s["status"] for s in sources} >= {"active", "empty", "no_preview"}
     shown = kyran("capture", "1", config=config)
     assert shown.returncode == 0 and "(verified)" in shown.stdout
+    queue = [json.loads(line) for line in
+             kyran("queue", "--json", config=config).stdout.splitlines()]
+    subjects = {(c["subject_type"], c["category"]) for c in queue}
+    assert ("source", "sale") in subjects and ("source", "recruitment") in subjects
+    assert ("post", "sale") in subjects  # a single shop ad on the classifieds site
+    assert "candidate #1" in result.stdout  # the demo shows the top candidate
