@@ -7,7 +7,7 @@ the caller's session (and so its transaction).
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.store.models import ClusterBand, ClusterHead
@@ -44,9 +44,9 @@ class SqlBandStore:
     def add_heads(self, heads: list[tuple[int, list[tuple[int, int]], np.ndarray]]) -> None:
         if not heads:
             return
-        self.session.execute(insert(ClusterHead), [
+        self.session.execute(ClusterHead.__table__.insert(), [
             {"post_id": head, "signature": signature.astype(np.uint32).tobytes()}
             for head, _, signature in heads])
-        self.session.execute(insert(ClusterBand), [
+        self.session.execute(ClusterBand.__table__.insert(), [
             {"band": band, "hash": digest, "head_post_id": head}
             for head, keys, _ in heads for band, digest in keys])

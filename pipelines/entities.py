@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Entity, PostEntity
@@ -44,7 +44,7 @@ class EntityStep:
         ids = self._ids(session, keys)
         fresh = [key for key in keys if key not in ids]
         if fresh:  # multi-row INSERTs throughout: the ORM would insert row by row
-            session.execute(insert(Entity), [
+            session.execute(Entity.__table__.insert(), [
                 {"kind": kind, "value": value, "first_seen": now, "last_seen": now}
                 for kind, value in fresh])
             ids.update(self._ids(session, fresh))
@@ -66,7 +66,7 @@ class EntityStep:
                 if ids[key] in fresh_ids:
                     work.new_entities.append(ids[key])
         if links:
-            session.execute(insert(PostEntity), links)
+            session.execute(PostEntity.__table__.insert(), links)
 
     @staticmethod
     def _ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:

@@ -146,11 +146,11 @@ class MemoryBandStore:
     """The band index in a dict: for one process, tests and benchmarks."""
 
     def __init__(self) -> None:
-        self._bands: dict[tuple[int, int], list[int]] = {}
+        self._bands: dict[int, list[int]] = {}  # by hash alone: it already mixes in the band
         self._signatures: dict[int, np.ndarray] = {}
 
     def heads_for(self, keys: list[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
-        return {key: self._bands[key] for key in keys if key in self._bands}
+        return {key: self._bands[key[1]] for key in keys if key[1] in self._bands}
 
     def signatures_of(self, heads: list[int]) -> dict[int, np.ndarray]:
         return {head: self._signatures[head] for head in heads if head in self._signatures}
@@ -158,8 +158,8 @@ class MemoryBandStore:
     def add_heads(self, heads: list[tuple[int, list[tuple[int, int]], np.ndarray]]) -> None:
         for head, keys, signature in heads:
             self._signatures[head] = signature
-            for key in keys:
-                self._bands.setdefault(key, []).append(head)
+            for _, digest in keys:
+                self._bands.setdefault(digest, []).append(head)
 
     def __len__(self) -> int:
         return len(self._signatures)
@@ -180,7 +180,7 @@ class NearDuplicateIndex:
     total grows linearly with the number of posts."""
 
     def __init__(self, store: BandStore, threshold: float = 0.6, signer: Signer | None = None,
-                 max_compared: int = 8, bucket_cap: int = 4):
+                 max_compared: int = 8, bucket_cap: int = 16):
         self.store = store
         self.threshold = threshold
         self.signer = signer or Signer()

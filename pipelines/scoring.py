@@ -12,7 +12,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Verdict as VerdictRow
@@ -146,4 +146,4 @@ class ScoreStep:
                 fresh.append({"subject_type": "post", "subject_id": work.post.id,
                               **verdict_fields(work.verdict)})
         if fresh:  # one multi-row INSERT: the ORM would insert row by row
-            session.execute(insert(VerdictRow), fresh)
+            session.execute(VerdictRow.__table__.insert(), fresh)
