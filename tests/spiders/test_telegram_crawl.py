@@ -247,3 +247,34 @@ def test_real_preview_page_through_scrapy_crawl(crawl_config, db_url):
         assert sorted(posts) == list(range(435, 455))
         assert posts[435].views == 1580000 and posts[452].media_kind == "photo"
     store.dispose()
+
+
+def test_discovered_channels_are_crawled_next_time_and_garbage_is_survived(
+        kyran, crawl_config, db_url):
+    world = make_world(posts=3)
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    world.add_channel(FakeChannel("kristall_seed", 1600000001, "Shop", "Бот: @kristall_x_bot"),
+                      [FakePost(1, when, "Мефедрон VHQ в наличии, клады по Алматы: магнит. "
+                                         "Заказ через бота @kristall_x_bot, оплата BTC. "
+                                         "Резерв: @kristall_reserve")])
+    world.add_channel(FakeChannel("kristall_reserve", 1600000002, "Reserve"),
+                      [FakePost(1, when, "Резервный канал магазина")])
+    garbage = bytes(range(256)) * 40
+    faults = {"/s/garbage_chan": [(200, [("Content-Type", "text/html")], garbage)] * 3}
+    with serve(world, faults) as server:
+        config = crawl_config(server)
+        first = kyran("crawl", "telegram", "kristall_seed", "garbage_chan", config=config)
+        assert first.returncode == 0, first.stderr[-2000:]
+        assert "/s/kristall_reserve" not in [t for _, t, _ in server.requests]
+        second = kyran("crawl", "telegram", config=config)  # the watchlist
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert "/s/kristall_reserve" in [t for _, t, _ in server.requests]
+        assert "/s/kristall_x_bot" not in [t for _, t, _ in server.requests]  # bots: no preview
+    store = open_store(db_url)
+    with store.session() as session:
+        reserve = session.scalars(select(Source).where(Source.handle == "kristall_reserve")).one()
+        assert (reserve.discovered_via, reserve.discovery_depth, reserve.status) == (
+            "mention", 1, "active")
+        junk = session.scalars(select(Source).where(Source.handle == "garbage_chan")).one()
+        assert junk.status == "unknown"  # not a channel page: not taken for a deleted channel
+    store.dispose()
