@@ -175,24 +175,11 @@ def set_status(session: Session, source: Source, status: str, actor: str) -> Non
         source.status = status
 
 
-def upsert_post(session: Session, source: Source, item: PostItem,
-                capture: Capture | None) -> tuple[Post, str]:
-    """Insert a post or update the stored one. Returns (post, change) where change is one of
-    new, edited, updated (views or other metadata), unchanged. Safe against a concurrent insert
-    of the same post."""
-    def find():
-        return session.scalars(
-            select(Post).where(Post.source_id == source.id,
-                               Post.external_id == item.external_id)
-        ).one_or_none()
-
-    post, created = get_or_create(session, find, lambda: _new_post(source, item, capture))
-    return post, "new" if created else _update_post(session, post, item, capture)
-
-
 def upsert_posts(session: Session, source: Source,
                  entries: list[tuple[PostItem, Capture | None]]) -> list[tuple[Post, str]]:
-    """`upsert_post` for many posts of one source: one lookup, one multi-row INSERT of the new
+    """Insert posts of one source or update the stored ones; returns (post, change) for each,
+    change being new, edited, updated (views or other metadata) or unchanged. One lookup, one
+    multi-row INSERT of the new
     posts (a Core executemany: the ORM would insert row by row to read each id back), one load
     of them. No savepoints: if a concurrent writer inserted one of them first, the INSERT fails
     with IntegrityError and the caller redoes the batch one post at a time."""
@@ -224,10 +211,6 @@ def _new_post_row(source: Source, item: PostItem, capture: Capture | None) -> di
     return {"source_id": source.id, "external_id": item.external_id, "url": item.url,
             "text": item.text, "content_hash": content_hash(item.text), "first_seen": now,
             "last_seen": now, "capture_id": capture.id if capture else None, **_metadata(item)}
-
-
-def _new_post(source: Source, item: PostItem, capture: Capture | None) -> Post:
-    return Post(**_new_post_row(source, item, capture))
 
 
 def _update_post(session: Session, post: Post, item: PostItem, capture: Capture | None) -> str:

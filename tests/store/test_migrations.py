@@ -6,7 +6,7 @@ from sqlalchemy import func, select, text
 
 from crawler.items import ChannelItem, PostItem
 from crawler.store.db import Store
-from crawler.store.ingest import upsert_channel, upsert_post
+from crawler.store.ingest import upsert_channel, upsert_posts
 from crawler.store.models import Base, Post
 
 
@@ -44,8 +44,8 @@ def test_upgrade_from_the_first_revision_keeps_posts(db_url):
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Post)) == 1
         source = upsert_channel(session, ChannelItem(username="old_shop", numeric_id=5), "t")
-        upsert_post(session, source, PostItem(source_key="old_shop", external_id="2", url="u2",
-                                              text="second"), None)
+        upsert_posts(session, source, [(PostItem(source_key="old_shop", external_id="2",
+                                                 url="u2", text="second"), None)])
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(Post)) == 2
     store.dispose()
