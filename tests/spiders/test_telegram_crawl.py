@@ -15,7 +15,7 @@ from crawler.fixtures.server import FixtureServer
 from crawler.fixtures.tme_pages import FakeChannel, FakePost
 from crawler.fixtures.tme_world import FakeTelegram
 from crawler.store.db import open_store
-from crawler.store.models import Capture, Event, Post, Source
+from crawler.store.models import Capture, Event, Post, Source, Verdict
 from tests.conftest import REPO, write_config
 
 
@@ -70,6 +70,7 @@ def test_crawl_stores_posts_channel_and_captures(kyran, crawl_config, db_url, tm
         result = kyran("crawl", "telegram", "shop_alpha", "hidden_one", "closed_one",
                        config=config)
         assert result.returncode == 0, result.stderr[-3000:]
+        assert "kyran/worker/cpu_s" in result.stdout  # stored and scored in the child process
     store = open_store(db_url)
     with store.session() as session:
         sources = {s.handle: s for s in session.scalars(select(Source))}
@@ -223,7 +224,8 @@ REFERENCE = REPO.parent / "shared" / "reference" / "telegram-preview" / "telegra
 
 @pytest.mark.skipif(not REFERENCE.exists(), reason=f"{REFERENCE} absent: ../shared not beside the repo")
 def test_real_preview_page_through_scrapy_crawl(crawl_config, db_url):
-    """`scrapy crawl` from the repository root, on Telegram's real markup."""
+    """`scrapy crawl` from the repository root, on Telegram's real markup, with the chain in the
+    crawl's own process (`KYRAN_CHAIN_PROCESS=False`; every other crawl test uses the child)."""
     page = REFERENCE.read_bytes()
 
     def handler(method, target, headers):
@@ -234,7 +236,8 @@ def test_real_preview_page_through_scrapy_crawl(crawl_config, db_url):
     with FixtureServer(handler) as server:
         config = crawl_config(server, "first_visit_max_pages = 1\n")
         result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "telegram_preview", "-a", "channels=telegram"],
+            [sys.executable, "-m", "scrapy", "crawl", "telegram_preview", "-a", "channels=telegram",
+             "-s", "KYRAN_CHAIN_PROCESS=False"],
             cwd=REPO, capture_output=True, text=True, timeout=120,
             env={**os.environ, "KYRAN_CONFIG": str(config)})
         assert result.returncode == 0, result.stderr[-3000:]
@@ -246,6 +249,8 @@ def test_real_preview_page_through_scrapy_crawl(crawl_config, db_url):
         posts = {int(p.external_id): p for p in session.scalars(select(Post))}
         assert sorted(posts) == list(range(435, 455))
         assert posts[435].views == 1580000 and posts[452].media_kind == "photo"
+        assert session.scalar(select(func.count()).select_from(Verdict)) >= 20  # scored too
+        assert "kyran/verdicts/" in result.stderr and "kyran/worker/cpu_s" not in result.stderr
     store.dispose()
 
 
