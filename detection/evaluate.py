@@ -36,7 +36,8 @@ def read_jsonl(path: Path | str) -> Iterator[dict]:
             if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
                 raise RecordError(f"{path}:{n}: a record needs a string 'text'")
             if rec.get("label") not in CATEGORIES:
-                raise RecordError(f"{path}:{n}: 'label' must be one of {CATEGORIES}, not {rec.get('label')!r}")
+                raise RecordError(f"{path}:{n}: 'label' must be one of {CATEGORIES}, "
+                                  f"not {rec.get('label')!r}")
             rec.setdefault("id", f"line-{n}")
             yield rec
 
@@ -63,12 +64,14 @@ class EvalReport:
                  f"{'label':<12} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}"]
         for label in LABELS:
             m = self.per_label[label]
-            lines.append(f"{label:<12} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>7.3f} {m['support']:>8d}")
+            lines.append(f"{label:<12} {m['precision']:>9.3f} {m['recall']:>7.3f} "
+                         f"{m['f1']:>7.3f} {m['support']:>8d}")
         lines.append(f"{'macro F1':<12} {self.macro_f1:>25.3f}")
         lines.append(f"{'accuracy':<12} {self.accuracy:>25.3f}")
         if self.hard_negatives.get("total"):
             h = self.hard_negatives
-            lines.append(f"hard negatives flagged: {h['flagged']} of {h['total']} ({100 * h['rate']:.1f}%)")
+            lines.append(f"hard negatives flagged: {h['flagged']} of {h['total']} "
+                         f"({100 * h['rate']:.1f}%)")
         lines += ["", "confusion (rows: true, columns: predicted)",
                   f"{'':<12} " + " ".join(f"{p:>11}" for p in LABELS)]
         for t in LABELS:
@@ -110,8 +113,8 @@ def evaluate(detector, records: Iterable[dict]) -> EvalReport:
         f1 = 2 * p * r / (p + r) if p + r else 0.0
         per_label[label] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f1, 4),
                             "support": support}
-    macro = sum(per_label[l]["f1"] for l in LABELS) / len(LABELS)
-    accuracy = sum(confusion[l][l] for l in LABELS) / n if n else 0.0
+    macro = sum(per_label[label]["f1"] for label in LABELS) / len(LABELS)
+    accuracy = sum(confusion[label][label] for label in LABELS) / n if n else 0.0
     hard = {"total": hard_total, "flagged": hard_flagged,
             "rate": round(hard_flagged / hard_total, 4) if hard_total else 0.0}
     return EvalReport(per_label, round(macro, 4), round(accuracy, 4), confusion, errors, hard,

@@ -56,7 +56,8 @@ class Indicator:
     field: str = "text"
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "value": self.value, "span": list(self.span), "field": self.field}
+        return {"kind": self.kind, "value": self.value, "span": list(self.span),
+                "field": self.field}
 
 
 class Extractor:
@@ -64,6 +65,9 @@ class Extractor:
 
     def __init__(self, phone_regions: frozenset[str] = PHONE_REGIONS) -> None:
         self.phone_regions = phone_regions
+        # Bounded LRU cache per instance (not on the method, where it would be shared by all
+        # instances and keep each one alive).
+        self._phone_value = lru_cache(maxsize=8192)(self._parse_phone)
         self._tg = re.compile(
             r"(?<![\w.])(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/"
             r"(?:(?:joinchat/|\+)([\w-]{8,64})|(?:s/)?([A-Za-z]\w{3,31})(?![\w]))", re.I)
@@ -83,7 +87,8 @@ class Extractor:
         # Runs of 26+ ASCII letters and digits (wallet candidates), tried only at a run's first
         # character rather than at each of its characters.
         self._long = re.compile(r"[A-Za-z0-9](?<![A-Za-z0-9].)[A-Za-z0-9]{25,}")
-        self._btc = re.compile(rf"^(?:[13][{_B58}]{{25,34}}|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{{8,87}})$")
+        self._btc = re.compile(rf"^(?:[13][{_B58}]{{25,34}}"
+                               rf"|(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{{8,87}})$")
         self._tron = re.compile(rf"^T[{_B58}]{{33}}$")
         self._eth = re.compile(r"0x[0-9a-fA-F]{40}(?![0-9a-zA-Z])")
         self._xmr = re.compile(rf"^[48][{_B58}]{{94}}(?:[{_B58}]{{11}})?$")
@@ -116,7 +121,8 @@ class Extractor:
             self._web(text, out, taken)
         if "0x" in text:
             for m in self._eth.finditer(text):
-                if (m.start() == 0 or not text[m.start() - 1].isalnum()) and wallets.is_eth(m.group()):
+                at_word_start = m.start() == 0 or not text[m.start() - 1].isalnum()
+                if at_word_start and wallets.is_eth(m.group()):
                     out.append(Indicator("eth", m.group().lower(), m.span()))
         self._wallets(text, out)
         self._phones(text, out)
@@ -157,9 +163,11 @@ class Extractor:
                     continue
                 if "." not in host:
                     continue
-                norm = parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
+                norm = parts._replace(scheme=parts.scheme.lower(),
+                                      netloc=parts.netloc.lower()).geturl()
                 out.append(Indicator("url", norm if "://" in url else url.lower(), (start, end)))
-                self._add_host(host, text.lower().find(host, start, end), out, seen_hosts, (start, end))
+                host_start = text.lower().find(host, start, end)
+                self._add_host(host, host_start, out, seen_hosts, (start, end))
         if not self._domain_end.search(text):
             return
         for m in self._domain.finditer(text):
@@ -224,10 +232,10 @@ class Extractor:
             if value:
                 out.append(Indicator("phone", value, m.span()))
 
-    @lru_cache(maxsize=8192)
-    def _phone_value(self, candidate: str) -> str | None:
-        """E.164 form of a valid number in an allowed region. Cached: parsing is the slowest
-        step of extraction and the same numbers (shops, hotlines) recur across posts."""
+    def _parse_phone(self, candidate: str) -> str | None:
+        """E.164 form of a valid number in an allowed region. Called through the per-instance
+        cache ``_phone_value``: parsing is the slowest step of extraction and the same numbers
+        (shops, hotlines) recur across posts."""
         try:
             num = phonenumbers.parse(candidate, None)
         except phonenumbers.NumberParseException:

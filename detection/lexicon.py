@@ -126,10 +126,12 @@ class _FileReader:
             raise self.fail(line, f"TOML syntax: {exc}") from None
         for key in data:
             if key not in _FILE_KEYS:
-                raise self.fail(self.key_line(key), f"unknown key {key!r} (allowed: {sorted(_FILE_KEYS)})")
+                raise self.fail(self.key_line(key),
+                                f"unknown key {key!r} (allowed: {sorted(_FILE_KEYS)})")
         name = data.get("concept")
         if not isinstance(name, str) or not _NAME.match(name):
-            raise self.fail(self.key_line("concept"), "'concept' must be a lower-case name like 'substance'")
+            raise self.fail(self.key_line("concept"),
+                            "'concept' must be a lower-case name like 'substance'")
         kind = data.get("kind", "signal")
         if kind not in ("signal", "context"):
             raise self.fail(self.key_line("kind"), "'kind' must be 'signal' or 'context'")
@@ -140,7 +142,8 @@ class _FileReader:
                 for k, v in penalty.items()
             ):
                 raise self.fail(self.key_line("penalty" if "penalty" in data else "kind"),
-                                "context files need 'penalty' = { sale = 0..5, recruitment = 0..5 }")
+                                "context files need 'penalty' = "
+                                "{ sale = 0..5, recruitment = 0..5 }")
         elif "penalty" in data:
             raise self.fail(self.key_line("penalty"), "'penalty' is only for kind = 'context'")
         description = data.get("description", "")
@@ -151,23 +154,27 @@ class _FileReader:
         if not isinstance(entries, list) or len(entries) != len(self.entry_lines):
             raise self.fail(self.key_line("entry"), "entries must be written as [[entry]] tables")
         terms: list[Term] = []
-        for entry, line in zip(entries, self.entry_lines):
+        # Equal lengths: checked just above.
+        for entry, line in zip(entries, self.entry_lines, strict=True):
             terms.extend(self._entry(entry, line, name))
         return concept, terms
 
     def _entry(self, entry: dict, line: int, concept: str) -> list[Term]:
         for key in entry:
             if key not in _ENTRY_KEYS:
-                raise self.fail(self.key_line(key, line), f"unknown entry key {key!r} (allowed: {sorted(_ENTRY_KEYS)})")
+                raise self.fail(self.key_line(key, line),
+                                f"unknown entry key {key!r} (allowed: {sorted(_ENTRY_KEYS)})")
         terms = entry.get("terms")
         if not isinstance(terms, list) or not terms or not all(isinstance(t, str) for t in terms):
             raise self.fail(line, "entry needs 'terms', a non-empty list of strings")
         lang = entry.get("lang")
         if lang not in LANGS:
-            raise self.fail(self.key_line("lang", line), f"'lang' must be one of {sorted(LANGS)}, not {lang!r}")
+            raise self.fail(self.key_line("lang", line),
+                            f"'lang' must be one of {sorted(LANGS)}, not {lang!r}")
         weight = entry.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 5:
-            raise self.fail(self.key_line("weight", line), f"'weight' must be a number in (0, 5], not {weight!r}")
+            raise self.fail(self.key_line("weight", line),
+                            f"'weight' must be a number in (0, 5], not {weight!r}")
         note = entry.get("note", "")
         if not isinstance(note, str):
             raise self.fail(self.key_line("note", line), "'note' must be a string")
@@ -198,7 +205,9 @@ class Lexicon:
         self.concepts, self.terms, self.digest = concepts, terms, digest
 
     @classmethod
-    def load(cls, directory: Path | str | None = None, normalizer: Normalizer | None = None) -> Lexicon:
+    def load(
+        cls, directory: Path | str | None = None, normalizer: Normalizer | None = None
+    ) -> Lexicon:
         """Load every ``*.toml`` file of ``directory`` (None: the bundled lexicons)."""
         directory = Path(directory) if directory is not None else bundled_lexicon_dir()
         norm = normalizer or default_normalizer()
@@ -216,13 +225,15 @@ class Lexicon:
             known = concepts.get(concept.name)
             if known and (known.kind != concept.kind or known.penalty != concept.penalty):
                 raise reader.fail(reader.key_line("kind"),
-                                  f"concept {concept.name!r} is declared differently in another file")
+                                  f"concept {concept.name!r} is declared differently "
+                                  "in another file")
             concepts.setdefault(concept.name, concept)
             for term in file_terms:
                 k = (term.concept, term.key, term.stem)
                 if k in seen:
                     line = int(term.where.rsplit(":", 1)[1])
-                    raise reader.fail(line, f"term {term.text!r} repeats {seen[k]} (same folded form {term.key!r})")
+                    raise reader.fail(line, f"term {term.text!r} repeats {seen[k]} "
+                                            f"(same folded form {term.key!r})")
                 seen[k] = term.where
                 terms.append(term)
         return cls(concepts, terms, digest.hexdigest())

@@ -77,11 +77,13 @@ class LearnedModel:
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
-        return [dict(zip(self.labels, map(float, row))) for row in p]
+        # One column per label: load() checks coef has one row per label.
+        return [dict(zip(self.labels, map(float, row), strict=True)) for row in p]
 
 
-def train_model(records: Iterable[dict], out_dir: Path | str, *, normalizer: Normalizer | None = None,
-                n_features: int = 1 << 18, ngram_range: tuple[int, int] = (2, 5), c: float = 8.0,
+def train_model(records: Iterable[dict], out_dir: Path | str, *,
+                normalizer: Normalizer | None = None, n_features: int = 1 << 18,
+                ngram_range: tuple[int, int] = (2, 5), c: float = 8.0,
                 source: str = "") -> tuple[Path, LearnedModel]:
     """Fit on ``{"text", "label"}`` records and save ``<out_dir>/<version>.npz``."""
     from sklearn.feature_extraction.text import TfidfTransformer
@@ -116,13 +118,16 @@ def train_model(records: Iterable[dict], out_dir: Path | str, *, normalizer: Nor
         for row, label in enumerate(classes):
             coef[LABELS.index(label)] = clf.coef_[row]
             intercept[LABELS.index(label)] = clf.intercept_[row]
-    digest = hashlib.sha256("\n".join(f"{l}\t{t}" for t, l in zip(texts, labels)).encode()).hexdigest()
+    # texts and labels are appended together, one pair per record.
+    pairs = "\n".join(f"{label}\t{text}" for text, label in zip(texts, labels, strict=True))
+    digest = hashlib.sha256(pairs.encode()).hexdigest()
     stamp = datetime.now(timezone.utc)
     version = f"tfidf-lr-{stamp:%Y%m%dT%H%M%SZ}-{digest[:8]}"
-    meta = {"format": FORMAT, "version": version, "labels": list(LABELS), "n_features": n_features,
-            "ngram_range": list(ngram_range), "trained_at": stamp.isoformat(), "samples": len(texts),
-            "label_counts": {l: labels.count(l) for l in LABELS}, "data_sha256": digest,
-            "source": source, "C": c}
+    meta = {"format": FORMAT, "version": version, "labels": list(LABELS),
+            "n_features": n_features, "ngram_range": list(ngram_range),
+            "trained_at": stamp.isoformat(), "samples": len(texts),
+            "label_counts": {label: labels.count(label) for label in LABELS},
+            "data_sha256": digest, "source": source, "C": c}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{version}.npz"

@@ -40,8 +40,9 @@ from detection.foldmap import Folded, Layer, apply_edits
 __all__ = ["Folded", "Normalizer", "normalize"]
 
 # Latin letters that look like Cyrillic ones (after lower-casing), and the reverse.
-_LAT2CYR = dict(zip("abcehikmnoprtuxy", "авсенікмпоргтиху"))
-_CYR2LAT = dict(zip("авсенікмопргтухѕј", "abcehikmonprtyxsj"))
+# Each pair of strings is written letter for letter, so the lengths are equal.
+_LAT2CYR = dict(zip("abcehikmnoprtuxy", "авсенікмпоргтиху", strict=True))
+_CYR2LAT = dict(zip("авсенікмопргтухѕј", "abcehikmonprtyxsj", strict=True))
 _DIGIT_CYR = {"0": "о", "3": "е", "4": "ч", "6": "б"}
 _DIGIT_LAT = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
 _INITIAL_CYR = {"3": "з", "0": "о"}
@@ -56,9 +57,10 @@ _SCAN_RANGES = (
 
 
 # Characters checked at construction to need no per-character treatment (fast path).
-_SAFE_RANGES = ((0x00, 0x7F), (0x0400, 0x04FF), (0x2013, 0x2014), (0x2018, 0x201E), (0x2022, 0x2022),
-                (0x00AB, 0x00AB), (0x00BB, 0x00BB), (0x00B0, 0x00B0), (0x20B8, 0x20B8),
-                (0x2190, 0x21FF), (0x2600, 0x26FF), (0x2700, 0x27BF), (0x1F300, 0x1FAFF))
+_SAFE_RANGES = ((0x00, 0x7F), (0x0400, 0x04FF), (0x2013, 0x2014), (0x2018, 0x201E),
+                (0x2022, 0x2022), (0x00AB, 0x00AB), (0x00BB, 0x00BB), (0x00B0, 0x00B0),
+                (0x20B8, 0x20B8), (0x2190, 0x21FF), (0x2600, 0x26FF), (0x2700, 0x27BF),
+                (0x1F300, 0x1FAFF))
 
 
 def _is_cyr(c: str) -> bool:
@@ -288,14 +290,17 @@ class Normalizer:
                         out[i] = "с" if cyr else "s"
                 elif prev_l and next_l:
                     out[i] = digits.get(c, c)
-                elif i == 0 and cyr and c in _INITIAL_CYR and word[1:4].isalpha() and len(word) >= 4:
+                elif (i == 0 and cyr and c in _INITIAL_CYR and word[1:4].isalpha()
+                      and len(word) >= 4):
                     out[i] = _INITIAL_CYR[c]
             elif cyr and _is_lat(c) or not cyr and _is_cyr(c):
                 out[i] = homo.get(c, c)
         return "".join(out)
 
     # -- pass 4 ---------------------------------------------------------------------------
-    def _pass_squeeze(self, text: str, protected: list[tuple[int, int]]) -> tuple[str, Layer | None]:
+    def _pass_squeeze(
+        self, text: str, protected: list[tuple[int, int]]
+    ) -> tuple[str, Layer | None]:
         # Same length: newlines, tabs and other white space -> spaces; newlines, by far the most
         # common, without the regex. (A pure-ASCII text without newline or tab keeps its other
         # control white space, as it always has.)

@@ -5,10 +5,10 @@ matches lie within the proximity window (in characters of the original text) of 
 of the first group. Its contribution is its weight times the weakest group's strength, a group's
 strength being the sum of its distinct terms' weights (up to three terms, capped at 1): an
 ambiguous word alone (``фен``, ``шишки``, weight 0.3) fires a rule only weakly, several weak shop
-words together (operator, reviews, order) count fully. The anchor itself counts alone. Each rule counts once, with its best
-instance. Context concepts (news, prevention, legitimate jobs and goods — declared ``kind =
-"context"`` in their lexicon files with a per-category ``penalty``) subtract
-``penalty × min(2, sum of their distinct term weights)``.
+words together (operator, reviews, order) count fully. The anchor itself counts alone. Each rule
+counts once, with its best instance. Context concepts (news, prevention, legitimate jobs and
+goods — declared ``kind = "context"`` in their lexicon files with a per-category ``penalty``)
+subtract ``penalty × min(2, sum of their distinct term weights)``.
 
 The rule table is code (it names the concepts the bundled lexicons define); the words are data.
 """
@@ -64,17 +64,21 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          "a job offer for a drug-trade role (stash-layer, packer, stencil painter)"),
     Rule("recruitment.drug_role", "recruitment", (("drug_role",),), 1.8,
          "a drug-trade role named"),
-    Rule("recruitment.job_courier_drop", "recruitment", (("job_offer", "courier_role"), ("drop",)), 2.6,
+    Rule("recruitment.job_courier_drop", "recruitment",
+         (("job_offer", "courier_role"), ("drop",)), 2.6,
          "a job or courier role with stash/drop wording"),
-    Rule("recruitment.job_substance", "recruitment", (("job_offer", "courier_role"), ("substance",)), 1.6,
+    Rule("recruitment.job_substance", "recruitment",
+         (("job_offer", "courier_role"), ("substance",)), 1.6,
          "a job or courier role with a substance"),
     Rule("recruitment.job_shop", "recruitment", (("job_offer", "courier_role"), ("shop",)), 1.2,
          "a job or courier role with shop wording"),
     Rule("recruitment.job_courier", "recruitment", (("job_offer",), ("courier_role",)), 0.9,
          "a job offer for a courier (alone, common in legitimate ads)"),
-    Rule("recruitment.pay", "recruitment", (("job_offer", "courier_role", "drug_role"), ("recruit_pay",)), 1.6,
+    Rule("recruitment.pay", "recruitment",
+         (("job_offer", "courier_role", "drug_role"), ("recruit_pay",)), 1.6,
          "a job with the pay promises shops use (daily payouts, easy money)"),
-    Rule("recruitment.terms", "recruitment", (("job_offer", "courier_role", "drug_role"), ("recruit_terms",)), 1.6,
+    Rule("recruitment.terms", "recruitment",
+         (("job_offer", "courier_role", "drug_role"), ("recruit_terms",)), 1.6,
          "a job with the conditions shops set (deposit, anonymity, no documents)"),
     Rule("recruitment.pay_drop", "recruitment", (("recruit_pay", "recruit_terms"), ("drop",)), 2.0,
          "pay promises or recruit conditions with stash/drop wording"),

@@ -41,14 +41,17 @@ class Detector:
         self.extractor = Extractor()
         self.patterns = PatternFinder()
         self.engine = RuleEngine(lexicon.concepts, DEFAULT_RULES, config.proximity)
-        self.thresholds = {"sale": config.sale_threshold, "recruitment": config.recruitment_threshold}
+        self.thresholds = {"sale": config.sale_threshold,
+                           "recruitment": config.recruitment_threshold}
         rules_digest = hashlib.sha256((lexicon.digest + repr(DEFAULT_RULES)).encode()).hexdigest()
-        self.model_version = f"rules-{rules_digest[:12]}" + (f"+{model.version}" if model else "")
+        self.model_version = (f"rules-{rules_digest[:12]}"
+                              + (f"+{model.version}" if model else ""))
         # A post with no rule evidence (most posts) always gets the same scores and category.
         self._quiet = self._decide(
             {c: self._to_score(_NO_EVIDENCE[c]) for c in SCORED}, [], []) if model is None else None
-        missing = {c for r in DEFAULT_RULES for g in r.groups for c in g} - set(lexicon.concepts) - {
-            "price", "quantity", "contact", "payment"}
+        rule_concepts = {c for r in DEFAULT_RULES for g in r.groups for c in g}
+        missing = (rule_concepts - set(lexicon.concepts)
+                   - {"price", "quantity", "contact", "payment"})
         self.missing_concepts = sorted(missing)  # rules that cannot fire with this lexicon
 
     @classmethod
@@ -91,7 +94,8 @@ class Detector:
         folded, found, patterns, indicators, _ = self._collect(text)
         if field != "text":
             indicators = [Indicator(i.kind, i.value, i.span, field) for i in indicators]
-        return self._matches(text, folded, found, patterns, indicators, field), indicators, folded.text
+        matches = self._matches(text, folded, found, patterns, indicators, field)
+        return matches, indicators, folded.text
 
     def _to_score(self, raw: float) -> float:
         x = self.config.score_steepness * (raw - self.config.score_midpoint)
@@ -104,7 +108,9 @@ class Detector:
         w = self.config.model_weight
         return {c: (1 - w) * rule_scores[c] + w * probs.get(c, 0.0) for c in SCORED}
 
-    def _decide(self, scores: dict[str, float], hits: list[RuleHit], indicators: list[Indicator]) -> Verdict:
+    def _decide(
+        self, scores: dict[str, float], hits: list[RuleHit], indicators: list[Indicator]
+    ) -> Verdict:
         passing = [c for c in SCORED if scores[c] >= self.thresholds[c]]
         if passing:
             category = max(passing, key=lambda c: scores[c])
@@ -149,7 +155,8 @@ class Detector:
         matches: list[Match] = []
         indicators: list[Indicator] = []
         folded_parts = []
-        for field, text in zip(SOURCE_FIELDS, (title, description, pinned_text)):
+        # Three names for three texts.
+        for field, text in zip(SOURCE_FIELDS, (title, description, pinned_text), strict=True):
             if text:
                 m, ind, folded = self.evidence(text, field)
                 matches += m
@@ -164,7 +171,8 @@ class Detector:
             posts = 0.0
             if flagged:
                 share = len(flagged) / n
-                posts = (sum(flagged) / len(flagged)) * min(1.0, share / self.config.source_share_saturation)
+                saturation = min(1.0, share / self.config.source_share_saturation)
+                posts = (sum(flagged) / len(flagged)) * saturation
                 hits.append(RuleHit(f"source.posts_{c}", c, ("posts",), posts, ()))
             scores[c] = 1.0 - (1.0 - profile[c]) * (1.0 - posts)
         return self._decide(scores, hits, indicators)

@@ -47,14 +47,16 @@ def _round_constants() -> list[int]:
 def _keccak_f(a: list[int], rcs: list[int]) -> list[int]:
     for rc in rcs:
         c = [a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20] for x in range(5)]
-        d = [c[(x - 1) % 5] ^ (((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63)) & _MASK) for x in range(5)]
+        d = [c[(x - 1) % 5] ^ (((c[(x + 1) % 5] << 1) | (c[(x + 1) % 5] >> 63)) & _MASK)
+             for x in range(5)]
         a = [a[i] ^ d[i % 5] for i in range(25)]
         b = [0] * 25
         for x in range(5):
             for y in range(5):
                 v, r = a[x + 5 * y], _ROT[x + 5 * y]
                 b[y + 5 * ((2 * x + 3 * y) % 5)] = ((v << r) | (v >> (64 - r))) & _MASK if r else v
-        a = [b[i] ^ (~b[(i % 5 + 1) % 5 + 5 * (i // 5)] & b[(i % 5 + 2) % 5 + 5 * (i // 5)]) for i in range(25)]
+        a = [b[i] ^ (~b[(i % 5 + 1) % 5 + 5 * (i // 5)] & b[(i % 5 + 2) % 5 + 5 * (i // 5)])
+             for i in range(25)]
         a[0] ^= rc
     return a
 
@@ -155,8 +157,10 @@ def is_eth(s: str) -> bool:
     if body == body.lower() or body == body.upper():
         return True
     digest = keccak256(body.lower().encode()).hex()
+    # 40 address characters against a 64-digit hash: only the first 40 digits are used.
     return all(
-        (c.isupper() == (int(h, 16) >= 8)) if c.isalpha() else True for c, h in zip(body, digest)
+        (c.isupper() == (int(h, 16) >= 8)) if c.isalpha() else True
+        for c, h in zip(body, digest, strict=False)
     )
 
 
