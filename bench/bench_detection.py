@@ -54,7 +54,8 @@ def build_corpus(n: int, positive_rate: float, hard_rate: float, seed: int = 42)
     """``n`` posts: positives (sale/recruitment) at ``positive_rate``, hard negatives (news,
     prevention, legitimate jobs and goods…) at ``hard_rate``, the rest ordinary posts made of
     one to four ordinary dev-set sentences. Every post gets a varied tail and a unique number."""
-    rows = [json.loads(line) for line in (ROOT / "tests/data/detection_dev.jsonl").open(encoding="utf-8")]
+    dev = ROOT / "tests/data/detection_dev.jsonl"
+    rows = [json.loads(line) for line in dev.open(encoding="utf-8")]
     pos = [r["text"] for r in rows if r["label"] != "none"]
     hard = [r["text"] for r in rows if r["kind"].startswith("hard/")]
     easy = [r["text"] for r in rows if r["kind"] == "easy"]

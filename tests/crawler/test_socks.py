@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
 from tests.socks5 import Socks5Server as _Socks5Server
+
+REPO = Path(__file__).resolve().parents[2]
 
 # --------------------------------------------------------------------------- servers
 

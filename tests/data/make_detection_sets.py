@@ -34,7 +34,7 @@ from detection_templates import DEV_ALL, HELDOUT, SLOTS  # noqa: E402
 _CHOICE = re.compile(r"\[\[([^\[\]]*)\]\]")
 _SLOT = re.compile(r"\{(\w+)\}")
 
-HOMO = dict(zip("аеорсхуАЕОРСХКМТН", "aeopcxyAEOPCXKMTH"))
+HOMO = dict(zip("аеорсхуАЕОРСХКМТН", "aeopcxyAEOPCXKMTH", strict=True))
 ZW = ("\u200b", "\u200c", "\u00ad", "\u2060")
 
 

@@ -37,7 +37,7 @@ def test_model_probabilities_match_scikit_learn(tmp_path):
     from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
     from sklearn.linear_model import LogisticRegression
 
-    recs = [{"text": t, "label": l} for t, l in [
+    recs = [{"text": t, "label": label} for t, label in [
         ("меф закладки бот", "sale"), ("гашиш клады", "sale"), ("кокаин в наличии", "sale"),
         ("курьеры нужны залог", "recruitment"), ("кладмены выплаты", "recruitment"),
         ("работа закладчиком", "recruitment"), ("погода хорошая", "none"), ("концерт в субботу", "none"),
@@ -52,8 +52,8 @@ def test_model_probabilities_match_scikit_learn(tmp_path):
     clf = LogisticRegression(C=2.0, max_iter=3000, class_weight="balanced").fit(tf.transform(x), [r["label"] for r in recs])
     expected = clf.predict_proba(tf.transform(x))
     got = model.predict_proba(folded)
-    for row, probs in zip(expected, got):
-        for label, p in zip(clf.classes_, row):
+    for row, probs in zip(expected, got, strict=True):
+        for label, p in zip(clf.classes_, row, strict=True):
             assert probs[label] == pytest.approx(p, abs=1e-4)
 
 
@@ -86,7 +86,7 @@ def test_eval_json_has_the_documented_keys(data_dir):
     for m in report["per_label"].values():
         assert {"precision", "recall", "f1", "support"} <= set(m)
     total = sum(sum(row.values()) for row in report["confusion"].values())
-    wrong = total - sum(report["confusion"][l][l] for l in report["confusion"])
+    wrong = total - sum(report["confusion"][label][label] for label in report["confusion"])
     assert len(report["errors"]) == wrong
     for e in report["errors"]:
         assert {"id", "label", "predicted", "score", "reasons"} <= set(e)
