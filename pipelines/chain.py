@@ -86,16 +86,24 @@ class ProcessingChain:
             log.warning("a batch of %d items failed (%s: %s); redoing it item by item",
                         len(items), type(exc).__name__, str(exc).splitlines()[0][:200])
             self.stats["batch_retries"] += 1
+            unstored = 0
             for item in items:
-                self._one(item)
+                if isinstance(item, CrawlCheckpoint) and unstored:
+                    # Advancing the cursor past posts that are not stored would lose them for
+                    # good: leave it, and the next run fetches them again.
+                    log.warning("crawl cursor of %s not advanced: %d posts before it were not "
+                                "stored", item.source_key, unstored)
+                    continue
+                if not self._one(item):
+                    unstored += 1
             return
         self._count(works)
 
-    def _one(self, item) -> None:
+    def _one(self, item) -> bool:
+        """One item in its own transaction; False when it could not be stored at all."""
         with self.store.session() as session:
             if isinstance(item, CrawlCheckpoint):
-                self._guarded(session, "checkpoint", item, self.storing.checkpoint, item)
-                return
+                return self._guarded(session, "checkpoint", item, self.storing.checkpoint, item)
             works: list[PostWork] = []
             label = f"{item.platform}:{item.source_key}/{item.external_id}"
 
@@ -104,11 +112,12 @@ class ProcessingChain:
                 session.flush()
 
             if not self._guarded(session, "store", label, store):
-                return
+                return False
             for step in self.steps:
                 if not self._guarded(session, step.name, label, step.run, works):
                     break
         self._count(works)
+        return True
 
     def _guarded(self, session, step: str, label, run, *args) -> bool:
         for attempt in (1, 2):

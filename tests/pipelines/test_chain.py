@@ -199,3 +199,22 @@ def test_empty_and_huge_posts(chain, store):
         assert session.scalar(select(func.count()).select_from(Verdict).where(
             Verdict.subject_type == "post")) == 2
     assert candidates(store) == []
+
+
+def test_a_post_that_cannot_be_stored_holds_the_crawl_cursor_back(chain, store, caplog):
+    real_posts = chain.storing.posts
+
+    def posts(session, items):
+        if any(item.external_id == "3" for item in items):
+            raise RuntimeError("disk trouble")
+        return real_posts(session, items)
+
+    chain.storing.posts = posts
+    items = shop_channel_items() + [CrawlCheckpoint("kristall_shop", 4)]
+    with caplog.at_level(logging.WARNING):
+        chain.process(items)
+    assert "crawl cursor of kristall_shop not advanced: 1 posts" in caplog.text
+    with store.session() as session:
+        assert sorted(session.scalars(select(Post.external_id))) == ["1", "2", "4"]
+        source = session.scalars(select(Source).where(Source.handle == "kristall_shop")).one()
+        assert source.crawl_cursor is None  # the next run fetches post 3 again
