@@ -145,30 +145,48 @@ class TelegramPreviewSpider(KyranSpider):
             yield PostBatch(page.posts)
         if page.posts and state["newest"] is None:
             state["newest"] = max(int(post.external_id) for post in page.posts)
-        if self._go_on(page, state):
+        step = self._next_step(page, state)
+        if step == "more":
             state["page"] += 1
             yield self._page_request(name, page.before, state)
-        elif state["newest"] is not None:
+        elif step == "complete" and state["newest"] is not None:
             yield CrawlCheckpoint(source_key=handle, cursor=state["newest"])
+        elif step == "incomplete":
+            self.crawler.stats.inc_value("kyran/telegram/incomplete_channels")
+            self.logger.warning(
+                "%s: stopped after %d pages before reaching %s; the crawl cursor stays where it "
+                "was, so the next run reads these pages again%s", name, state["page"],
+                "the last stored post" if state["cursor"] is not None else "its first-visit depth",
+                " (raise telegram_preview.max_pages if this repeats)"
+                if state["page"] >= self._page_limit else "")
 
-    def _go_on(self, page, state) -> bool:
-        if not page.posts or not page.before:
-            return False
-        limit = self.args.max_pages or self.options.max_pages
-        if state["page"] >= limit:
-            return False
+    @property
+    def _page_limit(self) -> int:
+        return self.args.max_pages or self.options.max_pages
+
+    def _next_step(self, page, state) -> str:
+        """more: read the next older page; complete: every post from the newest down to where
+        this visit is meant to stop is read (the cursor may advance); incomplete: the visit
+        stopped short (a page cap, a page without posts), so the cursor must not advance."""
+        if not page.posts:
+            return "complete" if state["page"] == 1 and page.recognised else "incomplete"
+        if not page.before:
+            return "complete"  # the channel's first post
         oldest = min(int(post.external_id) for post in page.posts)
-        if state["cursor"] is not None:
-            return oldest > state["cursor"]
-        if state["page"] >= min(limit, self.options.first_visit_max_pages):
-            return False
-        since: date | None = self.options.first_visit_since
-        if since is not None:
-            dates = [post.posted_at for post in page.posts if post.posted_at is not None]
-            cutoff = datetime(since.year, since.month, since.day, tzinfo=timezone.utc)
-            if dates and min(dates) < cutoff:
-                return False
-        return True
+        if state["cursor"] is not None and oldest <= state["cursor"]:
+            return "complete"
+        if state["page"] >= self._page_limit:
+            return "incomplete"
+        if state["cursor"] is None:
+            if state["page"] >= self.options.first_visit_max_pages:
+                return "complete"  # a first visit reads this deep by design
+            since: date | None = self.options.first_visit_since
+            if since is not None:
+                dates = [post.posted_at for post in page.posts if post.posted_at is not None]
+                cutoff = datetime(since.year, since.month, since.day, tzinfo=timezone.utc)
+                if dates and min(dates) < cutoff:
+                    return "complete"
+        return "more"
 
     def failed(self, failure):
         request = failure.request

@@ -283,3 +283,17 @@ def test_discovered_channels_are_crawled_next_time_and_garbage_is_survived(
         junk = session.scalars(select(Source).where(Source.handle == "garbage_chan")).one()
         assert junk.status == "unknown"  # not a channel page: not taken for a deleted channel
     store.dispose()
+
+
+def test_a_visit_cut_short_leaves_the_cursor_so_nothing_is_skipped(kyran, crawl_config, db_url):
+    world = make_world(posts=30)
+    with serve(world) as server:
+        config = crawl_config(server)
+        assert kyran("crawl", "telegram", "shop_alpha", config=config).returncode == 0
+        start = datetime(2026, 12, 1, tzinfo=timezone.utc)
+        world.add_posts("shop_alpha", [FakePost(i, start + timedelta(hours=i), f"новый {i}")
+                                       for i in range(31, 111)])
+        short = kyran("crawl", "telegram", "shop_alpha", "--max-pages", "1", config=config)
+        assert short.returncode == 0 and "the crawl cursor stays" in short.stderr
+        assert kyran("crawl", "telegram", "shop_alpha", config=config).returncode == 0
+    assert counts(db_url)["shop_alpha"] == 110
