@@ -48,6 +48,9 @@ class ProcessingChain:
                       QueueStep(self.detectors, config.queue, actor),
                       DiscoveryStep(config.discovery, actor)] if scoring else []
         self.stats: Counter[str] = Counter()
+        # Posts that could not be stored, per source, since its last checkpoint (batches split a
+        # channel's posts, so this outlives a batch): their checkpoint must not be committed.
+        self.unstored: Counter[tuple[str, str]] = Counter()
 
     def process(self, items: list) -> None:
         """Process items in order; channels first of all, as their posts need the source."""
@@ -80,30 +83,37 @@ class ProcessingChain:
                 for step in self.steps:
                     step.run(session, works)
                 for item in items:
-                    if isinstance(item, CrawlCheckpoint):
+                    if isinstance(item, CrawlCheckpoint) and self._may_advance(item):
                         self.storing.checkpoint(session, item)
         except Exception as exc:
             log.warning("a batch of %d items failed (%s: %s); redoing it item by item",
                         len(items), type(exc).__name__, str(exc).splitlines()[0][:200])
             self.stats["batch_retries"] += 1
-            unstored = 0
             for item in items:
-                if isinstance(item, CrawlCheckpoint) and unstored:
-                    # Advancing the cursor past posts that are not stored would lose them for
-                    # good: leave it, and the next run fetches them again.
-                    log.warning("crawl cursor of %s not advanced: %d posts before it were not "
-                                "stored", item.source_key, unstored)
-                    continue
-                if not self._one(item):
-                    unstored += 1
+                if isinstance(item, CrawlCheckpoint):
+                    self._checkpoint(item)
+                elif not self._one(item):
+                    self.unstored[(item.platform, item.source_key)] += 1
             return
         self._count(works)
+
+    def _may_advance(self, item: CrawlCheckpoint) -> bool:
+        missing = self.unstored.pop((item.platform, item.source_key), 0)
+        if missing:
+            # Advancing the cursor past posts that are not stored would lose them for good:
+            # leave it, and the next run fetches them again.
+            log.warning("crawl cursor of %s not advanced: %d posts before it were not stored",
+                        item.source_key, missing)
+        return not missing
+
+    def _checkpoint(self, item: CrawlCheckpoint) -> None:
+        if self._may_advance(item):
+            with self.store.session() as session:
+                self._guarded(session, "checkpoint", item, self.storing.checkpoint, item)
 
     def _one(self, item) -> bool:
         """One item in its own transaction; False when it could not be stored at all."""
         with self.store.session() as session:
-            if isinstance(item, CrawlCheckpoint):
-                return self._guarded(session, "checkpoint", item, self.storing.checkpoint, item)
             works: list[PostWork] = []
             label = f"{item.platform}:{item.source_key}/{item.external_id}"
 

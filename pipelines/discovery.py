@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crawler.config import DiscoveryConfig
-from crawler.store.ingest import add_event, normalize_handle
+from crawler.store.ingest import add_event
 from crawler.store.models import Source
-from pipelines.entities import entity_key
+from pipelines.entities import TG_LINK, entity_key
 from pipelines.work import PostWork
 
 log = logging.getLogger(__name__)
@@ -48,9 +48,9 @@ class DiscoveryStep:
                               .replace("handle", "channel"), via))
             elif kind in ("domain", "onion") and work.source.platform == "web":
                 found.append(("web", value.lower(), "domain", "link"))
-        if work.post.forwarded_from:
-            found.append(("telegram", normalize_handle(work.post.forwarded_from), "channel",
-                          "forward"))
+        origin = TG_LINK.match(work.post.forwarded_from_url or "")
+        if origin:  # a forward shown only by a display name names no channel to watch
+            found.append(("telegram", origin.group(1).lower(), "channel", "forward"))
         return found
 
     def run(self, session: Session, works: list[PostWork]) -> None:

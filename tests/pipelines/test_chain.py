@@ -21,10 +21,11 @@ NEWS = ["Погода в Алматы: завтра до +5, без осадко
         "Фестиваль еды прошёл в выходные, пришли тысячи людей."]
 
 
-def post(source, pid, text, *, views=100, forwarded_from=None, platform="telegram", hours=0):
+def post(source, pid, text, *, views=100, forwarded_from=None, platform="telegram", hours=0,
+         forwarded_from_url=None):
     return PostItem(source_key=source, external_id=str(pid), url=f"https://t.me/{source}/{pid}",
                     platform=platform, text=text, views=views, forwarded_from=forwarded_from,
-                    posted_at=NOW - timedelta(hours=hours))
+                    forwarded_from_url=forwarded_from_url, posted_at=NOW - timedelta(hours=hours))
 
 
 def channel(name, numeric_id, title="", about="", subscribers=1000):
@@ -139,8 +140,10 @@ def test_open_candidate_gets_evidence_events(chain, store):
 
 def test_discovery_adds_named_and_forwarded_channels_with_limits(store, config, chain):
     text = SHOP_AD.format(price=1, bot="disc_shop_bot") + "\nНаш канал: t.me/disc_reserve_shop"
-    chain.process([channel("seed_shop", 31), post("seed_shop", 1, text,
-                                                  forwarded_from="disc_origin_shop")])
+    chain.process([channel("seed_shop", 31), post(
+        "seed_shop", 1, text, forwarded_from="disc_origin_shop",
+        forwarded_from_url="https://t.me/disc_origin_shop/77"), post(
+        "seed_shop", 2, text + " ", forwarded_from="Dmitry")])  # a name alone is no channel
     with store.session() as session:
         found = {s.handle: s for s in session.scalars(select(Source).where(
             Source.discovered_via != "seed"))}
@@ -148,6 +151,7 @@ def test_discovery_adds_named_and_forwarded_channels_with_limits(store, config, 
     assert found["disc_origin_shop"].discovered_via == "forward"
     assert found["disc_shop_bot"].kind == "bot" and not found["disc_shop_bot"].watched
     assert all(s.discovery_depth == 1 and s.watch_priority > 50 for s in found.values())
+    assert "dmitry" not in found
     # depth: posts of a depth-2 source name nothing new
     with store.session() as session:
         session.scalars(select(Source).where(Source.handle == "seed_shop")).one() \
@@ -218,3 +222,36 @@ def test_a_post_that_cannot_be_stored_holds_the_crawl_cursor_back(chain, store, 
         assert sorted(session.scalars(select(Post.external_id))) == ["1", "2", "4"]
         source = session.scalars(select(Source).where(Source.handle == "kristall_shop")).one()
         assert source.crawl_cursor is None  # the next run fetches post 3 again
+
+
+def test_the_cursor_waits_for_posts_lost_in_an_earlier_batch(chain, store):
+    real_posts = chain.storing.posts
+
+    def posts(session, items):
+        if any(item.external_id == "3" for item in items):
+            raise RuntimeError("disk trouble")
+        return real_posts(session, items)
+
+    chain.storing.posts = posts
+    chain.process(shop_channel_items())  # post 3 fails here …
+    chain.process([post("kristall_shop", 5, "ещё пост"), CrawlCheckpoint("kristall_shop", 5)])
+    with store.session() as session:  # … so the checkpoint of the next batch is held back
+        source = session.scalars(select(Source).where(Source.handle == "kristall_shop")).one()
+        assert source.crawl_cursor is None
+    chain.process([CrawlCheckpoint("kristall_shop", 5)])  # a later visit that stored all
+    with store.session() as session:
+        source = session.scalars(select(Source).where(Source.handle == "kristall_shop")).one()
+        assert source.crawl_cursor == 5
+
+
+def test_an_edited_post_leaves_its_old_cluster(chain, store):
+    greeting = "Доброе утро, Алматы! Хорошего всем дня и отличного настроения, друзья."
+    chain.process([channel("chat_a", 61), post("chat_a", 1, greeting),
+                   channel("chat_b", 62), post("chat_b", 1, greeting)])
+    ad = SHOP_AD.format(price=5, bot="edit_shop_bot")
+    chain.process([post("chat_a", 1, ad), channel("chat_c", 63), post("chat_c", 1, ad)])
+    with store.session() as session:
+        rows = {(s.handle, p.external_id): p.cluster_id for p, s in session.execute(
+            select(Post, Source).join(Source))}
+    assert rows[("chat_a", "1")] != rows[("chat_b", "1")]  # no longer the greeting's cluster
+    assert rows[("chat_a", "1")] == rows[("chat_c", "1")]  # the same ad elsewhere
