@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,13 +122,16 @@ def upsert_channel(session: Session, item: ChannelItem, actor: str) -> Source:
             select(Source).where(Source.platform == item.platform,
                                  Source.external_id == external_id)
         ).one_or_none()
-        if by_id is not None and by_handle is not None and by_id.id != by_handle.id:
-            # The new name was on the watchlist as a separate entry: fold it into the known one.
-            by_id.watched = by_id.watched or by_handle.watched
-            by_id.watch_priority = max(by_id.watch_priority, by_handle.watch_priority)
-            session.delete(by_handle)
+        if by_handle is not None and by_handle.external_id not in (None, external_id):
+            # Another channel took over the name: the old one keeps its id, posts and history.
+            add_event(session, actor, "source.handle_released", "source", by_handle.id,
+                      handle=handle, now_used_by=item.numeric_id)
+            by_handle.handle = None
             session.flush()
-            add_event(session, actor, "source.merged", "source", by_id.id, handle=handle)
+            by_handle = None
+        if by_id is not None and by_handle is not None and by_id.id != by_handle.id:
+            _fold_into(session, by_handle, by_id, actor)
+            by_handle = None
         source = by_id or by_handle
         if source is None:
             source, _ = get_or_create(
@@ -157,6 +160,20 @@ def upsert_channel(session: Session, item: ChannelItem, actor: str) -> Source:
     if item.status == "active":
         source.last_seen = now
     return source
+
+
+def _fold_into(session: Session, entry: Source, known: Source, actor: str) -> None:
+    """A watchlist entry turned out to be the new name of a known channel: its watch settings
+    and any posts go to the known one; the entry stays, nameless, with an event (nothing that
+    an event or a candidate may point at is deleted)."""
+    known.watched = known.watched or entry.watched
+    known.watch_priority = max(known.watch_priority, entry.watch_priority)
+    session.execute(update(Post).where(Post.source_id == entry.id)
+                    .values(source_id=known.id).execution_options(synchronize_session=False))
+    entry.handle, entry.watched, entry.status = None, False, "merged"
+    session.flush()
+    add_event(session, actor, "source.merged", "source", known.id, merged=entry.id)
+    add_event(session, actor, "source.merged_into", "source", entry.id, into=known.id)
 
 
 def mark_seen(session: Session, source: Source, actor: str) -> None:

@@ -84,7 +84,10 @@ def test_a_rename_keeps_the_source_and_records_the_old_name(store):
         upsert_channel(session, ChannelItem(username="new_name", numeric_id=42), ACTOR)
     with store.session() as session:
         sources = session.scalars(select(Source)).all()
-        assert [(s.handle, s.external_id) for s in sources] == [("new_name", "42")]
+        assert [(s.handle, s.external_id) for s in sources if s.status != "merged"] == [
+            ("new_name", "42")]
+        assert [(s.handle, s.watched) for s in sources if s.status == "merged"] == [
+            (None, False)]  # the folded watch entry stays, nameless, for its history
         assert session.scalar(select(func.count()).select_from(Post)) == 1
         renamed = session.scalars(select(Event).where(Event.action == "source.renamed")).one()
         assert renamed.payload == {"old": "old_name", "new": "new_name", "numeric_id": 42}
@@ -134,3 +137,39 @@ def test_concurrent_writers_create_one_row_each(store):
     with store.session() as session:
         for model in (Source, Capture, Post):
             assert session.scalar(select(func.count()).select_from(model)) == 1
+
+
+def test_a_name_taken_over_by_another_channel_never_mixes_their_posts(store):
+    with store.session() as session:
+        first = upsert_channel(session, ChannelItem(username="foo_shop", numeric_id=100,
+                                                    title="X"), ACTOR)
+        upsert_post(session, first, post_item(text="пост канала X", external_id="5"), None)
+    with store.session() as session:  # channel 200 now uses the name
+        second = upsert_channel(session, ChannelItem(username="foo_shop", numeric_id=200,
+                                                     title="Y"), ACTOR)
+        _, change = upsert_post(session, second, post_item(text="пост канала Y",
+                                                           external_id="5"), None)
+        assert change == "new"
+    with store.session() as session:
+        by_id = {s.external_id: s for s in session.scalars(select(Source))}
+        assert by_id["100"].handle is None and by_id["100"].title == "X"
+        assert by_id["200"].handle == "foo_shop" and by_id["200"].title == "Y"
+        texts = {p.source_id: p.text for p in session.scalars(select(Post))}
+        assert texts == {by_id["100"].id: "пост канала X", by_id["200"].id: "пост канала Y"}
+        assert session.scalars(select(PostRevision)).all() == []
+        released = session.scalars(select(Event).where(
+            Event.action == "source.handle_released")).one()
+        assert released.payload == {"handle": "foo_shop", "now_used_by": 200}
+
+
+def test_a_watch_entry_with_posts_folds_into_the_known_channel(store):
+    with store.session() as session:
+        known = upsert_channel(session, ChannelItem(username="old_name", numeric_id=42), ACTOR)
+        entry = watch(session, "telegram", "new_name")
+        upsert_post(session, entry, post_item(external_id="9"), None)
+    with store.session() as session:
+        upsert_channel(session, ChannelItem(username="new_name", numeric_id=42), ACTOR)
+    with store.session() as session:
+        known = session.scalars(select(Source).where(Source.external_id == "42")).one()
+        assert known.handle == "new_name"
+        assert [p.source_id for p in session.scalars(select(Post))] == [known.id]
