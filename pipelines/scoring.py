@@ -8,7 +8,9 @@ loaded well (a copy kept beside the store), and says so in the log with the file
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -81,15 +83,29 @@ class DetectorHolder:
         log.error("lexicon error: %s. Fix the file; scoring goes on meanwhile.", self.problem)
 
     def _save_last_good(self) -> None:
+        """Keep a copy of lexicons that loaded well. Several crawls may do this at once: each
+        fills its own staging folder and swaps it in whole, so a reader never sees half a
+        copy; a copy that fails is logged and never fails the load that succeeded."""
         if self.lexicon_dir.resolve() == self.last_good_dir.resolve():
             return
-        staging = self.last_good_dir.with_name(self.last_good_dir.name + ".new")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        for path in self.lexicon_dir.glob("*.toml"):
-            shutil.copy2(path, staging / path.name)
-        shutil.rmtree(self.last_good_dir, ignore_errors=True)
-        staging.rename(self.last_good_dir)
+        parent = self.last_good_dir.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".lexicons-", dir=parent))
+        retired = Path(tempfile.mkdtemp(prefix=".lexicons-old-", dir=parent))
+        try:
+            for path in self.lexicon_dir.glob("*.toml"):
+                shutil.copy2(path, staging / path.name)
+            try:
+                os.replace(self.last_good_dir, retired / "copy")
+            except FileNotFoundError:
+                pass
+            os.replace(staging, self.last_good_dir)
+        except OSError as exc:  # another crawl swapped its copy in at the same moment
+            log.info("kept the lexicons copy another process saved in %s (%s)",
+                     self.last_good_dir, exc)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(retired, ignore_errors=True)
 
 
 def verdict_fields(verdict: Verdict) -> dict:

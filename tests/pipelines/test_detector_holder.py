@@ -41,6 +41,7 @@ def test_a_new_process_falls_back_to_the_last_good_copy(lexicons, tmp_path, capl
     DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "last-good").get()
     assert sorted(p.name for p in (tmp_path / "last-good").glob("*.toml")) == sorted(
         p.name for p in lexicons.glob("*.toml"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last-good", "lexicons"]  # no litter
     broken = break_file(lexicons)
     fresh = DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "last-good")
     with caplog.at_level(logging.ERROR):
@@ -67,3 +68,27 @@ def test_a_fixed_file_is_picked_up_again(lexicons, tmp_path):
     assert holder.problem
     (lexicons / "substance.toml").write_text(good + "\n", encoding="utf-8")
     assert holder.reload_if_changed() is True and holder.problem is None
+
+
+def test_crawls_saving_the_good_copy_at_once_never_fail(lexicons, tmp_path):
+    import threading
+
+    errors = []
+
+    def load():
+        try:
+            for _ in range(10):
+                DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "last-good")\
+                    ._save_last_good()
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(p.name for p in (tmp_path / "last-good").glob("*.toml")) == sorted(
+        p.name for p in lexicons.glob("*.toml"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last-good", "lexicons"]  # no litter
