@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
 import zlib
@@ -13,6 +12,7 @@ import click
 from sqlalchemy import func, select
 
 from crawler.config import ConfigError, KyranConfig, load_config
+from crawler.defang import safe
 from crawler.queue_cli import register as register_queue_commands
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
 from crawler.store.db import Store, open_store
@@ -217,7 +217,8 @@ def _table(records: list[dict], columns: list[str]) -> None:
     if not records:
         click.echo("(none)")
         return
-    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in records]
+    cells = [[("" if r.get(c) is None else safe(str(r.get(c)))) for c in columns]
+             for r in records]
     widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in
               enumerate(columns)]
     click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
@@ -250,30 +251,39 @@ def capture(ctx: Context, post_id: int, mode: str | None) -> None:
     except CaptureError as exc:
         raise click.ClickException(str(exc)) from None
     body = _decoded(record.payload, dict((k.lower(), v) for k, v in record.http_headers))
-    if mode == "body":
+    if mode == "body":  # the bytes, for a file or another tool
         sys.stdout.buffer.write(body)
         return
+    # On the terminal everything the server sent is made safe: no control sequences, no links.
     click.echo(f"capture {ref.id}: {ref.kind} {ref.path} @ {ref.offset} ({ref.length} bytes)")
     click.echo(f"sha256 {ref.sha256} (verified)")
     click.echo(f"fetched {ref.fetched_at.isoformat()} by {ref.tool_version}")
-    click.echo(f"url {record.url}")
+    click.echo(f"url {safe(record.url)}")
     click.echo(f"status {record.status}")
     for key, value in record.http_headers:
-        click.echo(f"{key}: {value}")
+        click.echo(f"{safe(key)}: {safe(value)}")
     click.echo("")
-    click.echo(body.decode("utf-8", errors="replace"))
+    click.echo(safe(body.decode("utf-8", errors="replace")))
+
+
+MAX_SHOWN = 20 * 1024 * 1024
 
 
 def _decoded(payload: bytes, headers: dict[str, str]) -> bytes:
+    """The body without its content encoding, cut at MAX_SHOWN bytes (a stored gzip bomb must
+    not take the analyst's memory)."""
     encoding = headers.get("content-encoding", "").lower()
-    try:
-        if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(payload)
-        if encoding == "deflate":
-            return zlib.decompress(payload)
-    except (OSError, zlib.error, EOFError):
+    wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15}.get(encoding)
+    if wbits is None:
         return payload
-    return payload
+    try:
+        inflater = zlib.decompressobj(wbits)
+        body = inflater.decompress(payload, MAX_SHOWN)
+    except zlib.error:
+        return payload
+    if inflater.unconsumed_tail:
+        body += f"\n[… cut at {MAX_SHOWN} bytes decompressed]".encode()
+    return body
 
 
 cli.add_command(eval_command)

@@ -9,6 +9,12 @@ from tests.conftest import write_config
 from tests.pipelines.test_chain import NEWS, RECRUIT_AD, channel, post, shop_channel_items
 
 
+# What a hostile page may put in a title or a post to rewrite an analyst's terminal: an OSC 8
+# hidden link, an OSC 52 clipboard write, a C1 control, a right-to-left override.
+HOSTILE = "\x1b]8;;http://evil.example\x07click\x1b]8;;\x07 \x1b]52;c;ZXZpbA==\x07\x9b\u202e"
+CONTROL = ("\x1b", "\x07", "\x9b", "\u202e")
+
+
 @pytest.fixture
 def filled(tmp_path, db_url, store):
     from crawler.config import load_config
@@ -16,10 +22,10 @@ def filled(tmp_path, db_url, store):
     path = write_config(tmp_path / "kyran.toml", db_url)
     chain = ProcessingChain(store, load_config(path, environ={}), "component:test")
     items = shop_channel_items()
-    items += [channel("city_chat", 2, "Чат", "Общение", 50000)]
+    items += [channel("city_chat", 2, "Чат" + HOSTILE, "Общение", 50000)]
     items += [post("city_chat", i + 1, text) for i, text in enumerate(NEWS * 3)]
     items.append(post("city_chat", 99, RECRUIT_AD.format(hr="rabota_hr_kz") +
-                      "\nПодробнее: https://rabota-fast.kz/join \x1b[31m"))
+                      "\nПодробнее: https://rabota-fast.kz/join " + HOSTILE))
     chain.process(items)
     return path
 
@@ -45,7 +51,7 @@ def test_candidate_shows_highlighted_defanged_evidence(kyran, filled):
     out = shown.stdout
     assert "«Курьер" in out or "«курьер" in out.lower()  # matched words are marked
     assert "hxxps://rabota-fast[.]kz/join" in out and "https://rabota-fast" not in out
-    assert "\x1b" not in out  # a scraped escape sequence never reaches the terminal
+    assert not any(c in out for c in CONTROL)  # scraped control sequences never get out
     assert "candidate.opened" in out
     assert kyran("candidate", "999", config=filled).returncode == 2
 
@@ -78,3 +84,10 @@ def test_rescore_reports_what_changed(kyran, filled):
     result = kyran("rescore", config=filled)
     assert result.returncode == 0, result.stderr
     assert "posts: 20" in result.stdout
+
+
+def test_every_listing_strips_control_sequences(kyran, filled):
+    for command in (["queue"], ["sources"], ["posts", "--source", "city_chat"], ["watchlist"],
+                    ["entity", "@rabota_hr_kz"]):
+        out = kyran(*command, config=filled).stdout
+        assert out.strip() and not any(c in out for c in CONTROL), command
