@@ -83,8 +83,18 @@ def _write_config(home: Path, server_url: str, channels: list[str]) -> Path:
     return path
 
 
+MARKER = ".kyran-demo"
+
+
 def _fresh(home: Path) -> None:
+    """Empty the demo's own folder; refuse any other non-empty folder (it may hold evidence)."""
+    if home.exists() and any(home.iterdir()) and not (home / MARKER).exists():
+        raise click.ClickException(
+            f"{home} is not empty and was not made by `kyran demo`: choose another --home "
+            "(the demo deletes its store and captures on every run)")
     home.mkdir(parents=True, exist_ok=True)
+    (home / MARKER).write_text("made by kyran demo; its store and captures are rebuilt on "
+                               "every run\n", encoding="utf-8")
     for name in ("kyran.sqlite", "kyran.sqlite-wal", "kyran.sqlite-shm"):
         (home / name).unlink(missing_ok=True)
     captures = home / "captures"

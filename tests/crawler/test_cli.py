@@ -59,3 +59,13 @@ def test_demo_crawls_the_fixture_site(kyran, tmp_path):
     assert ("source", "sale") in subjects and ("source", "recruitment") in subjects
     assert ("post", "sale") in subjects  # a single shop ad on the classifieds site
     assert "candidate #1" in result.stdout  # the demo shows the top candidate
+
+
+def test_demo_refuses_a_folder_it_did_not_make(kyran, tmp_path):
+    home = tmp_path / "var"
+    (home / "captures").mkdir(parents=True)
+    (home / "kyran.sqlite").write_bytes(b"real evidence")
+    result = kyran("demo", "--home", str(home))
+    assert result.returncode == 1
+    assert "is not empty and was not made by `kyran demo`" in result.stderr
+    assert (home / "kyran.sqlite").read_bytes() == b"real evidence"
