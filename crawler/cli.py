@@ -127,7 +127,7 @@ def _report(stats: dict) -> None:
 @pass_context
 def sources(ctx: Context, platform, status, as_json) -> None:
     """List watched sources with their status and post counts."""
-    with ctx.store().session() as session:
+    with ctx.store().reader() as session:
         counts = select(Post.source_id, func.count().label("n")).group_by(Post.source_id)
         counts = counts.subquery()
         query = select(Source, counts.c.n).outerjoin(counts, counts.c.source_id == Source.id)
@@ -180,7 +180,7 @@ def parse_since(value: str | None) -> datetime | None:
 def posts(ctx: Context, source_key, since, limit, as_json) -> None:
     """List stored posts, newest first."""
     since_at = parse_since(since)
-    with ctx.store().session() as session:
+    with ctx.store().reader() as session:
         query = select(Post, Source.handle).join(Source)
         if source_key:
             source = find_source(session, "telegram", source_key) or find_source(
@@ -234,7 +234,7 @@ def _table(records: list[dict], columns: list[str]) -> None:
 @pass_context
 def capture(ctx: Context, post_id: int, mode: str | None) -> None:
     """Show the raw capture behind a post: URL, status, headers, hash and body."""
-    with ctx.store().session() as session:
+    with ctx.store().reader() as session:
         post = session.get(Post, post_id)
         if post is None:
             raise click.UsageError(f"no post {post_id}")

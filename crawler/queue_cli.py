@@ -29,7 +29,7 @@ def register(cli: click.Group, pass_context) -> None:
     @pass_context
     def queue_command(ctx, status, category, limit, as_json):
         """List candidates by priority, each with its subject and reasons."""
-        with ctx.store().session() as session:
+        with ctx.store().reader() as session:
             views = queue(session, None if status == "all" else status, category, limit)
             if as_json:
                 for view in views:
@@ -60,7 +60,7 @@ def register(cli: click.Group, pass_context) -> None:
     def candidate_command(ctx, candidate_id, posts):
         """Show one candidate: subject, reasons, evidence posts with the matched words marked,
         linked entities, and its history."""
-        with ctx.store().session() as session:
+        with ctx.store().reader() as session:
             view = candidate_view(session, candidate_id, posts)
             if view is None:
                 raise click.UsageError(f"no candidate {candidate_id} (see kyran queue)")
@@ -98,7 +98,7 @@ def register(cli: click.Group, pass_context) -> None:
             value = "@" + value.rsplit("/", 1)[-1].lstrip("@").lower()
         elif value.startswith("@"):
             value = value.lower()
-        with ctx.store().session() as session:
+        with ctx.store().reader() as session:
             views = entity_view(session, kind, value)
             if not views:
                 raise click.UsageError(f"no entity {value!r} in the store")
@@ -126,7 +126,7 @@ def register(cli: click.Group, pass_context) -> None:
         if click_ctx.invoked_subcommand is not None:
             return
         ctx = click_ctx.obj
-        with ctx.store().session() as session:
+        with ctx.store().reader() as session:
             query = select(Source).order_by(Source.watch_priority.desc(), Source.handle)
             if not show_all:
                 query = query.where(Source.watched.is_(True))

@@ -151,9 +151,12 @@ class QueueStep:
                              score=found.score, reasons=found.reasons, created_at=now,
                              updated_at=now, last_evidence_at=now)
 
+        # The row is locked until commit (PostgreSQL; SQLite writers are serialised anyway),
+        # so an analyst's decision made meanwhile is never overwritten by what was read before.
         candidate, created = get_or_create(session, lambda: session.scalars(
             select(Candidate).where(Candidate.subject_type == subject_type,
-                                    Candidate.subject_id == subject_id)).one_or_none(), create)
+                                    Candidate.subject_id == subject_id)
+            .with_for_update()).one_or_none(), create)
         payload = {"category": found.category, "score": round(found.score, 4),
                    "priority": found.priority, "priority_parts": found.parts,
                    "posts": found.posts[:50], "reasons": found.reasons}

@@ -87,7 +87,7 @@ class TelegramPreviewSpider(KyranSpider):
         """(name, crawl cursor) for each channel to visit; the watchlist when no names given."""
         store = open_store(config.database_url)
         try:
-            with store.session() as session:
+            with store.reader() as session:
                 query = select(Source.handle, Source.crawl_cursor).where(
                     Source.platform == "telegram", Source.handle.is_not(None))
                 if names:

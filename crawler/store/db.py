@@ -31,10 +31,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    # Take the write lock at the start: two processes that both read and then write would
-    # otherwise deadlock, and SQLite resolves that by failing one at once ("database is
-    # locked") instead of waiting busy_timeout. Readers are not blocked in WAL mode.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers take the write lock at the start: two processes that both read and then write
+    # would otherwise deadlock, and SQLite resolves that by failing one at once ("database is
+    # locked") instead of waiting busy_timeout. Readers (Store.reader) begin plainly and, in WAL
+    # mode, never wait for a writer.
+    if conn.get_execution_options().get("kyran_read_only"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -63,6 +67,8 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.readers = sessionmaker(self.engine.execution_options(kyran_read_only=True),
+                                    expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -72,6 +78,12 @@ class Store:
     def session(self) -> Iterator[Session]:
         """A session in a transaction: committed on success, rolled back on error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A session that only reads: on SQLite it does not queue behind crawls' writes."""
+        with self.readers() as session, session.begin():
             yield session
 
     def current_revision(self) -> str | None:
