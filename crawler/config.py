@@ -251,8 +251,13 @@ def _describe(error: dict[str, Any]) -> str:
     message = message.removeprefix("Value error, ")
     got = error.get("input")
     if not isinstance(got, (dict, list)):
-        message += f" (got {got!r})"
+        message += f" (got {_without_secrets(repr(got))})"
     return message[0].lower() + message[1:]
+
+
+def _without_secrets(text: str) -> str:
+    """A value as it may be shown: passwords in URLs (user:secret@host) masked."""
+    return re.sub(r"(//[^/:@\s]*:)[^@\s]*@", r"\1***@", text)
 
 
 def _format_error(exc: ValidationError, where: str, origins: dict[str, str]) -> str:

@@ -94,14 +94,16 @@ def register(cli: click.Group, pass_context) -> None:
         """Show everything linked to a wallet, bot, handle, domain or phone: sources, posts,
         candidates."""
         value = value.strip()
-        if value.startswith(("t.me/", "https://t.me/")) or (value.isidentifier() and not kind):
-            value = "@" + value.rsplit("/", 1)[-1].lstrip("@").lower()
-        elif value.startswith("@"):
-            value = value.lower()
+        tried = [value]
+        if value.startswith(("t.me/", "https://t.me/", "@")):
+            tried = ["@" + value.rstrip("/").rsplit("/", 1)[-1].lstrip("@").lower()]
+        elif not kind and value.isidentifier():  # a bare name may be a handle or a wallet
+            tried.append("@" + value.lower())
         with ctx.store().reader() as session:
-            views = entity_view(session, kind, value)
+            views = next((found for found in (entity_view(session, kind, v) for v in tried)
+                          if found), [])
             if not views:
-                raise click.UsageError(f"no entity {value!r} in the store")
+                raise click.UsageError(f"no entity {' or '.join(map(repr, tried))} in the store")
             for view in views:
                 e = view.entity
                 click.secho(f"{e.kind} {safe(e.value)}", bold=True)

@@ -101,3 +101,10 @@ def test_cli_reports_a_config_error_in_one_line_and_exit_2(tmp_path, kyran):
     assert result.stderr.strip().splitlines() == [
         f"kyran: configuration error: {path}: crawl.obey_robot: unknown key "
         "(check the spelling against kyran.example.toml)"]
+
+
+def test_a_password_in_a_bad_value_is_never_shown(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_config(None, environ={"KYRAN_STORE__URL": "postgres://kyran:S3cretPw@db:5432/k"})
+    assert "S3cretPw" not in str(caught.value)
+    assert "postgres://kyran:***@db:5432/k" in str(caught.value)

@@ -6,8 +6,10 @@ import pytest
 
 from pipelines.chain import ProcessingChain
 from tests.conftest import write_config
-from tests.pipelines.test_chain import NEWS, RECRUIT_AD, channel, post, shop_channel_items
+from tests.pipelines.test_chain import NEWS, RECRUIT_AD, SHOP_AD, channel, post, shop_channel_items
 
+
+WALLET = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 
 # What a hostile page may put in a title or a post to rewrite an analyst's terminal: an OSC 8
 # hidden link, an OSC 52 clipboard write, a C1 control, a right-to-left override.
@@ -22,6 +24,8 @@ def filled(tmp_path, db_url, store):
     path = write_config(tmp_path / "kyran.toml", db_url)
     chain = ProcessingChain(store, load_config(path, environ={}), "component:test")
     items = shop_channel_items()
+    items.append(post("kristall_shop", 9, SHOP_AD.format(price=7, bot="kristall_kz_bot") +
+                      f"\nBTC: {WALLET}"))
     items += [channel("city_chat", 2, "Чат" + HOSTILE, "Общение", 50000)]
     items += [post("city_chat", i + 1, text) for i, text in enumerate(NEWS * 3)]
     items.append(post("city_chat", 99, RECRUIT_AD.format(hr="rabota_hr_kz") +
@@ -59,11 +63,13 @@ def test_candidate_shows_highlighted_defanged_evidence(kyran, filled):
 def test_entity_shows_sources_and_candidates(kyran, filled):
     out = kyran("entity", "@kristall_kz_bot", config=filled).stdout
     assert "telegram_bot @kristall_kz_bot" in out
-    assert "kristall_shop: 4 posts, 4 flagged" in out
+    assert "kristall_shop: 5 posts, 5 flagged" in out
     assert "candidate #" in out
     same = kyran("entity", "t.me/kristall_kz_bot", config=filled).stdout
     assert "telegram_bot @kristall_kz_bot" in same
     assert kyran("entity", "@nobody_here", config=filled).returncode == 2
+    wallet = kyran("entity", WALLET, config=filled)  # a bare wallet is not taken for a handle
+    assert wallet.returncode == 0 and f"btc {WALLET}" in wallet.stdout
 
 
 def test_watchlist_add_remove_priority(kyran, filled):
@@ -83,7 +89,7 @@ def test_watchlist_add_remove_priority(kyran, filled):
 def test_rescore_reports_what_changed(kyran, filled):
     result = kyran("rescore", config=filled)
     assert result.returncode == 0, result.stderr
-    assert "posts: 20" in result.stdout
+    assert "posts: 21" in result.stdout
 
 
 def test_every_listing_strips_control_sequences(kyran, filled):
