@@ -5,7 +5,8 @@ The crawl hands batches over a bounded queue, in order; when the chain falls beh
 over waits, which slows the crawl to the chain's pace instead of piling up memory. The child
 reports its counters after every batch. If the child dies, the crawl is told at its next hand
 over and stops with the reason; the posts it had not stored are fetched again next run (their
-crawl checkpoint was not committed either). A child whose crawl died exits by itself.
+crawl checkpoint was not committed either). A child whose crawl died exits within a second,
+leaving uncommitted work to the next run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import threading
 import time
 import traceback
 from collections import Counter
@@ -34,6 +36,7 @@ def _child(config_path: str | None, actor: str, scoring: bool, inbox, outbox,
     from crawler.store.db import open_store
     from pipelines.chain import ProcessingChain
 
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
     try:
         config = load_config(config_path)
         chain = ProcessingChain(open_store(config.database_url), config, actor, scoring=scoring)
@@ -44,8 +47,6 @@ def _child(config_path: str | None, actor: str, scoring: bool, inbox, outbox,
             try:
                 kind, items = inbox.get(timeout=1.0)
             except queue.Empty:
-                if os.getppid() != parent:  # the crawl is gone: nobody to store for
-                    return
                 continue
             if kind == STOP:
                 chain.store.dispose()
@@ -57,6 +58,14 @@ def _child(config_path: str | None, actor: str, scoring: bool, inbox, outbox,
     except BaseException:
         outbox.put(("failed", traceback.format_exc()))
         raise
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """The crawl is gone (killed, perhaps half way through handing a batch over, which would
+    leave a read waiting forever): stop at once. What was not committed is fetched again."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(3)
 
 
 class ChainWorker:
