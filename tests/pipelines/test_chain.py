@@ -205,7 +205,7 @@ def test_empty_and_huge_posts(chain, store):
     assert candidates(store) == []
 
 
-def test_a_post_that_cannot_be_stored_holds_the_crawl_cursor_back(chain, store, caplog):
+def fail_to_store_post_3(chain) -> None:
     real_posts = chain.storing.posts
 
     def posts(session, items):
@@ -214,6 +214,10 @@ def test_a_post_that_cannot_be_stored_holds_the_crawl_cursor_back(chain, store, 
         return real_posts(session, items)
 
     chain.storing.posts = posts
+
+
+def test_a_post_that_cannot_be_stored_holds_the_crawl_cursor_back(chain, store, caplog):
+    fail_to_store_post_3(chain)
     items = shop_channel_items() + [CrawlCheckpoint("kristall_shop", 4)]
     with caplog.at_level(logging.WARNING):
         chain.process(items)
@@ -225,14 +229,7 @@ def test_a_post_that_cannot_be_stored_holds_the_crawl_cursor_back(chain, store, 
 
 
 def test_the_cursor_waits_for_posts_lost_in_an_earlier_batch(chain, store):
-    real_posts = chain.storing.posts
-
-    def posts(session, items):
-        if any(item.external_id == "3" for item in items):
-            raise RuntimeError("disk trouble")
-        return real_posts(session, items)
-
-    chain.storing.posts = posts
+    fail_to_store_post_3(chain)
     chain.process(shop_channel_items())  # post 3 fails here …
     chain.process([post("kristall_shop", 5, "ещё пост"), CrawlCheckpoint("kristall_shop", 5)])
     with store.session() as session:  # … so the checkpoint of the next batch is held back
