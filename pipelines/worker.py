@@ -42,7 +42,6 @@ def _child(config_path: str | None, actor: str, scoring: bool, inbox, outbox,
         chain = ProcessingChain(open_store(config.database_url), config, actor, scoring=scoring)
         if scoring:
             chain.detectors.get()
-        outbox.put(("ready", None))
         while True:
             try:
                 kind, items = inbox.get(timeout=1.0)
@@ -115,8 +114,6 @@ class ChainWorker:
             self._died()
 
     def _receive(self, kind: str, payload) -> None:
-        if kind == "ready":
-            return
         if kind in ("stats", "done"):
             self.stats = Counter(payload)
             self.stats["worker/handover_s"] = round(self.waited, 2)

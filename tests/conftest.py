@@ -101,3 +101,24 @@ def run_kyran(*args: str, config: Path | None = None, timeout: float = 120,
 @pytest.fixture
 def kyran():
     return run_kyran
+
+
+def run_concurrently(work, count: int) -> list[BaseException]:
+    """Run work(index) in `count` threads released at the same moment; the errors they raised."""
+    import threading
+
+    barrier, errors = threading.Barrier(count), []
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait()
+            work(index)
+        except Exception as exc:  # reported to the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -1,13 +1,12 @@
 """Two crawls writing at once, on SQLite and PostgreSQL: unique keys and upserts mean no post,
 entity, verdict, candidate or watchlist entry is ever stored twice."""
 
-import threading
-
 from sqlalchemy import func, select
 
 from crawler.store.db import Store
 from crawler.store.models import Candidate, Entity, Post, PostEntity, Source, Verdict
 from pipelines.chain import ProcessingChain
+from tests.conftest import run_concurrently
 from tests.pipelines.test_chain import NEWS, SHOP_AD, channel, post
 
 
@@ -28,23 +27,11 @@ def test_concurrent_chains_never_duplicate(store, db_url, config):
     chains = [ProcessingChain(s, config, f"component:writer{i}") for i, s in enumerate(stores)]
     for chain in chains:
         chain.detectors.get()
-    barrier = threading.Barrier(len(chains))
-    errors = []
-
     def run(index):
-        try:
-            barrier.wait()
-            for start in range(0, len(items_for(index)), 9):  # many small batches interleave
-                chains[index].process(items_for(index)[start:start + 9])
-        except Exception as exc:  # pragma: no cover - reported by the assertion
-            errors.append(exc)
+        for start in range(0, len(items_for(index)), 9):  # many small batches interleave
+            chains[index].process(items_for(index)[start:start + 9])
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(chains))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_concurrently(run, len(chains)) == []
     assert not any(key.startswith("errors/") for chain in chains for key in chain.stats)
     with stores[0].session() as session:
         count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731

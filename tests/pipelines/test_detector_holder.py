@@ -8,6 +8,7 @@ import pytest
 from detection.config import DetectionConfig
 from detection.lexicon import LexiconError
 from pipelines.scoring import BUNDLED_LEXICONS, DetectorHolder
+from tests.conftest import run_concurrently
 
 SHOP = "Мефедрон в наличии, клады по Алматы, бот @shop_kz_bot"
 
@@ -71,24 +72,12 @@ def test_a_fixed_file_is_picked_up_again(lexicons, tmp_path):
 
 
 def test_crawls_saving_the_good_copy_at_once_never_fail(lexicons, tmp_path):
-    import threading
+    def load(_):
+        for _ in range(10):
+            DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "last-good")\
+                ._save_last_good()
 
-    errors = []
-
-    def load():
-        try:
-            for _ in range(10):
-                DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "last-good")\
-                    ._save_last_good()
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=load) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_concurrently(load, 4) == []
     assert sorted(p.name for p in (tmp_path / "last-good").glob("*.toml")) == sorted(
         p.name for p in lexicons.glob("*.toml"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last-good", "lexicons"]  # no litter

@@ -1,6 +1,5 @@
 """Ingest into the store, on SQLite and PostgreSQL: upserts, edits with history, renames."""
 
-import threading
 from datetime import datetime, timezone
 
 from sqlalchemy import func, select
@@ -9,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from crawler.items import CaptureRef, ChannelItem, PostItem
 from crawler.store.ingest import record_capture, upsert_channel, upsert_posts, watch
 from crawler.store.models import Capture, Event, Post, PostRevision, Source
+from tests.conftest import run_concurrently
 
 ACTOR = "component:test"
 
@@ -107,33 +107,21 @@ def test_status_changes_are_events(store):
 def test_concurrent_writers_create_one_row_each(store):
     """Crawls storing the same channel, capture and post at once: no duplicates. A post insert
     that loses the race fails on its unique key and is redone, as the chain does."""
-    errors = []
-    barrier = threading.Barrier(4)
+    def writer(_):
+        for _ in range(5):
+            for attempt in (1, 2):
+                try:
+                    with store.session() as session:
+                        source = upsert_channel(
+                            session, ChannelItem(username="busy", numeric_id=9), ACTOR)
+                        capture = record_capture(session, capture_ref())
+                        upsert_post(session, source, post_item(), capture)
+                    break
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
 
-    def writer():
-        try:
-            barrier.wait()
-            for _ in range(5):
-                for attempt in (1, 2):
-                    try:
-                        with store.session() as session:
-                            source = upsert_channel(
-                                session, ChannelItem(username="busy", numeric_id=9), ACTOR)
-                            capture = record_capture(session, capture_ref())
-                            upsert_post(session, source, post_item(), capture)
-                        break
-                    except IntegrityError:
-                        if attempt == 2:
-                            raise
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=writer) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    assert run_concurrently(writer, 4) == []
     with store.session() as session:
         for model in (Source, Capture, Post):
             assert session.scalar(select(func.count()).select_from(model)) == 1
