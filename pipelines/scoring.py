@@ -43,8 +43,7 @@ class DetectorHolder:
         return self.config.lexicon_dir or BUNDLED_LEXICONS
 
     def _files_stamp(self) -> tuple:
-        return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                            for p in self.lexicon_dir.glob("*.toml")))
+        return _stamp_of(self.lexicon_dir)
 
     def get(self) -> Detector:
         if self._detector is None:
@@ -88,6 +87,8 @@ class DetectorHolder:
         copy; a copy that fails is logged and never fails the load that succeeded."""
         if self.lexicon_dir.resolve() == self.last_good_dir.resolve():
             return
+        if self._files_stamp() == _stamp_of(self.last_good_dir):
+            return  # the copy is already these files (copy2 keeps sizes and times)
         parent = self.last_good_dir.parent
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".lexicons-", dir=parent))
@@ -106,6 +107,12 @@ class DetectorHolder:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
             shutil.rmtree(retired, ignore_errors=True)
+
+
+def _stamp_of(folder: Path) -> tuple:
+    """Names, modification times and sizes of a folder's lexicon files."""
+    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                        for p in folder.glob("*.toml")))
 
 
 def verdict_fields(verdict: Verdict) -> dict:
