@@ -14,9 +14,11 @@ and the other posts go on.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections import Counter
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crawler.config import KyranConfig
 from crawler.items import ChannelItem, CrawlCheckpoint, PostItem
@@ -30,6 +32,14 @@ from pipelines.storing import StoreStep
 from pipelines.work import PostWork
 
 log = logging.getLogger(__name__)
+
+
+ATTEMPTS = 5
+
+
+def _transient(exc: OperationalError) -> bool:
+    """A deadlock or serialization failure (PostgreSQL aborts one of the writers involved)."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def last_good_lexicons(config: KyranConfig):
@@ -112,10 +122,26 @@ class ProcessingChain:
                 self._guarded(session, "checkpoint", item, self.storing.checkpoint, item)
 
     def _one(self, item) -> bool:
-        """One item in its own transaction; False when it could not be stored at all."""
+        """One item in its own transaction; False when it could not be stored at all. A
+        transaction the database aborted to break a deadlock with another writer is redone."""
+        label = f"{item.platform}:{item.source_key}/{item.external_id}"
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._one_attempt(item, label)
+            except OperationalError as exc:
+                if not _transient(exc) or attempt == ATTEMPTS:
+                    log.exception("could not store %s; skipped", label)
+                    self.stats["errors/store"] += 1
+                    return False
+                log.info("%s: %s; redoing it", label, type(exc.orig).__name__)
+                self.stats["deadlock_retries"] += 1
+                # Writers that collided once would collide again in step: wait a random while.
+                time.sleep(random.uniform(0.02, 0.1) * attempt)
+        return False
+
+    def _one_attempt(self, item, label: str) -> bool:
         with self.store.session() as session:
             works: list[PostWork] = []
-            label = f"{item.platform}:{item.source_key}/{item.external_id}"
 
             def store(session):
                 works[:] = self.storing.posts(session, [item])
@@ -139,6 +165,11 @@ class ProcessingChain:
                 if attempt == 2:
                     log.exception("step %s failed twice on a unique key for %s; skipped",
                                   step, label)
+            except OperationalError as exc:
+                if _transient(exc):
+                    raise  # the whole transaction was aborted: _one redoes it
+                log.exception("step %s failed for %s; its later steps are skipped", step, label)
+                break
             except Exception:
                 log.exception("step %s failed for %s; its later steps are skipped", step, label)
                 break
