@@ -8,6 +8,10 @@ pages are read newest first, paging back with `?before=ID`:
   complete), so a crawl that was killed is redone from where the store stands;
 - on a first visit, to `first_visit_max_pages` pages or `first_visit_since`, whichever is first.
 
+The cursor only moves when every page of the visit was read whole (``PreviewPage.complete``) and
+only to an id in line with the first page (``PreviewPage.newest``); each next page is asked with
+``?before=`` the oldest id in line read, so the chain always goes down (``spiders.tme_ids``).
+
 A channel without a public preview (a redirect to t.me/NAME) is recorded as `no_preview`; one
 whose page has no posts (private or deleted) as `empty`; one that answers under a new username
 with a known numeric id is a rename, handled by the store.
