@@ -34,6 +34,8 @@ def post_id(text: str | None) -> int | None:
 def _ascending(ids: list[int]) -> list[int]:
     """The longest strictly ascending run of ``ids`` in page order (not necessarily adjacent);
     among equally long ones, the one with the smallest ids (O(n log n): pages may be huge)."""
+    if all(a < b for a, b in zip(ids, ids[1:], strict=False)):
+        return list(ids)  # the usual page
     tail_ids: list[int] = []  # tail_ids[k]: smallest last id of an ascending run of k+1
     tail_at: list[int] = []  # where that id is in ``ids``
     prev: list[int] = [-1] * len(ids)

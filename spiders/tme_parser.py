@@ -259,6 +259,8 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
     username = _username(head, raw, requested_name)
     posts: list[PostItem] = []
     ids: list[int] = []  # every readable id, service messages too, page order
+    seen: set[int] = set()
+    names: dict[str, str] = {}  # data-post name -> the name used in URLs (checked once a page)
     read = unreadable = 0
     for p in raw:
         if p.data_post is None:
@@ -270,12 +272,15 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
         if pid is None:
             unreadable += 1
             continue
-        if pid in ids:  # the same post twice: the first one counts
+        if pid in seen:  # the same post twice: the first one counts
             continue
+        seen.add(pid)
         ids.append(pid)
         if p.service:
             continue
-        name = _valid_name(name) or username
+        if name not in names:
+            names[name] = _valid_name(name) or username
+        name = names[name]
         links = _dedupe([_absolute(page_url, h) for h in p.hrefs])
         text = p.text or ""
         mentions = [m.lower() for m in AT_MENTION.findall(text)]
