@@ -71,7 +71,7 @@ def decode_body(html: bytes | str, encoding: str | None) -> str:
     if encoding:
         try:
             return html.decode(encoding, "replace")
-        except LookupError:
+        except (LookupError, ValueError):  # unknown, or a codec that always fails ("undefined")
             pass
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                      (codecs.BOM_UTF16_BE, "utf-16")):
@@ -83,7 +83,7 @@ def decode_body(html: bytes | str, encoding: str | None) -> str:
     for enc in (*candidates, "windows-1251"):
         try:
             return html.decode(enc)
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):  # UnicodeError is a ValueError
             continue
     return html.decode("utf-8", "replace")
 

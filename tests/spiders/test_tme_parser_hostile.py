@@ -129,6 +129,15 @@ def test_data_view_that_is_not_a_channel_id_is_none(view):
     assert ids(page) == [1, 2] and page.channel.numeric_id == CH.numeric_id
 
 
+@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.parametrize("charset", ["undefined", "idna", "unicode_escape", "zlib", "rot13"])
+def test_a_declared_charset_that_cannot_decode_text_does_not_raise(parser, charset):
+    body = page_bytes(2).replace(b'<meta charset="utf-8">', f'<meta charset="{charset}">'.encode())
+    body = body.replace("пост 1".encode(), "пост 1".encode("windows-1251"))  # not UTF-8 now
+    assert ids(parser(body, URL, "steppe_news")) == [1, 2]
+    assert ids(parser(page_bytes(2), URL, "steppe_news", encoding=charset)) == [1, 2]
+
+
 @pytest.mark.parametrize("text", ["Infinity", "NaN", "1e999999999", "1E5K", "١٢٣", "9" * 30,
                                   "-5", "1.2.3M"])
 def test_counters_that_are_not_plain_numbers_are_none(text):
@@ -249,7 +258,8 @@ SNIPPETS = [
     b'<a href="//[::1">x</a>', b'<a href="http://[bad">', b"<!--", b"<script>", b"\x00", b"\xff\xfe",
     b'class="tgme_widget_message"', b'class="tgme_channel_info_header_username">@../x<',
     b'<span class="tgme_widget_message_views">Infinity</span>', b"&#xD800;", b"<![CDATA[",
-    b'<link rel="prev" href="http://[::1?before=1">', b'<a class="tgme_widget_message_reply" '
+    b'<link rel="prev" href="http://[::1?before=1">', b'<meta charset="undefined">\xff',
+    b'<a class="tgme_widget_message_reply" '
     b'href="http://[x">',
 ]
 
