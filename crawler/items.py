@@ -77,6 +77,7 @@ class CrawlCheckpoint:
     source_key: str
     cursor: int
     platform: str = "telegram"
+    reset: bool = False  # replace the stored cursor (found absurd), instead of only raising it
 
 
 @dataclass(slots=True)

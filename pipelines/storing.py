@@ -62,4 +62,5 @@ class StoreStep:
     def checkpoint(session: Session, item: CrawlCheckpoint) -> None:
         source = find_source(session, item.platform, item.source_key)
         if source is not None:
-            source.crawl_cursor = max(item.cursor, source.crawl_cursor or 0)
+            source.crawl_cursor = item.cursor if item.reset else max(item.cursor,
+                                                                     source.crawl_cursor or 0)

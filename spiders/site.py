@@ -46,7 +46,9 @@ DATE_FORMATS = ("%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M", "%d/%m/%Y")
 
 
 def parse_date(text: str | None) -> datetime | None:
-    """A post's date from ISO 8601 or the day-first formats of local sites; UTC when no zone."""
+    """A post's date from ISO 8601 or the day-first formats of local sites, in UTC (UTC when
+    no zone). None when it is not a date, or when it falls outside the years 1-9999 once moved
+    to UTC (``9999-12-31T23:00-05:00``): the date is the site's own text, the post is kept."""
     if not text:
         return None
     text = text.strip()
@@ -61,7 +63,12 @@ def parse_date(text: str | None) -> datetime | None:
                 continue
         else:
             return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if not moment.tzinfo:
+        return moment.replace(tzinfo=timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        return None
 
 
 class SiteSpider(KyranSpider):

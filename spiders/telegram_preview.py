@@ -8,6 +8,10 @@ pages are read newest first, paging back with `?before=ID`:
   complete), so a crawl that was killed is redone from where the store stands;
 - on a first visit, to `first_visit_max_pages` pages or `first_visit_since`, whichever is first.
 
+The cursor only moves when every page of the visit was read whole (``PreviewPage.complete``) and
+only to an id in line with the first page (``PreviewPage.newest``); each next page is asked with
+``?before=`` the oldest id in line read, so the chain always goes down (``spiders.tme_ids``).
+
 A channel without a public preview (a redirect to t.me/NAME) is recorded as `no_preview`; one
 whose page has no posts (private or deleted) as `empty`; one that answers under a new username
 with a known numeric id is a rename, handled by the store.
@@ -29,6 +33,7 @@ from crawler.middlewares import CAPTURE_META
 from crawler.store.db import open_store
 from crawler.store.models import Source
 from spiders.base import KyranSpider, describe_failure
+from spiders.tme_ids import cursor_is_absurd
 from spiders.tme_parser import parse_preview
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{4,64}$")
@@ -109,7 +114,8 @@ class TelegramPreviewSpider(KyranSpider):
         if not plan:
             self.logger.warning("no channels to crawl: give -a channels=NAME or watch some")
         for name, cursor in plan:
-            yield self._page_request(name, None, {"cursor": cursor, "page": 1, "newest": None})
+            yield self._page_request(name, None, {"cursor": cursor, "page": 1, "newest": None,
+                                                  "problem": None, "reset": False})
 
     def _page_request(self, name: str, before: int | None, state: dict) -> scrapy.Request:
         url = f"{self.base_url}/s/{name}" + (f"?before={before}" if before else "")
@@ -143,37 +149,53 @@ class TelegramPreviewSpider(KyranSpider):
             post.capture = capture
         if page.posts:
             yield PostBatch(page.posts)
-        if page.posts and state["newest"] is None:
-            state["newest"] = max(int(post.external_id) for post in page.posts)
-        step = self._next_step(page, state)
+        step = self._next_step(page, state, response.url)
         if step == "more":
             state["page"] += 1
-            yield self._page_request(name, page.before, state)
-        elif step == "complete" and state["newest"] is not None:
-            yield CrawlCheckpoint(source_key=handle, cursor=state["newest"])
-        elif step == "incomplete":
+            yield self._page_request(name, page.oldest, state)
+        elif step == "complete" and not state["problem"] and state["newest"] is not None:
+            yield CrawlCheckpoint(source_key=handle, cursor=state["newest"], reset=state["reset"])
+        elif step == "incomplete" or state["problem"]:
             self.crawler.stats.inc_value("kyran/telegram/incomplete_channels")
             self.logger.warning(
-                "%s: stopped after %d pages before reaching %s; the crawl cursor stays where it "
-                "was, so the next run reads these pages again%s", name, state["page"],
-                "the last stored post" if state["cursor"] is not None else "its first-visit depth",
-                " (raise telegram_preview.max_pages if this repeats)"
-                if state["page"] >= self._page_limit else "")
+                "%s: incomplete visit (%s); the crawl cursor stays where it was, so the next run "
+                "reads these pages again", name, state["problem"] or self._stopped_short(state))
+
+    def _stopped_short(self, state) -> str:
+        return "stopped after %d pages before reaching %s%s" % (
+            state["page"],
+            "the last stored post" if state["cursor"] is not None else "its first-visit depth",
+            "; raise telegram_preview.max_pages if this repeats"
+            if state["page"] >= self._page_limit else "")
 
     @property
     def _page_limit(self) -> int:
         return self.args.max_pages or self.options.max_pages
 
-    def _next_step(self, page, state) -> str:
-        """more: read the next older page; complete: every post from the newest down to where
-        this visit is meant to stop is read (the cursor may advance); incomplete: the visit
-        stopped short (a page cap, a page without posts), so the cursor must not advance."""
+    def _next_step(self, page, state, url: str) -> str:
+        """more: read the next older page, asked with ``?before=page.oldest`` (so the chain
+        always goes down, whatever the page links to); complete: every post from the newest down
+        to where this visit is meant to stop was seen (the cursor may advance unless a page was
+        incomplete: ``state["problem"]``); incomplete: the visit stopped short (a page cap, a
+        page without posts, a page that does not go down), so the cursor must not advance."""
+        if not page.complete and not state["problem"]:
+            state["problem"] = f"page {state['page']} ({url}): {page.problem}"
         if not page.posts:
             return "complete" if state["page"] == 1 and page.recognised else "incomplete"
+        if page.oldest is None:  # no id in line: nothing below the ?before= asked, or unreadable
+            state["problem"] = state["problem"] or (
+                f"page {state['page']} ({url}) shows no post older than the page before it")
+            return "incomplete"
+        if state["page"] == 1:
+            self._check_cursor(page, state)
+            state["newest"] = page.newest
+        if page.before is not None and page.before > page.oldest:
+            self.logger.warning("%s links to a newer page (?before=%d), not down: paging on from "
+                                "the oldest post read (%d)", url, page.before, page.oldest)
+            self.crawler.stats.inc_value("kyran/telegram/links_not_down")
         if not page.before:
             return "complete"  # the channel's first post
-        oldest = min(int(post.external_id) for post in page.posts)
-        if state["cursor"] is not None and oldest <= state["cursor"]:
+        if state["cursor"] is not None and page.oldest <= state["cursor"]:
             return "complete"
         if state["page"] >= self._page_limit:
             return "incomplete"
@@ -187,6 +209,20 @@ class TelegramPreviewSpider(KyranSpider):
                 if dates and min(dates) < cutoff:
                     return "complete"
         return "more"
+
+    def _check_cursor(self, page, state) -> None:
+        """A stored cursor far above every post id the channel's newest page shows came from a
+        bogus id: it would end every visit on its first page. Read the channel as on a first
+        visit instead, and let the checkpoint replace the cursor."""
+        ids = sorted(int(post.external_id) for post in page.posts
+                     if page.oldest <= int(post.external_id) <= page.newest)
+        if state["cursor"] is not None and cursor_is_absurd(state["cursor"], ids):
+            self.logger.warning(
+                "%s: the stored crawl cursor %d is far above the newest post shown (%d): it "
+                "cannot be right; reading the channel as on a first visit and resetting it",
+                page.username, state["cursor"], page.newest)
+            self.crawler.stats.inc_value("kyran/telegram/cursor_reset")
+            state["cursor"], state["reset"] = None, True
 
     def failed(self, failure):
         request = failure.request

@@ -7,9 +7,10 @@ and the username the page itself shows (which differs from the requested one aft
 How it works: the document is parsed once and walked once in document order. Every element's
 class tokens are looked up in a small table (``_HANDLERS``); the Telegram class names are the
 whole contract with the markup (see ``shared/reference/telegram-preview`` and
-``crawler/fixtures/tme_pages.py``). The walk is written against a four-method tree adapter, so the
-same extraction runs over lxml (``parse_preview``, the fast one) and over BeautifulSoup's
-``html.parser`` (``parse_preview_bs4``, the benchmark baseline and a cross-check in tests).
+``crawler/fixtures/tme_pages.py``). The walk is written against a four-method tree adapter
+(``spiders.tme_trees``), so the same extraction runs over lxml (``parse_preview``, the fast one)
+and over BeautifulSoup's ``html.parser`` (``parse_preview_bs4``, the benchmark baseline and a
+cross-check in tests).
 
 Choices worth knowing:
 - Service messages ("Channel created", "pinned a photo" ...) are skipped: they carry no
@@ -21,18 +22,28 @@ Choices worth knowing:
   before its footer has ``posted_at=None``); a page that is not a preview page at all yields
   ``recognised=False`` and channel status ``"unknown"``; a ``t.me/NAME`` page (where Telegram
   redirects channels without a public preview) yields status ``"no_preview"``.
+- A page whose posts cannot all be accounted for has ``complete=False`` and a ``problem``: the
+  document is cut short (it does not end with ``</html>``), fewer posts were read than the markup
+  announces (``data-post`` attributes: libxml2 silently drops everything nested deeper than 256),
+  lxml reports a resource limit, or a post's id cannot be read. The crawl must not move its
+  cursor past such a page. (``html.parser`` has no depth limit, so on such pages the two
+  adapters may differ.)
+- Names come from the page author: the header's username and the names in ``data-post`` are
+  used only when ``crawler.usernames`` accepts them (else the requested name), and post ids only
+  when they are plain numbers (``spiders.tme_ids``); ``newest``/``oldest`` are the ids in line
+  with the page, the only ones fit to move the crawl cursor.
 """
 
 from __future__ import annotations
 
-import threading
-import warnings
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from lxml import etree
-
 from crawler.items import ChannelItem, PostItem
+from crawler.usernames import UsernameError, parse_username
+from spiders.tme_ids import in_line, post_id
+from spiders.tme_trees import LxmlTree, SoupTree
 from spiders.tme_values import (
     AT_MENTION,
     BG_URL,
@@ -54,8 +65,12 @@ class PreviewPage:
     channel: ChannelItem
     posts: list[PostItem] = field(default_factory=list)  # page order: oldest first
     before: int | None = None  # pass as ?before= to read the previous (older) page
-    username: str = ""  # the channel's username as the page shows it
+    username: str = ""  # the channel's username as the page shows it (when valid)
     recognised: bool = True  # False: the document did not look like a t.me page at all
+    complete: bool = True  # False: some posts of the page could not be read (see ``problem``)
+    problem: str | None = None  # why the page is not complete, one line
+    newest: int | None = None  # highest post id in line with the page (may move the cursor)
+    oldest: int | None = None  # lowest post id in line with the page (page back from here)
 
 
 def _dedupe(items: list[str]) -> list[str]:
@@ -63,116 +78,12 @@ def _dedupe(items: list[str]) -> list[str]:
 
 
 def _absolute(page_url: str, href: str) -> str:
-    return href if href.startswith(("https://", "http://")) else urljoin(page_url, href)
-
-
-# --- the tree adapters -----------------------------------------------------------------------
-
-class _Tree:
-    """What the walk needs from a tree: parse, elements (self and descendants in document
-    order), classes, tag, get (an attribute), and text (shown text plus hrefs, ``<br>`` as a
-    newline, unsupported-media notices left out)."""
-
-    @classmethod
-    def text(cls, el) -> tuple[str, list[str]]:
-        parts: list[str] = []
-        hrefs: list[str] = []
-        cls._walk(el, parts, hrefs)
-        return "".join(parts).strip(), hrefs
-
-
-class _LxmlTree(_Tree):
-    """Adapter over lxml elements."""
-
-    _local = threading.local()
-
-    @classmethod
-    def parse(cls, text: str):
-        parser = getattr(cls._local, "parser", None)
-        if parser is None:
-            parser = cls._local.parser = etree.HTMLParser(encoding="utf-8", recover=True)
-        try:
-            return etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
-        except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-            return None
-
-    @staticmethod
-    def elements(el):
-        return el.iter(etree.Element)
-
-    @staticmethod
-    def classes(el) -> list[str]:
-        c = el.get("class")
-        return c.split() if c else ()
-
-    @staticmethod
-    def tag(el) -> str:
-        return el.tag
-
-    @staticmethod
-    def get(el, name: str) -> str | None:
-        return el.get(name)
-
-    @classmethod
-    def _walk(cls, el, parts: list[str], hrefs: list[str]) -> None:
-        if el.text:
-            parts.append(el.text)
-        for ch in el:
-            tag = ch.tag
-            if tag == "br":
-                parts.append("\n")
-            elif isinstance(tag, str) and "media_not_supported" not in (ch.get("class") or ""):
-                if tag == "a" and (href := ch.get("href")):
-                    hrefs.append(href)
-                cls._walk(ch, parts, hrefs)
-            if ch.tail:
-                parts.append(ch.tail)
-
-
-class _SoupTree(_Tree):
-    """Adapter over BeautifulSoup tags (``html.parser``), mirroring ``_LxmlTree``."""
-
-    @staticmethod
-    def parse(text: str):
-        from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
-
-        with warnings.catch_warnings():  # junk that looks like XML is still parsed as HTML
-            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-            return BeautifulSoup(text, "html.parser")
-
-    @staticmethod
-    def elements(el):
-        yield el
-        yield from el.find_all(True)
-
-    @staticmethod
-    def classes(el) -> list[str]:
-        return el.get("class") or ()
-
-    @staticmethod
-    def tag(el) -> str:
-        return el.name
-
-    @staticmethod
-    def get(el, name: str) -> str | None:
-        v = el.get(name)
-        return " ".join(v) if isinstance(v, list) else v
-
-    @classmethod
-    def _walk(cls, el, parts: list[str], hrefs: list[str]) -> None:
-        from bs4 import NavigableString, Tag
-        from bs4.element import PreformattedString
-
-        for ch in el.children:
-            if isinstance(ch, Tag):
-                if ch.name == "br":
-                    parts.append("\n")
-                elif "media_not_supported" not in " ".join(ch.get("class") or ()):
-                    if ch.name == "a" and (href := ch.get("href")):
-                        hrefs.append(href)
-                    cls._walk(ch, parts, hrefs)
-            elif isinstance(ch, NavigableString) and not isinstance(ch, PreformattedString):
-                parts.append(str(ch))
+    if href.startswith(("https://", "http://")):
+        return href
+    try:
+        return urljoin(page_url, href)
+    except ValueError:  # e.g. "//[::1": an invalid address is kept as written
+        return href
 
 
 # --- the walk --------------------------------------------------------------------------------
@@ -284,47 +195,120 @@ def _subscribers(counters: list[str]) -> int | None:
     return None
 
 
+def _query_id(url: str | None, key: str) -> int | None:
+    try:
+        return post_id((parse_qs(urlsplit(url).query).get(key) or [None])[0]) if url else None
+    except ValueError:
+        return None
+
+
+def _reply_id(href: str | None) -> str | None:
+    if not href:
+        return None
+    try:
+        return urlsplit(href).path.rstrip("/").rpartition("/")[2] or None
+    except ValueError:
+        return None
+
+
+def _valid_name(name: str) -> str | None:
+    """``name`` as written when it is a username (``crawler.usernames``), else None."""
+    try:
+        return name if parse_username(name) == name.lower() else None
+    except UsernameError:
+        return None
+
+
+def _username(head: dict, raw: list[_RawPost], requested_name: str) -> str:
+    """The header's username if valid; without a header, the first valid ``data-post`` name;
+    else the name that was asked for."""
+    shown = (head.get("username") or "").strip()
+    if shown:
+        return _valid_name(shown.removeprefix("@")) or requested_name
+    names = (p.data_post.rpartition("/")[0] for p in raw if p.data_post)
+    return next((n for n in names if n and _valid_name(n)), requested_name)
+
+
+_ANNOUNCED = re.compile(r"<[a-z][^<>]*?\sdata-post\s*=", re.IGNORECASE)
+
+
+def _cut_short(text: str) -> bool:
+    """Whether the document stops before its end (``</html>``, then only blanks and comments)."""
+    end = text[-4096:].rstrip()  # the tail only: copying a whole page costs more than parsing it
+    while end.endswith("-->") and (start := end.rfind("<!--")) >= 0:
+        end = end[:start].rstrip()
+    if not end and len(text) > 4096:
+        return _cut_short(text[:-4096])
+    return end[-7:].lower() != "</html>"
+
+
+def _announced(text: str, read: int) -> int:
+    """How many posts the markup announces: tags with a ``data-post`` attribute. The exact
+    count (not fooled by post text that mentions ``data-post=``) only when a plain count says
+    there may be more than were read."""
+    plain = text.count("data-post=")
+    return len(_ANNOUNCED.findall(text)) if plain > read else plain
+
+
 def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
-           recognised: bool) -> PreviewPage:
+           recognised: bool, problems: list[str], document: str = "") -> PreviewPage:
     split = urlsplit(page_url)
     base = f"{split.scheme or 'https'}://{split.netloc or 't.me'}"
     page_host = (split.hostname or "").lower()
     numeric_id = next((i for p in raw if (i := decode_data_view(p.data_view))), None)
-    username = (head.get("username") or "").lstrip("@").strip()
-    if not username:
-        username = next((p.data_post.split("/")[0] for p in raw if p.data_post and "/" in
-                         p.data_post), requested_name)
+    username = _username(head, raw, requested_name)
     posts: list[PostItem] = []
+    ids: list[int] = []  # every readable id, service messages too, page order
+    seen: set[int] = set()
+    names: dict[str, str] = {}  # data-post name -> the name used in URLs (checked once a page)
+    read = unreadable = 0
     for p in raw:
-        name, _, ext_id = (p.data_post or "").rpartition("/")
-        if p.service or not name or not ext_id:
+        if p.data_post is None:
+            unreadable += not p.service
             continue
+        read += 1
+        name, _, raw_id = p.data_post.rpartition("/")
+        pid = post_id(raw_id)
+        if pid is None:
+            unreadable += 1
+            continue
+        if pid in seen:  # the same post twice: the first one counts
+            continue
+        seen.add(pid)
+        ids.append(pid)
+        if p.service:
+            continue
+        if name not in names:
+            names[name] = _valid_name(name) or username
+        name = names[name]
         links = _dedupe([_absolute(page_url, h) for h in p.hrefs])
         text = p.text or ""
         mentions = [m.lower() for m in AT_MENTION.findall(text)]
         mentions += [n.lower() for u in links if (n := telegram_name(u, page_host))]
         fwd_url = _absolute(page_url, p.fwd_href) if p.fwd_href else None
-        reply = urlsplit(p.reply).path.rstrip("/").rpartition("/")[2] if p.reply else None
         posts.append(PostItem(
-            source_key=username, external_id=ext_id, url=f"{base}/{name}/{ext_id}",
+            source_key=username, external_id=str(pid), url=f"{base}/{name}/{pid}",
             source_numeric_id=numeric_id, posted_at=parse_time(p.time),
             edited="edited" in (p.meta or ""), text=text, views=parse_count(p.views),
             forwarded_from=(fwd_url and telegram_name(fwd_url, page_host)) or p.fwd or None,
-            forwarded_from_url=fwd_url, reply_to=reply or None, media_kind=p.media_kind,
+            forwarded_from_url=fwd_url, reply_to=_reply_id(p.reply), media_kind=p.media_kind,
             media_url=_absolute(page_url, p.media_url) if p.media_url else None,
             links=links, mentions=_dedupe(mentions), author=p.author or None,
         ))
-    before = head.get("before")
-    if before is None and head.get("prev"):
-        before = (parse_qs(urlsplit(head["prev"]).query).get("before") or [None])[0]
-    try:
-        before_id = int(before) if before is not None else None
-    except ValueError:
-        before_id = None
+    announced = _announced(document, read)
+    if announced > read:
+        problems.append(f"{announced - read} of the {announced} posts it announces were not read")
+    if unreadable:
+        problems.append(f"{unreadable} post(s) without a readable id")
+    before = post_id(head.get("before")) if "before" in head else _query_id(head.get("prev"),
+                                                                             "before")
+    line = in_line(ids, _query_id(page_url, "before"))
     kinds = head["kinds"]
     recognised = recognised and bool(kinds or raw)
     if raw:
         status = "active"
+    elif problems:
+        status = "unknown"  # cut before its posts: that says nothing about the channel
     elif "tgme_page" in kinds and "tgme_channel_history" not in kinds:
         status = "no_preview"
     else:
@@ -333,20 +317,30 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
     channel = ChannelItem(
         username=username, numeric_id=numeric_id, title=head.get("title") or None,
         description=head.get("description") or None, subscribers=_subscribers(head["counters"]),
-        verified=bool(head.get("verified")), photo_url=urljoin(page_url, photo) if photo else None,
-        status=status,
+        verified=bool(head.get("verified")), status=status,
+        photo_url=_absolute(page_url, photo) if photo else None,
     )
-    return PreviewPage(channel=channel, posts=posts, before=before_id, username=username,
-                       recognised=recognised)
+    return PreviewPage(channel=channel, posts=posts, before=before, username=username,
+                       recognised=recognised, complete=not problems,
+                       problem="; ".join(problems) or None,
+                       newest=line[-1] if line else None, oldest=line[0] if line else None)
 
 
 def _parse(tree, html, page_url, requested_name, encoding) -> PreviewPage:
     text = decode_body(html, encoding)
-    root = tree.parse(text) if text.strip() else None
+    root, problem = tree.parse(text) if text.strip() else (None, None)
     if root is None:
-        return _build({"counters": [], "kinds": set()}, [], page_url, requested_name, False)
-    head, raw = _walk(tree, root)
-    return _build(head, raw, page_url, requested_name, True)
+        return _build({"counters": [], "kinds": set()}, [], page_url, requested_name, False,
+                      ["not an HTML page"])
+    problems = ["the page is cut short (it does not end with </html>)"] if _cut_short(text) else []
+    if problem:
+        problems.append(problem)
+    try:
+        head, raw = _walk(tree, root)
+    except RecursionError:  # html.parser has no depth limit; the text walk recurses
+        head, raw = {"counters": [], "kinds": set()}, []
+        problems.append("the page is nested too deep to read")
+    return _build(head, raw, page_url, requested_name, True, problems, text)
 
 
 def parse_preview(html: bytes | str, page_url: str, requested_name: str, *,
@@ -354,10 +348,10 @@ def parse_preview(html: bytes | str, page_url: str, requested_name: str, *,
     """Parse a t.me/s/NAME page with lxml. ``encoding`` (e.g. from the HTTP header) is used for
     bytes when given; otherwise the charset is detected (see ``decode_body``). Never raises on
     malformed markup."""
-    return _parse(_LxmlTree, html, page_url, requested_name, encoding)
+    return _parse(LxmlTree, html, page_url, requested_name, encoding)
 
 
 def parse_preview_bs4(html: bytes | str, page_url: str, requested_name: str, *,
                       encoding: str | None = None) -> PreviewPage:
     """Same as :func:`parse_preview`, with BeautifulSoup's ``html.parser`` (the baseline)."""
-    return _parse(_SoupTree, html, page_url, requested_name, encoding)
+    return _parse(SoupTree, html, page_url, requested_name, encoding)

@@ -9,13 +9,14 @@ import codecs
 import json
 import re
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 _SPACES = str.maketrans("", "", " \u00a0\u2009\u202f")
 _SUFFIX = {"K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
 BG_URL = re.compile(r"background-image\s*:\s*url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
 _META_CHARSET = re.compile(rb"<meta[^>]{0,200}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
+_COUNT = re.compile(r"[0-9]{1,18}(?:\.[0-9]{1,6})?")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
 AT_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z][A-Za-z0-9_]{3,31})(?![A-Za-z0-9_])")
 _TG_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me", "telegram.dog"})
@@ -28,7 +29,8 @@ COUNTER_TYPES = ("subscriber", "member", "подписчик", "участник
 
 
 def parse_count(text: str | None) -> int | None:
-    """Parse Telegram's counters: ``'1.58M'`` -> 1580000, ``'974K'``, ``'1.2B'``, ``'1 234'``."""
+    """Parse Telegram's counters: ``'1.58M'`` -> 1580000, ``'974K'``, ``'1.2B'``, ``'1 234'``.
+    Plain digits only (no exponents, infinities or other scripts' digits), below 2**63."""
     if not text:
         return None
     s = text.translate(_SPACES).upper()
@@ -37,25 +39,28 @@ def parse_count(text: str | None) -> int | None:
         s = s[:-1].replace(",", ".") if "." not in s else s[:-1].replace(",", "")
     else:
         s = s.replace(",", "")
-    try:
-        return int(Decimal(s) * mult)
-    except (InvalidOperation, ValueError):
+    if not _COUNT.fullmatch(s):
         return None
+    value = int(Decimal(s) * mult)
+    return value if value < 2**63 else None
 
 
 def decode_data_view(value: str | None) -> int | None:
     """Positive channel id from a post's ``data-view`` (base64 JSON whose ``c`` is the negated
-    id). Tolerates missing padding and the URL-safe alphabet; returns None for anything bad."""
+    id). Tolerates missing padding and the URL-safe alphabet; returns None for anything bad
+    (``c`` not a JSON integer, above 2**63, or JSON nested too deep to decode)."""
     if not value:
         return None
     s = value.strip().replace("-", "+").replace("_", "/")
     s += "=" * (-len(s) % 4)
     try:
-        c = json.loads(base64.b64decode(s))["c"]
-        cid = abs(int(c))
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        view = json.loads(base64.b64decode(s))
+    except (binascii.Error, ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    return cid or None
+    c = view.get("c") if isinstance(view, dict) else None
+    if type(c) is not int:  # not bool, not a float such as -1e999 (-inf)
+        return None
+    return abs(c) if 0 < abs(c) < 2**63 else None
 
 
 def decode_body(html: bytes | str, encoding: str | None) -> str:
@@ -66,7 +71,7 @@ def decode_body(html: bytes | str, encoding: str | None) -> str:
     if encoding:
         try:
             return html.decode(encoding, "replace")
-        except LookupError:
+        except (LookupError, ValueError):  # unknown, or a codec that always fails ("undefined")
             pass
     for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
                      (codecs.BOM_UTF16_BE, "utf-16")):
@@ -78,19 +83,22 @@ def decode_body(html: bytes | str, encoding: str | None) -> str:
     for enc in (*candidates, "windows-1251"):
         try:
             return html.decode(enc)
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):  # UnicodeError is a ValueError
             continue
     return html.decode("utf-8", "replace")
 
 
 def parse_time(value: str | None) -> datetime | None:
+    """A post's ``<time datetime>`` in UTC (naive times are taken as UTC); None when it is not
+    a date, or when it falls outside the years 1-9999 once moved to UTC
+    (``9999-12-31T23:00-05:00``): the post is kept with an unknown date."""
     if not value:
         return None
     try:
         dt = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return dt.astimezone(timezone.utc) if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    except (ValueError, OverflowError):
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
 def telegram_name(url: str, page_host: str) -> str | None:

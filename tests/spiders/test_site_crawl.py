@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from crawler.fixtures.market import FakeMarket, market_target
 from crawler.fixtures.server import FixtureServer
 from crawler.store.db import open_store
 from crawler.store.models import Post, Source
+from spiders.site import parse_date
 from tests.conftest import write_config
 from tests.socks5 import Socks5Server
 
@@ -177,3 +179,29 @@ def test_bad_pages_are_recorded_or_refused_and_the_crawl_goes_on(kyran, tmp_path
     assert any(line.endswith("/p/missing failed: HTTP 404") for line in failed), failed
     assert 10 <= sum(t.startswith("/p/chain/") for t in hits) <= 11  # REDIRECT_MAX_TIMES
     assert hits.count("/p/loop") == hits.count("/p/loop2") == 1  # the redirect loop was cut off
+
+
+@pytest.mark.parametrize("text, moment", [
+    ("9999-12-31T23:00-05:00", None), ("0001-01-01T00:30+05:00", None),
+    ("2026-11-01T12:00+03:00", datetime(2026, 11, 1, 9, 0, tzinfo=timezone.utc)),
+    ("01.11.2026 09:30", datetime(2026, 11, 1, 9, 30, tzinfo=timezone.utc)),
+    ("31/12/9999", datetime(9999, 12, 31, tzinfo=timezone.utc)), ("not a date", None),
+])
+def test_site_dates_are_utc_or_unknown_never_an_error(text, moment):
+    assert parse_date(text) == moment
+
+
+def test_an_ad_whose_date_overflows_in_utc_is_kept_with_an_unknown_date(kyran, tmp_path,
+                                                                         db_url):
+    market = FakeMarket(ads=12)
+    market.ads[3].posted = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-5)))
+    market.ads[4].posted = datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=5)))
+    with FixtureServer(lambda method, target, headers: market.answer(target)) as server:
+        config = write_config(tmp_path / "kyran.toml", db_url,
+                              toml_table("bazar", market_target(server.url)))
+        result = kyran("crawl", "site", "bazar", config=config)
+        assert result.returncode == 0, result.stderr[-3000:]
+    posts = {p.external_id: p for p in stored_posts(db_url, "bazar")}
+    assert sorted(map(int, posts)) == list(range(1, 13))
+    assert posts["3"].posted_at is None and posts["4"].posted_at is None
+    assert posts["5"].posted_at == market.ads[5].posted

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -19,11 +20,37 @@ from crawler.store.models import Capture, Event, Post, Source, Verdict
 from tests.conftest import REPO, write_config
 
 
-def serve(world: FakeTelegram, faults: dict | None = None, delay: float = 0.0):
-    """A local t.me: the fake world, plus per-path faults (a list of answers used in turn)."""
+class Gate:
+    """Lets the first `requests` requests through, then holds every later one until `open()`
+    (or for at most `hold` seconds), so a test can act while a crawl is surely mid-way."""
+
+    def __init__(self, requests: int, hold: float = 120.0) -> None:
+        self.requests, self.hold, self.served = requests, hold, 0
+        self.reached = threading.Event()  # `requests` requests have come in
+        self._lock, self._open = threading.Lock(), threading.Event()
+
+    def pass_through(self) -> None:
+        with self._lock:
+            self.served += 1
+            if self.served >= self.requests:
+                self.reached.set()
+            held = self.served > self.requests
+        if held:
+            self._open.wait(self.hold)
+
+    def open(self) -> None:
+        self._open.set()
+
+
+def serve(world: FakeTelegram, faults: dict | None = None, delay: float = 0.0,
+          gate: Gate | None = None):
+    """A local t.me: the fake world, plus per-path faults (a list of answers used in turn), a
+    delay before each answer, or a gate that holds requests after the first few."""
     faults = faults or {}
 
     def handler(method, target, headers):
+        if gate is not None:
+            gate.pass_through()
         if delay:
             time.sleep(delay)
         if target in faults and faults[target]:
@@ -185,29 +212,45 @@ def test_faults_are_survived(kyran, crawl_config, db_url):
     store.dispose()
 
 
+def wait_for(condition, seconds: float, what: str) -> None:
+    """Poll `condition` until it holds; fail saying `what` was awaited after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {seconds:.0f} s for {what}")
+        time.sleep(0.1)
+
+
+def stored_posts(db_url) -> int:
+    try:
+        return sum(counts(db_url).values())
+    except Exception:  # the child has not created the store yet
+        return 0
+
+
 def test_killed_crawl_resumes_without_loss_or_doubles(crawl_config, db_url):
+    """The server answers 15 requests (300 posts), then holds the crawl; the test kills it once a
+    first batch is stored (300 posts make at least one batch of KYRAN_STORE_BATCH=200, or one
+    sent early by the 2-second rule): killed mid-way, always, however fast or slow the machine."""
     world = FakeTelegram.generate(seed=3, channels=6, posts_per_channel=200)
     names = [c.username for c in world.channels if c.preview == "public"]
     expected = sum(len(world.posts(name)) for name in names)
-    with serve(world, delay=0.2) as server:
+    gate = Gate(requests=15)
+    with serve(world, gate=gate) as server:
         config = crawl_config(server, "first_visit_max_pages = 50\n")
         command = [sys.executable, "-m", "crawler", "--config", str(config), "crawl",
                    "telegram", *names]
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            time.sleep(0.2)
-            try:
-                stored = sum(counts(db_url).values())
-            except Exception:
-                continue
-            if stored >= expected // 3:
-                break
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        partial = sum(counts(db_url).values())
-        assert 0 < partial < expected
+        try:
+            wait_for(gate.reached.is_set, 60, "the server to answer 15 requests")
+            wait_for(lambda: stored_posts(db_url) > 0, 60, "a first batch to be stored")
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            gate.open()
+        partial = stored_posts(db_url)
+        assert 0 < partial <= 15 * 20 < expected
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
     store = open_store(db_url)
