@@ -33,7 +33,7 @@ def test_unknown_site_target_is_a_usage_error(kyran, config_file):
     assert "no site target 'nowhere' (known: none configured)" in result.stderr
 
 
-def test_bad_since_and_unknown_source(kyran, config_file):
+def test_bad_since_and_unknown_source(kyran, config_file, store):
     bad = kyran("posts", "--since", "last tuesday", config=config_file)
     assert bad.returncode == 2 and "expected a date" in bad.stderr
     missing = kyran("posts", "--source", "nobody_here", config=config_file)
