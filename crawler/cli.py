@@ -177,7 +177,11 @@ def parse_since(value: str | None) -> datetime | None:
     except ValueError:
         raise click.BadParameter(
             f"{value!r}: expected a date (2026-11-01), an ISO time or 7d") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:  # the store compares in UTC: a moment that has no UTC date is no filter
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
+            timezone.utc)
+    except OverflowError:
+        raise click.BadParameter(f"{value!r}: out of range once in UTC") from None
 
 
 @cli.command("posts")

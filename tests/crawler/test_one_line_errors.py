@@ -27,11 +27,16 @@ def test_an_id_or_count_beyond_64_bits_is_a_usage_error(kyran, config_file, stor
     assert "Invalid value" in one_line(kyran(*args, config=config_file), 2)
 
 
-@pytest.mark.parametrize("since", ["99999999999d", "999999999999999h", "99999999999999999m"])
-def test_a_since_too_far_back_is_a_usage_error(kyran, config_file, store, since):
+@pytest.mark.parametrize("since, says", [
+    ("99999999999d", "too far back"), ("999999999999999h", "too far back"),
+    ("99999999999999999m", "too far back"),
+    ("9999-12-31T23:00-05:00", "out of range once in UTC"),
+    ("0001-01-01T00:30+05:00", "out of range once in UTC"),
+])
+def test_a_since_out_of_range_is_a_usage_error(kyran, config_file, store, since, says):
     for command in (["posts"], ["rescore"]):
         line = one_line(kyran(*command, "--since", since, config=config_file), 2)
-        assert f"'{since}': too far back" in line
+        assert f"'{since}': {says}" in line
 
 
 @pytest.mark.parametrize("args", [["posts", "--source", os.fsdecode(b"caf\xe9")],
