@@ -78,3 +78,15 @@ def test_a_title_cannot_forge_a_line_of_the_queue_or_a_candidate(kyran, filled):
     assert subject.count("forged") == 5  # the whole title on the subject's one line
     assert not any(line.startswith("#9999") for line in shown.splitlines())
     assert not any(c in shown for c in BREAKS + CONTROL)
+
+
+def test_eval_json_escapes_what_a_labelled_file_carries(kyran, tmp_path):
+    labelled = tmp_path / "labelled.jsonl"
+    record_id = "ad" + HOSTILE + "\u2028"
+    labelled.write_text(json.dumps({"id": record_id, "label": "sale",
+                                    "text": "Погода в Алматы хорошая"}) + "\n",
+                        encoding="utf-8")
+    result = kyran("eval", str(labelled), "--json")
+    assert result.returncode == 0, result.stderr
+    assert raw_unsafe(result.stdout) == [] and len(result.stdout.splitlines()) == 1
+    assert json.loads(result.stdout)["errors"][0]["id"] == record_id
