@@ -131,3 +131,24 @@ def test_a_store_behind_the_code_says_to_upgrade_and_is_left_as_it_is(kyran, tmp
     assert Store(db_url).current_revision() == "0001"
     assert kyran("db", "upgrade", config=config).returncode == 0
     assert kyran("sources", config=config).returncode == 0
+
+
+def test_a_store_opened_read_only_refuses_every_write(store, db_url):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with store.session() as session:
+        session.execute(text("INSERT INTO source (platform, kind, handle, status, watched, "
+                             "watch_priority, verified, discovered_via, discovery_depth, "
+                             "first_seen) VALUES ('telegram', 'channel', 'kept_one', 'unknown',"
+                             " true, 50, false, 'seed', 0, CURRENT_TIMESTAMP)"))
+    reader = open_store(db_url, read_only=True)
+    try:
+        for opened in (reader.session, reader.reader):
+            with pytest.raises(DBAPIError, match="read-?only"), opened() as session:
+                session.execute(text("DELETE FROM source"))
+        with reader.reader() as session:
+            assert session.execute(text("SELECT handle FROM source")).scalars().all() == [
+                "kept_one"]
+    finally:
+        reader.dispose()
