@@ -22,6 +22,7 @@ from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -101,8 +102,9 @@ def make_reader_engine(url: str) -> Engine:
         raise StoreUnavailable(f"no store at {path} (check store.url in the configuration; "
                                "`kyran db upgrade` creates one)")
     uri = _sqlite_read_uri(path)
-    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(
-        uri, uri=True, timeout=30, check_same_thread=False))
+    engine = create_engine("sqlite://", poolclass=QueuePool,  # a file, not ":memory:"
+                           creator=lambda: sqlite3.connect(uri, uri=True, timeout=30,
+                                                           check_same_thread=False))
     event.listen(engine, "connect", _sqlite_reader_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
