@@ -12,7 +12,10 @@ import sys
 import zlib
 from collections.abc import Callable
 
-import brotli
+try:  # as Scrapy itself: brotli on CPython, brotlicffi on PyPy
+    import brotli
+except ImportError:
+    import brotlicffi as brotli
 
 if sys.version_info >= (3, 14):
     from compression import zstd
