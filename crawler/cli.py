@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import zlib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import click
 from sqlalchemy import func, select
 
-from crawler.config import ConfigError, KyranConfig, load_config
-from crawler.defang import safe
+from crawler.config import KyranConfig, load_config
+from crawler.cli_support import ID, LIMIT, check_channels, run_main
+from crawler.content_coding import decode_body
+from crawler.defang import json_line, one_line, safe
 from crawler.queue_cli import register as register_queue_commands
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
 from crawler.store.db import Store, open_store
@@ -32,14 +32,19 @@ class Context:
             self._config = load_config(self.config_path)
         return self._config
 
-    def store(self) -> Store:
-        return open_store(self.config.database_url)
+    def store(self, read_only: bool = False) -> Store:
+        """The store; `read_only` for commands that only read: never created nor migrated."""
+        return open_store(self.config.database_url, read_only=read_only)
 
 
 pass_context = click.make_pass_decorator(Context)
 
+# Source.status values (crawler/store/models.py); a mistyped filter must not list nothing.
+SOURCE_STATUSES = ["unknown", "active", "no_preview", "empty", "gone", "blocked", "merged"]
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kyran", prog_name="kyran", message="%(prog)s %(version)s")
 @click.option("--config", "config_path", envvar="KYRAN_CONFIG", type=click.Path(dir_okay=False),
               help="kyran.toml to read (default: $KYRAN_CONFIG, then ./kyran.toml).")
 @click.pass_context
@@ -68,7 +73,7 @@ def db_upgrade(ctx: Context) -> None:
 @pass_context
 def db_current(ctx: Context) -> None:
     """Print the store's schema revision and the newest one."""
-    store = Store(ctx.config.database_url)
+    store = Store(ctx.config.database_url, read_only=True)
     click.echo(f"current {store.current_revision() or 'empty'}, head {store.head_revision()}")
 
 
@@ -87,6 +92,7 @@ def crawl_telegram(ctx: Context, names, channels_file, max_pages) -> None:
     """Crawl public channels through t.me/s/NAME (the watchlist when no NAME is given)."""
     from crawler.crawl import run_spider
 
+    names = check_channels(names, channels_file)
     if not names and not channels_file:
         with ctx.store().session() as session:
             for seed in ctx.config.telegram_preview.channels:
@@ -122,12 +128,12 @@ def _report(stats: dict) -> None:
 
 @cli.command("sources")
 @click.option("--platform", type=click.Choice(["telegram", "web"]))
-@click.option("--status", help="active, no_preview, empty, gone, unknown …")
+@click.option("--status", type=click.Choice(SOURCE_STATUSES))
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
 @pass_context
 def sources(ctx: Context, platform, status, as_json) -> None:
     """List watched sources with their status and post counts."""
-    with ctx.store().reader() as session:
+    with ctx.store(read_only=True).reader() as session:
         counts = select(Post.source_id, func.count().label("n")).group_by(Post.source_id)
         counts = counts.subquery()
         query = select(Source, counts.c.n).outerjoin(counts, counts.c.source_id == Source.id)
@@ -139,7 +145,7 @@ def sources(ctx: Context, platform, status, as_json) -> None:
         records = [_source_record(source, n or 0) for source, n in rows]
     if as_json:
         for record in records:
-            click.echo(json.dumps(record, ensure_ascii=False, default=str))
+            click.echo(json_line(record))
         return
     _table(records, ["platform", "handle", "external_id", "status", "subscribers", "posts",
                      "title"])
@@ -162,25 +168,32 @@ def parse_since(value: str | None) -> datetime | None:
         return None
     units = {"d": "days", "h": "hours", "m": "minutes"}
     if value[:-1].isdigit() and value[-1:] in units:
-        return datetime.now(timezone.utc) - timedelta(**{units[value[-1]]: int(value[:-1])})
+        try:
+            return datetime.now(timezone.utc) - timedelta(**{units[value[-1]]: int(value[:-1])})
+        except OverflowError:
+            raise click.BadParameter(f"{value!r}: too far back") from None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r}: expected a date (2026-11-01), an ISO time or 7d") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    try:  # the store compares in UTC: a moment that has no UTC date is no filter
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(
+            timezone.utc)
+    except OverflowError:
+        raise click.BadParameter(f"{value!r}: out of range once in UTC") from None
 
 
 @cli.command("posts")
 @click.option("--source", "source_key", help="Handle, numeric id or site target name.")
 @click.option("--since", help="Posted at or after: 2026-11-01, an ISO time, or 7d / 12h.")
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--limit", type=LIMIT, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
 @pass_context
 def posts(ctx: Context, source_key, since, limit, as_json) -> None:
     """List stored posts, newest first."""
     since_at = parse_since(since)
-    with ctx.store().reader() as session:
+    with ctx.store(read_only=True).reader() as session:
         query = select(Post, Source.handle).join(Source)
         if source_key:
             source = find_source(session, "telegram", source_key) or find_source(
@@ -194,10 +207,10 @@ def posts(ctx: Context, source_key, since, limit, as_json) -> None:
         records = [_post_record(post, handle) for post, handle in session.execute(query).all()]
     if as_json:
         for record in records:
-            click.echo(json.dumps(record, ensure_ascii=False, default=str))
+            click.echo(json_line(record))
         return
     for record in records:
-        record["text"] = " ".join(record["text"].split())[:70]
+        record["text"] = one_line(record["text"])[:70]
     _table(records, ["id", "source", "external_id", "posted_at", "views", "text"])
 
 
@@ -217,7 +230,7 @@ def _table(records: list[dict], columns: list[str]) -> None:
     if not records:
         click.echo("(none)")
         return
-    cells = [[("" if r.get(c) is None else safe(str(r.get(c)))) for c in columns]
+    cells = [[("" if r.get(c) is None else one_line(str(r.get(c)))) for c in columns]
              for r in records]
     widths = [min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in
               enumerate(columns)]
@@ -227,14 +240,14 @@ def _table(records: list[dict], columns: list[str]) -> None:
 
 
 @cli.command("capture")
-@click.argument("post_id", type=int)
+@click.argument("post_id", type=ID)
 @click.option("--body", "mode", flag_value="body", help="Only the response body (decoded).")
 @click.option("--warc", "mode", flag_value="warc",
               help="The exact WARC record bytes, as stored (verify with any WARC tool).")
 @pass_context
 def capture(ctx: Context, post_id: int, mode: str | None) -> None:
     """Show the raw capture behind a post: URL, status, headers, hash and body."""
-    with ctx.store().reader() as session:
+    with ctx.store(read_only=True).reader() as session:
         post = session.get(Post, post_id)
         if post is None:
             raise click.UsageError(f"no post {post_id}")
@@ -250,7 +263,7 @@ def capture(ctx: Context, post_id: int, mode: str | None) -> None:
         record = read_capture(root, ref.path, ref.offset, ref.length, ref.sha256)
     except CaptureError as exc:
         raise click.ClickException(str(exc)) from None
-    body = _decoded(record.payload, dict((k.lower(), v) for k, v in record.http_headers))
+    body = _decoded(record.payload, {k.lower(): v for k, v in record.http_headers})
     if mode == "body":  # the bytes, for a file or another tool
         sys.stdout.buffer.write(body)
         return
@@ -258,32 +271,17 @@ def capture(ctx: Context, post_id: int, mode: str | None) -> None:
     click.echo(f"capture {ref.id}: {ref.kind} {ref.path} @ {ref.offset} ({ref.length} bytes)")
     click.echo(f"sha256 {ref.sha256} (verified)")
     click.echo(f"fetched {ref.fetched_at.isoformat()} by {ref.tool_version}")
-    click.echo(f"url {safe(record.url)}")
+    click.echo(f"url {one_line(record.url)}")
     click.echo(f"status {record.status}")
     for key, value in record.http_headers:
-        click.echo(f"{safe(key)}: {safe(value)}")
+        click.echo(f"{one_line(key)}: {one_line(value)}")
     click.echo("")
     click.echo(safe(body.decode("utf-8", errors="replace")))
 
 
-MAX_SHOWN = 20 * 1024 * 1024
-
-
 def _decoded(payload: bytes, headers: dict[str, str]) -> bytes:
-    """The body without its content encoding, cut at MAX_SHOWN bytes (a stored gzip bomb must
-    not take the analyst's memory)."""
-    encoding = headers.get("content-encoding", "").lower()
-    wbits = {"gzip": 31, "x-gzip": 31, "deflate": 15}.get(encoding)
-    if wbits is None:
-        return payload
-    try:
-        inflater = zlib.decompressobj(wbits)
-        body = inflater.decompress(payload, MAX_SHOWN)
-    except zlib.error:
-        return payload
-    if inflater.unconsumed_tail:
-        body += f"\n[… cut at {MAX_SHOWN} bytes decompressed]".encode()
-    return body
+    """The body without its content encoding (gzip, deflate, br, zstd), cut at 20 MB."""
+    return decode_body(payload, headers.get("content-encoding"))
 
 
 cli.add_command(eval_command)
@@ -304,13 +302,6 @@ def demo(keep_serving: bool, home: str) -> None:
 
 
 def main() -> None:
-    try:
-        cli(standalone_mode=False)
-    except click.exceptions.Abort:
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except ConfigError as exc:
-        click.echo(f"kyran: configuration error: {exc}", err=True)
-        sys.exit(2)
+    """The `kyran` entry point: every failure a user can cause ends in one line and an exit
+    status (2: usage or configuration, 1: the job failed)."""
+    run_main(cli)

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from crawler.usernames import UsernameError, parse_username
 from detection.config import DetectionConfig
 
 ENV_PREFIX = "KYRAN_"
@@ -89,6 +90,17 @@ class TelegramPreviewConfig(_Section):
     max_pages: int = Field(
         200, ge=1, description="Hard cap of pages per channel per crawl, even when incremental."
     )
+
+    @field_validator("channels")
+    @classmethod
+    def _usernames(cls, channels: list[str]) -> list[str]:
+        usernames = []
+        for number, raw in enumerate(channels):
+            try:
+                usernames.append(parse_username(raw))
+            except UsernameError as exc:
+                raise ValueError(f"[{number}]: {exc}") from None
+        return usernames
 
     @field_validator("base_url")
     @classmethod
@@ -231,7 +243,9 @@ def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> dict[str, str]:
             continue
         path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         node = data
-        for part in path[:-1]:
+        for depth, part in enumerate(path[:-1], 1):
+            if part not in node:  # a table the variable made: its errors are the variable's
+                origins.setdefault(".".join(path[:depth]), name)
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
                 raise ConfigError(f"environment {name}: {'.'.join(path)}: {part} is not a table")
@@ -263,7 +277,7 @@ def _without_secrets(text: str) -> str:
 def _format_error(exc: ValidationError, where: str, origins: dict[str, str]) -> str:
     first = exc.errors()[0]
     key = ".".join(str(part) for part in first["loc"])
-    for dotted, variable in origins.items():
+    for dotted, variable in sorted(origins.items()):  # the longest (most precise) match wins
         if key == dotted or key.startswith(dotted + "."):
             where = f"environment {variable}"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

@@ -3,11 +3,15 @@
 `defang` makes links unclickable the way threat-intelligence reports do (`hxxps://shop[.]kz`,
 `t[.]me/name`), so an analyst never opens a shop by accident; `printable` removes control
 characters (terminal escape sequences, bidirectional overrides) that could rewrite what an
-analyst's terminal or page shows, keeping line breaks and tabs.
+analyst's terminal or page shows, keeping line breaks and tabs; `one_line` also folds every line
+break, so a title cannot forge a row of a table; `json_line` writes a record as JSON whose
+control, format and separator characters are all `\\uXXXX` escapes (ordinary letters and emoji
+stay readable).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -18,6 +22,11 @@ _HOST = re.compile(
     re.IGNORECASE)
 _BIDI = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
          "\u2069"}
+# Everything str.splitlines() breaks on, and tabs: folded to one space by one_line.
+_BREAKS = re.compile(r"[\s\u2028\u2029\x85\x1c-\x1f]+")
+# Characters a JSON line must never carry raw: controls (C0, DEL, C1), format characters
+# (bidi overrides, zero-width ones), line and paragraph separators, unassigned and private use.
+_UNSAFE_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 
 
 def defang(text: str) -> str:
@@ -34,3 +43,23 @@ def printable(text: str) -> str:
 def safe(text: str | None) -> str:
     """Both: what a terminal or a page may show of a scraped text."""
     return defang(printable(text or ""))
+
+
+def one_line(text: str | None) -> str:
+    """`safe` text folded to one line: every line break and run of blanks becomes one space."""
+    return _BREAKS.sub(" ", safe(text)).strip()
+
+
+def _escape(ch: str) -> str:
+    if ord(ch) > 0xFFFF:  # JSON spells these as a UTF-16 surrogate pair
+        high, low = divmod(ord(ch) - 0x10000, 0x400)
+        return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+    return f"\\u{ord(ch):04x}"
+
+
+def json_line(record: object) -> str:
+    """One line of JSON for a terminal or a script: non-ASCII text is kept readable, but every
+    character that could move the cursor, reorder or hide text is escaped as \\uXXXX."""
+    text = json.dumps(record, ensure_ascii=False, default=str)
+    return "".join(_escape(ch) if ord(ch) > 0x7e and unicodedata.category(ch)
+                   in _UNSAFE_CATEGORIES and ch not in "\u200d\ufe0f" else ch for ch in text)

@@ -9,6 +9,7 @@ the top candidate with its evidence. Nothing leaves this machine.
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 import time
@@ -111,6 +112,13 @@ def _kyran(config: Path, *args: str) -> None:
         raise click.ClickException(f"`kyran {' '.join(args)}` failed (exit {result.returncode})")
 
 
+def explore_hints(config: Path) -> list[str]:
+    """Commands to try next, each a whole shell line (the path quoted as a shell needs)."""
+    prefix = f"kyran --config {shlex.quote(str(config))}"
+    return [f"{prefix} {args}" for args in (
+        "queue --category recruitment", "entity @kristall_demo_bot", "watchlist", "capture 1")]
+
+
 def run_demo(home: Path, keep_serving: bool = False) -> None:
     home = home.absolute()
     _fresh(home)
@@ -134,11 +142,9 @@ def run_demo(home: Path, keep_serving: bool = False) -> None:
         _kyran(config, "posts", "--source", "kristall_demo_shop", "--limit", "5")
         _kyran(config, "queue")
         _kyran(config, "candidate", "1", "--posts", "2")
-        click.echo(
-            f"\nExplore: kyran --config {config} queue --category recruitment\n"
-            f"         kyran --config {config} entity @kristall_demo_bot\n"
-            f"         kyran --config {config} watchlist\n"
-            f"         kyran --config {config} capture 1")
+        click.echo("\nExplore (each line runs as pasted):")
+        for hint in explore_hints(config):
+            click.echo(f"  {hint}")
         if keep_serving:
             click.echo(f"Serving the fixture site at {server.url}; Ctrl-C to stop.")
             try:

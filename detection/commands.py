@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -43,7 +42,9 @@ def eval_command(file: Path, as_json: bool, lexicons: Path | None, model: Path |
     except (LexiconError, ModelError, RecordError) as exc:
         raise _fail(exc) from None
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        from crawler.defang import json_line
+
+        click.echo(json_line(report.to_dict()))
     else:
         click.echo(report.format())
 

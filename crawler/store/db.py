@@ -1,21 +1,34 @@
 """Opening the store: the engine (SQLite with WAL and foreign keys, or PostgreSQL), sessions, and
-Alembic migrations run programmatically (`kyran db upgrade`, and on every fresh start)."""
+Alembic migrations run programmatically (`kyran db upgrade`, and on every fresh start).
+
+Commands that only read open the store read-only (`open_store(url, read_only=True)`): they never
+create a store, never migrate one, and work on an archived copy whose file and folder cannot be
+written (SQLite `mode=ro`, or `immutable=1` where not even the WAL index can be created)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import os
+import sqlite3
+import urllib.parse
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be opened as asked; the message is one line saying what to do."""
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -53,6 +66,50 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def _sqlite_reader_pragmas(dbapi_connection, _record) -> None:
+    # As _sqlite_pragmas, without switching the journal mode (that is a write).
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute("PRAGMA foreign_keys=ON")
+    dbapi_connection.execute("PRAGMA busy_timeout=30000")
+
+
+def _read_only_transaction(conn) -> None:
+    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def _sqlite_read_uri(path: Path) -> str:
+    """`mode=ro` where SQLite can open the WAL index (the folder is writable, or the -wal and
+    -shm files are there); otherwise `immutable=1`: the file is then read as it stands, which
+    for a store nobody can write is what it is."""
+    wal, shm = Path(f"{path}-wal"), Path(f"{path}-shm")
+    mode = "mode=ro" if os.access(path.parent, os.W_OK) or (wal.exists() and shm.exists()) \
+        else "immutable=1"
+    return f"file:{urllib.parse.quote(str(path))}?{mode}"
+
+
+def make_reader_engine(url: str) -> Engine:
+    """An engine that cannot write and never creates anything (StoreUnavailable when a SQLite
+    file is missing)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        engine = make_engine(url)
+        event.listen(engine, "begin", _read_only_transaction)
+        return engine
+    if not parsed.database or parsed.database == ":memory:":
+        raise StoreUnavailable(f"{url}: an in-memory store holds nothing to read")
+    path = Path(parsed.database).absolute()
+    if not path.is_file():
+        raise StoreUnavailable(f"no store at {path} (check store.url in the configuration; "
+                               "`kyran db upgrade` creates one)")
+    uri = _sqlite_read_uri(path)
+    engine = create_engine("sqlite://", poolclass=QueuePool,  # a file, not ":memory:"
+                           creator=lambda: sqlite3.connect(uri, uri=True, timeout=30,
+                                                           check_same_thread=False))
+    event.listen(engine, "connect", _sqlite_reader_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
 def alembic_config(url: str) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -63,9 +120,9 @@ def alembic_config(url: str) -> AlembicConfig:
 class Store:
     """The database behind Kyran: an engine plus a session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_reader_engine(url) if read_only else make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.readers = sessionmaker(self.engine.execution_options(kyran_read_only=True),
                                     expire_on_commit=False)
@@ -120,12 +177,39 @@ class Store:
         if self.current_revision() != self.head_revision():
             self.upgrade()
 
+    def check_schema(self) -> None:
+        """StoreUnavailable unless the store is at the schema this code expects."""
+        current, head = self.current_revision(), self.head_revision()
+        if current == head:
+            return
+        where = make_url(self.url).render_as_string(hide_password=True)
+        if current is None:
+            raise StoreUnavailable(f"no Kyran store in {where} (an empty database): "
+                                   "run `kyran db upgrade` to create one")
+        try:
+            known = ScriptDirectory.from_config(alembic_config(self.url)).get_revision(current)
+        except CommandError:
+            known = None
+        if known is None:
+            raise StoreUnavailable(f"the store in {where} is at schema revision {current}, "
+                                   f"newer than this kyran knows ({head}): upgrade kyran")
+        raise StoreUnavailable(f"the store in {where} is at schema revision {current}, behind "
+                               f"this kyran ({head}): run `kyran db upgrade` first")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def open_store(url: str, migrate: bool = True) -> Store:
-    store = Store(url)
-    if migrate:
+def open_store(url: str, migrate: bool = True, read_only: bool = False) -> Store:
+    """The store at `url`; migrated to the newest schema unless `migrate` is false. Read-only:
+    never created nor migrated, and refused (StoreUnavailable) unless at the newest schema."""
+    store = Store(url, read_only=read_only)
+    if read_only:
+        try:
+            store.check_schema()
+        except BaseException:
+            store.dispose()
+            raise
+    elif migrate:
         store.ensure_schema()
     return store

@@ -1,8 +1,16 @@
 """The command line: every command explains itself, and the demo runs end to end."""
 
 import json
+import os
+import shlex
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
 
 import pytest
+
+from tests.conftest import REPO, run_kyran
 
 COMMANDS = [[], ["db"], ["db", "upgrade"], ["db", "current"], ["crawl"], ["crawl", "telegram"],
             ["crawl", "site"], ["sources"], ["posts"], ["capture"], ["demo"], ["eval"],
@@ -33,17 +41,24 @@ def test_unknown_site_target_is_a_usage_error(kyran, config_file):
     assert "no site target 'nowhere' (known: none configured)" in result.stderr
 
 
-def test_bad_since_and_unknown_source(kyran, config_file):
+def test_bad_since_and_unknown_source(kyran, config_file, store):
     bad = kyran("posts", "--since", "last tuesday", config=config_file)
     assert bad.returncode == 2 and "expected a date" in bad.stderr
     missing = kyran("posts", "--source", "nobody_here", config=config_file)
     assert missing.returncode == 2 and "no source 'nobody_here'" in missing.stderr
 
 
-def test_demo_crawls_the_fixture_site(kyran, tmp_path):
-    home = tmp_path / "demo"
-    result = kyran("demo", "--home", str(home), timeout=300)
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo run once, in a folder whose name needs quoting in a shell: (home, output)."""
+    home = tmp_path_factory.mktemp("demo") / "demo home's"
+    result = run_kyran("demo", "--home", str(home), timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    return home, result.stdout
+
+
+def test_demo_crawls_the_fixture_site(kyran, demo):
+    home, output = demo
     config = home / "kyran.toml"
     sources = [json.loads(line) for line in
                kyran("sources", "--json", config=config).stdout.splitlines()]
@@ -58,7 +73,35 @@ def test_demo_crawls_the_fixture_site(kyran, tmp_path):
     subjects = {(c["subject_type"], c["category"]) for c in queue}
     assert ("source", "sale") in subjects and ("source", "recruitment") in subjects
     assert ("post", "sale") in subjects  # a single shop ad on the classifieds site
-    assert "candidate #1" in result.stdout  # the demo shows the top candidate
+    assert "candidate #1" in output  # the demo shows the top candidate
+
+
+def test_every_explore_hint_of_the_demo_runs_as_pasted(demo):
+    home, output = demo
+    hints = output.split("Explore")[1].splitlines()[1:]
+    assert len(hints) == 4 and all(hint.strip().startswith("kyran ") for hint in hints)
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    for hint in hints:  # pasted into a shell whose PATH has the installed `kyran`
+        assert shlex.split(hint)[2] == str(home / "kyran.toml")
+        result = subprocess.run(["bash", "-c", hint], capture_output=True, text=True,
+                                timeout=120, cwd=REPO, env={**os.environ, "PATH": path})
+        assert result.returncode == 0, (hint, result.stderr)
+        assert result.stdout.strip(), hint
+
+
+def test_version(kyran):
+    result = kyran("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"kyran {version('kyran')}"
+
+
+@pytest.mark.parametrize("command", [["sources", "--status", "activ"],
+                                     ["queue", "--status", "opne"],
+                                     ["queue", "--category", "sales"],
+                                     ["sources", "--platform", "tg"]], ids=" ".join)
+def test_a_filter_with_fixed_values_refuses_others(kyran, config_file, store, command):
+    result = kyran(*command, config=config_file)
+    assert result.returncode == 2
+    assert "is not one of" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_demo_refuses_a_folder_it_did_not_make(kyran, tmp_path):

@@ -2,36 +2,7 @@
 
 import json
 
-import pytest
-
-from pipelines.chain import ProcessingChain
-from tests.conftest import write_config
-from tests.pipelines.test_chain import NEWS, RECRUIT_AD, SHOP_AD, channel, post, shop_channel_items
-
-
-WALLET = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
-
-# What a hostile page may put in a title or a post to rewrite an analyst's terminal: an OSC 8
-# hidden link, an OSC 52 clipboard write, a C1 control, a right-to-left override.
-HOSTILE = "\x1b]8;;http://evil.example\x07click\x1b]8;;\x07 \x1b]52;c;ZXZpbA==\x07\x9b\u202e"
-CONTROL = ("\x1b", "\x07", "\x9b", "\u202e")
-
-
-@pytest.fixture
-def filled(tmp_path, db_url, store):
-    from crawler.config import load_config
-
-    path = write_config(tmp_path / "kyran.toml", db_url)
-    chain = ProcessingChain(store, load_config(path, environ={}), "component:test")
-    items = shop_channel_items()
-    items.append(post("kristall_shop", 9, SHOP_AD.format(price=7, bot="kristall_kz_bot") +
-                      f"\nBTC: {WALLET}"))
-    items += [channel("city_chat", 2, "Чат" + HOSTILE, "Общение", 50000)]
-    items += [post("city_chat", i + 1, text) for i, text in enumerate(NEWS * 3)]
-    items.append(post("city_chat", 99, RECRUIT_AD.format(hr="rabota_hr_kz") +
-                      "\nПодробнее: https://rabota-fast.kz/join " + HOSTILE))
-    chain.process(items)
-    return path
+from tests.crawler.conftest import CONTROL, WALLET
 
 
 def test_queue_lists_by_priority_with_reasons(kyran, filled):
