@@ -32,11 +32,10 @@ from crawler.items import ChannelItem, CrawlCheckpoint, PostBatch
 from crawler.middlewares import CAPTURE_META
 from crawler.store.db import open_store
 from crawler.store.models import Source
+from crawler.usernames import parse_username
 from spiders.base import KyranSpider, describe_failure
 from spiders.tme_ids import cursor_is_absurd
 from spiders.tme_parser import parse_preview
-
-CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{4,64}$")
 
 
 class PreviewArgs(BaseModel):
@@ -57,14 +56,7 @@ class PreviewArgs(BaseModel):
     @field_validator("channels")
     @classmethod
     def _names(cls, names: list[str]) -> list[str]:
-        cleaned = []
-        for name in names:
-            name = name.strip().lstrip("@")
-            name = re.sub(r"^(https?://)?(t\.me|telegram\.me)/(s/)?", "", name).strip("/")
-            if not CHANNEL_NAME.match(name):
-                raise ValueError(f"{name!r} is not a Telegram username (4-64 of A-Z, 0-9, _)")
-            cleaned.append(name.lower())
-        return cleaned
+        return [parse_username(name) for name in names]  # UsernameError is a ValueError
 
 
 class TelegramPreviewSpider(KyranSpider):
