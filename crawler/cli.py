@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from crawler.config import ConfigError, KyranConfig, load_config
 from crawler.defang import safe
+from crawler.quarantine_cli import register as register_quarantine_command
 from crawler.queue_cli import register as register_queue_commands
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
 from crawler.store.db import Store, open_store
@@ -289,6 +290,7 @@ def _decoded(payload: bytes, headers: dict[str, str]) -> bytes:
 cli.add_command(eval_command)
 cli.add_command(train_command)
 register_queue_commands(cli, pass_context)
+register_quarantine_command(cli, pass_context)
 
 
 @cli.command("demo")

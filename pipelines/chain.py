@@ -21,7 +21,7 @@ from collections import Counter
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crawler.config import KyranConfig
-from crawler.items import ChannelItem, CrawlCheckpoint, PostItem
+from crawler.items import ChannelItem, CrawlCheckpoint, IdentityConflict, PostItem
 from crawler.store.db import Store
 from pipelines.clustering import ClusterStep
 from pipelines.discovery import DiscoveryStep
@@ -66,7 +66,7 @@ class ProcessingChain:
         """Process items in order; channels first of all, as their posts need the source."""
         batch: list = []
         for item in items:
-            if isinstance(item, ChannelItem):
+            if isinstance(item, (ChannelItem, IdentityConflict)):
                 self._batch(batch)
                 batch = []
                 self._channel(item)
@@ -74,13 +74,18 @@ class ProcessingChain:
                 batch.append(item)
         self._batch(batch)
 
-    def _channel(self, item: ChannelItem) -> None:
+    def _channel(self, item: ChannelItem | IdentityConflict) -> None:
+        quarantined = isinstance(item, IdentityConflict)
         try:
             with self.store.session() as session:
-                self.storing.channel(session, item)
-            self.stats[f"channels/{item.status}"] += 1
+                if quarantined:
+                    self.storing.quarantine(session, item)
+                else:
+                    self.storing.channel(session, item)
+            self.stats["channels/quarantined" if quarantined else f"channels/{item.status}"] += 1
         except Exception:
-            log.exception("could not store channel %s; skipped", item.username)
+            log.exception("could not store channel %s; skipped",
+                          item.requested if quarantined else item.username)
             self.stats["errors/store"] += 1
 
     def _batch(self, items: list) -> None:

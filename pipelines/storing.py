@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from crawler.items import ChannelItem, CrawlCheckpoint, PostItem
+from crawler.items import ChannelItem, CrawlCheckpoint, IdentityConflict, PostItem
 from crawler.store.ingest import (
     find_source,
     mark_seen,
+    quarantine_page,
     record_capture,
     upsert_channel,
     upsert_posts,
@@ -30,6 +31,9 @@ class StoreStep:
     def channel(self, session: Session, item: ChannelItem) -> Source:
         record_capture(session, item.capture)
         return upsert_channel(session, item, self.actor)
+
+    def quarantine(self, session: Session, item: IdentityConflict) -> None:
+        quarantine_page(session, item, self.actor)
 
     def source(self, session: Session, item: PostItem) -> Source:
         source = find_source(session, item.platform, item.source_key)

@@ -10,7 +10,9 @@ pages are read newest first, paging back with `?before=ID`:
 
 A channel without a public preview (a redirect to t.me/NAME) is recorded as `no_preview`; one
 whose page has no posts (private or deleted) as `empty`; one that answers under a new username
-with a known numeric id is a rename, handled by the store.
+with a known numeric id is a rename, handled by the store. A page whose header or posts claim
+another channel, or whose posts carry different channel ids, is quarantined and not applied
+(`spiders.tme_identity`).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 
 from crawler.config import load_config
-from crawler.items import ChannelItem, CrawlCheckpoint, PostBatch
+from crawler.items import ChannelItem, CrawlCheckpoint, IdentityConflict, PostBatch
 from crawler.middlewares import CAPTURE_META
 from crawler.store.db import open_store
 from crawler.store.models import Source
 from spiders.base import KyranSpider, describe_failure
+from spiders.tme_identity import check_page
 from spiders.tme_parser import parse_preview
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{4,64}$")
@@ -131,13 +134,19 @@ class TelegramPreviewSpider(KyranSpider):
             yield ChannelItem(username=name, status="no_preview", capture=capture)
             return
         page = parse_preview(response.body, response.url, name)
+        evidence = check_page(page, name, state.get("channel_id"))
+        if evidence.conflict is not None:
+            yield self._quarantine(name, evidence, response.url, capture)
+            return
+        state["channel_id"] = state.get("channel_id") or evidence.channel_id
         channel = page.channel
         channel.capture = capture
+        channel.username, channel.numeric_id = name, evidence.channel_id
         if not page.posts and state["page"] == 1:
             self.logger.info("%s has no posts in its preview (private, deleted or empty)", name)
         if state["page"] == 1:
             yield channel
-        handle = (page.username or name).lower()
+        handle = name  # what was requested, which the whole page has just confirmed
         for post in page.posts:
             post.source_key = handle
             post.capture = capture
@@ -159,6 +168,17 @@ class TelegramPreviewSpider(KyranSpider):
                 "the last stored post" if state["cursor"] is not None else "its first-visit depth",
                 " (raise telegram_preview.max_pages if this repeats)"
                 if state["page"] >= self._page_limit else "")
+
+    def _quarantine(self, name: str, evidence, url: str, capture) -> IdentityConflict:
+        """A page that contradicts whose it is: nothing of it is applied, the channel's crawl
+        stops here (its cursor stays), and the conflict is kept for a person to look at."""
+        self.crawler.stats.inc_value("kyran/telegram/quarantined_pages")
+        self.logger.warning(
+            "%s: page quarantined, %s; nothing from it is applied and the channel's crawl cursor "
+            "stays (see `kyran quarantine`)", name, evidence.conflict)
+        return IdentityConflict(requested=name, reason=evidence.conflict, url=url,
+                                claimed_names=evidence.names, claimed_ids=evidence.ids,
+                                capture=capture)
 
     @property
     def _page_limit(self) -> int:

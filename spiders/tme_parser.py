@@ -305,9 +305,9 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
         mentions += [n.lower() for u in links if (n := telegram_name(u, page_host))]
         fwd_url = _absolute(page_url, p.fwd_href) if p.fwd_href else None
         reply = urlsplit(p.reply).path.rstrip("/").rpartition("/")[2] if p.reply else None
-        posts.append(PostItem(
-            source_key=username, external_id=ext_id, url=f"{base}/{name}/{ext_id}",
-            source_numeric_id=numeric_id, posted_at=parse_time(p.time),
+        posts.append(PostItem(  # each post keeps its own claimed channel (name and id)
+            source_key=name, external_id=ext_id, url=f"{base}/{name}/{ext_id}",
+            source_numeric_id=decode_data_view(p.data_view), posted_at=parse_time(p.time),
             edited="edited" in (p.meta or ""), text=text, views=parse_count(p.views),
             forwarded_from=(fwd_url and telegram_name(fwd_url, page_host)) or p.fwd or None,
             forwarded_from_url=fwd_url, reply_to=reply or None, media_kind=p.media_kind,

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crawler.items import CaptureRef, ChannelItem, PostItem
+from crawler.items import CaptureRef, ChannelItem, IdentityConflict, PostItem
 from crawler.store.models import Capture, Event, Post, PostRevision, Source
 
 Row = TypeVar("Row")
@@ -96,6 +96,23 @@ def watch(session: Session, platform: str, handle: str, *, via: str = "seed", de
     if created:
         add_event(session, actor, "source.watched", "source", source.id, handle=handle, via=via)
     return source
+
+
+QUARANTINE = "source.identity_conflict"
+
+
+def quarantine_page(session: Session, item: IdentityConflict, actor: str) -> Event:
+    """Keep a page that contradicts whose it is for a person to look at: its capture is
+    indexed and an event on the requested source names what it claimed; nothing else of the page
+    is applied (the source keeps its name, posts and crawl cursor)."""
+    capture = record_capture(session, item.capture)
+    source = watch(session, item.platform, item.requested, actor=actor)
+    session.flush()
+    return add_event(session, actor, QUARANTINE, "source", source.id,
+                     requested=normalize_handle(item.requested), reason=item.reason,
+                     url=item.url, claimed_names=list(item.claimed_names),
+                     claimed_ids=list(item.claimed_ids),
+                     capture_id=capture.id if capture is not None else None)
 
 
 def find_source(session: Session, platform: str, key: str) -> Source | None:
