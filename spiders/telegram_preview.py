@@ -31,7 +31,7 @@ from crawler.middlewares import CAPTURE_META
 from crawler.store.db import open_store
 from crawler.store.models import Source
 from spiders.base import KyranSpider, describe_failure
-from spiders.tme_identity import check_page
+from spiders.tme_identity import check_page, still_shows, stored_names_by_id
 from spiders.tme_parser import parse_preview
 
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9_]{4,64}$")
@@ -109,6 +109,7 @@ class TelegramPreviewSpider(KyranSpider):
         self.base_url = self.settings.get("KYRAN_TELEGRAM_BASE_URL") or self.options.base_url
         names = self._channel_names(config)
         plan = self._plan(config, names)
+        self.names_by_id = stored_names_by_id(config.database_url)
         if not plan:
             self.logger.warning("no channels to crawl: give -a channels=NAME or watch some")
         for name, cursor in plan:
@@ -137,6 +138,10 @@ class TelegramPreviewSpider(KyranSpider):
         evidence = check_page(page, name, state.get("channel_id"))
         if evidence.conflict is not None:
             yield self._quarantine(name, evidence, response.url, capture)
+            return
+        former = self.names_by_id.get(evidence.channel_id)
+        if former not in (None, name) and not response.meta.get("rename_checked"):
+            yield self._rename_check(name, former, evidence, response)
             return
         state["channel_id"] = state.get("channel_id") or evidence.channel_id
         channel = page.channel
@@ -179,6 +184,28 @@ class TelegramPreviewSpider(KyranSpider):
         return IdentityConflict(requested=name, reason=evidence.conflict, url=url,
                                 claimed_names=evidence.names, claimed_ids=evidence.ids,
                                 capture=capture)
+
+    def _rename_check(self, name: str, former: str, evidence, pending) -> scrapy.Request:
+        """Before a page's channel id renames the stored channel `former`, ask `former`'s own
+        page whether it still shows that channel; the page waits in the request."""
+        return scrapy.Request(
+            f"{self.base_url}/s/{former}", callback=self._renamed, errback=self.failed,
+            meta={"channel": name, "former": former, "evidence": evidence, "pending": pending,
+                  "dont_redirect": True, "handle_httpstatus_list": [301, 302, 303, 307, 308, 404]},
+            dont_filter=True)
+
+    def _renamed(self, response):
+        meta = response.meta
+        name, former, evidence, pending = (meta["channel"], meta["former"], meta["evidence"],
+                                           meta["pending"])
+        if response.status == 200 and still_shows(
+                parse_preview(response.body, response.url, former), former, evidence.channel_id):
+            evidence.conflict = (f"its posts carry channel id {evidence.channel_id}, which "
+                                 f"{former} still shows at its own page")
+            yield self._quarantine(name, evidence, pending.url, pending.meta.get(CAPTURE_META))
+            return
+        pending.meta["rename_checked"] = True  # the former name no longer shows it: a rename
+        yield from self.parse_page(pending)
 
     @property
     def _page_limit(self) -> int:

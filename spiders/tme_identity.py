@@ -4,12 +4,19 @@ page agrees: its header's username, every post's ``data-post`` name and every po
 pages of this visit showed). No single field a page author controls decides whose evidence the
 page is; a page that contradicts itself or the request is a conflict, kept for a person to look
 at and never applied.
+
+A consistent page whose channel id the store knows under another name is a rename only if that
+name no longer shows the channel (``still_shows``): the spider asks the former name's page first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
+
+from crawler.store.db import open_store
+from crawler.store.models import Source
 from spiders.tme_parser import PreviewPage
 
 
@@ -51,3 +58,23 @@ def check_page(page: PreviewPage, requested: str, known_id: int | None = None) -
         evidence.conflict = (f"its posts carry channel id {ids[0]}, where this visit's first "
                              f"page showed {known_id}")
     return evidence
+
+
+def stored_names_by_id(database_url: str) -> dict[int, str]:
+    """The current username of every stored Telegram channel with a known numeric id."""
+    store = open_store(database_url)
+    try:
+        with store.reader() as session:
+            rows = session.execute(select(Source.external_id, Source.handle).where(
+                Source.platform == "telegram", Source.external_id.is_not(None),
+                Source.handle.is_not(None))).all()
+    finally:
+        store.dispose()
+    return {int(key): handle for key, handle in rows if key.isdigit()}
+
+
+def still_shows(page: PreviewPage, former: str, channel_id: int) -> bool:
+    """Does the former name's own page still show the channel (consistently, under that name)?
+    Then a page elsewhere claiming its id is not a rename but a forgery."""
+    evidence = check_page(page, former)
+    return evidence.conflict is None and evidence.channel_id == channel_id

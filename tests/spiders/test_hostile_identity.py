@@ -57,6 +57,8 @@ def forged(kind: str) -> bytes:
         page = evil.replace('data-post="evil_chan/', 'data-post="victim_chan/')
     elif kind == "one_post_names_victim":
         page = evil.replace('data-post="evil_chan/4"', 'data-post="victim_chan/4"')
+    elif kind == "every_post_has_victim_id":  # consistent, but victim_chan still shows it
+        page = as_victim_id
     elif kind in ("first_post_has_victim_id", "middle_post_has_victim_id",
                   "last_post_has_victim_id"):
         pid = {"first": 1, "middle": 4, "last": 7}[kind.split("_")[0]]
@@ -109,7 +111,8 @@ def honest_world(tmp_path, db_url, kyran):
 
 
 FORGERIES = ["whole_page_of_victim", "header_only", "posts_named_victim", "one_post_names_victim",
-             "first_post_has_victim_id", "middle_post_has_victim_id", "last_post_has_victim_id"]
+             "first_post_has_victim_id", "middle_post_has_victim_id", "last_post_has_victim_id",
+             "every_post_has_victim_id"]
 
 
 @pytest.mark.parametrize("kind", FORGERIES)
@@ -149,6 +152,26 @@ def test_a_forged_page_is_quarantined_and_rewrites_nobody(honest_world, kind, ky
     assert [r["capture_id"] for r in as_json] == [capture.id]
 
 
+def test_a_new_name_claiming_a_channel_that_still_answers_at_its_name_is_no_rename(
+        tmp_path, db_url, kyran):
+    """evil_chan, never seen before, shows victim_chan's id on every post with a header that
+    agrees: it would pass for a rename, but victim_chan's own page still shows that id."""
+    world = FakeTelegram()
+    world.add_channel(VICTIM, honest_posts("настоящий пост", 25))
+    forged_page = render_channel_page(FakeChannel("evil_chan", VICTIM.numeric_id, "x"),
+                                      PLANTED, None).encode()
+    with serve(world, {"/s/evil_chan": forged_page}) as server:
+        config = write_config(tmp_path / "kyran.toml", db_url,
+                              f'\n[telegram_preview]\nbase_url = "{server.url}"\n')
+        assert kyran("crawl", "telegram", "victim_chan", config=config).returncode == 0
+        before = snapshot(db_url)
+        result = kyran("crawl", "telegram", "evil_chan", config=config)
+        assert result.returncode == 0, result.stderr[-2000:]
+    assert snapshot(db_url) == before
+    assert "kyran/telegram/quarantined_pages: 1" in result.stdout
+    assert "victim_chan still shows at its own page" in result.stderr
+
+
 def test_a_later_page_with_another_channel_id_stops_the_visit(tmp_path, db_url, kyran):
     """Page 2 of a channel carrying the id of another channel than page 1 showed: quarantined,
     and the first visit's cursor is not set (nothing is taken as complete)."""
@@ -174,10 +197,12 @@ def test_a_later_page_with_another_channel_id_stops_the_visit(tmp_path, db_url, 
         str(i) for i in range(11, 31)}  # page 1 only: page 2 was not applied
 
 
-def test_a_genuine_rename_is_still_applied(tmp_path, db_url, kyran):
+@pytest.mark.parametrize("old_names", ["redirect", "serve"])
+def test_a_genuine_rename_is_still_applied(tmp_path, db_url, kyran, old_names):
     """The requested new name, the stored channel's id on every post, the header agreeing, and
-    the old name no longer showing that channel: a rename, as before."""
-    world = FakeTelegram()
+    the old name no longer showing that channel (it redirects, or shows it under the new
+    name): a rename, as before."""
+    world = FakeTelegram(old_names=old_names)
     world.add_channel(VICTIM, honest_posts("настоящий пост", 5))
     with serve(world, {}) as server:
         config = write_config(tmp_path / "kyran.toml", db_url,
