@@ -95,6 +95,7 @@ class ProcessingChain:
         try:
             with self.store.session() as session:
                 works = self.storing.posts(session, posts)
+                self._note_refused()
                 for step in self.steps:
                     step.run(session, works)
                 for item in items:
@@ -111,6 +112,12 @@ class ProcessingChain:
                     self.unstored[(item.platform, item.source_key)] += 1
             return
         self._count(works)
+
+    def _note_refused(self) -> None:
+        """Posts the store step refused (they claimed another channel) count as not stored: the
+        crawl cursor of their channel must not pass them."""
+        self.unstored.update(self.storing.refused)
+        self.storing.refused.clear()
 
     def _may_advance(self, item: CrawlCheckpoint) -> bool:
         missing = self.unstored.pop((item.platform, item.source_key), 0)
@@ -150,6 +157,7 @@ class ProcessingChain:
 
             def store(session):
                 works[:] = self.storing.posts(session, [item])
+                self._note_refused()
                 session.flush()
 
             if not self._guarded(session, "store", label, store):

@@ -102,12 +102,14 @@ def watch(session: Session, platform: str, handle: str, *, via: str = "seed", de
 QUARANTINE = "source.identity_conflict"
 
 
-def quarantine_page(session: Session, item: IdentityConflict, actor: str) -> Event:
+def quarantine_page(session: Session, item: IdentityConflict, actor: str,
+                    source: Source | None = None) -> Event:
     """Keep a page that contradicts whose it is for a person to look at: its capture is
     indexed and an event on the requested source names what it claimed; nothing else of the page
     is applied (the source keeps its name, posts and crawl cursor)."""
     capture = record_capture(session, item.capture)
-    source = watch(session, item.platform, item.requested, actor=actor)
+    if source is None:
+        source = watch(session, item.platform, item.requested, actor=actor)
     session.flush()
     return add_event(session, actor, QUARANTINE, "source", source.id,
                      requested=normalize_handle(item.requested), reason=item.reason,
