@@ -140,9 +140,11 @@ class TelegramPreviewSpider(KyranSpider):
             yield self._quarantine(name, evidence, response.url, capture)
             return
         former = self.names_by_id.get(evidence.channel_id)
-        if former not in (None, name) and not response.meta.get("rename_checked"):
-            yield self._rename_check(name, former, evidence, response)
-            return
+        if former not in (None, name) and state.get("channel_id") is None:
+            if not response.meta.get("rename_checked"):
+                yield self._rename_check(name, former, evidence, response)
+                return
+            self.names_by_id[evidence.channel_id] = name
         state["channel_id"] = state.get("channel_id") or evidence.channel_id
         channel = page.channel
         channel.capture = capture

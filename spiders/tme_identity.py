@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from crawler.store.db import open_store
 from crawler.store.models import Source
+from crawler.usernames import is_username
 from spiders.tme_parser import PreviewPage
 
 
@@ -61,7 +62,8 @@ def check_page(page: PreviewPage, requested: str, known_id: int | None = None) -
 
 
 def stored_names_by_id(database_url: str) -> dict[int, str]:
-    """The current username of every stored Telegram channel with a known numeric id."""
+    """The current username of every stored Telegram channel with a known numeric id (only
+    names that pass the username check: they become part of a URL)."""
     store = open_store(database_url)
     try:
         with store.reader() as session:
@@ -70,7 +72,7 @@ def stored_names_by_id(database_url: str) -> dict[int, str]:
                 Source.handle.is_not(None))).all()
     finally:
         store.dispose()
-    return {int(key): handle for key, handle in rows if key.isdigit()}
+    return {int(key): handle for key, handle in rows if key.isdigit() and is_username(handle)}
 
 
 def still_shows(page: PreviewPage, former: str, channel_id: int) -> bool:

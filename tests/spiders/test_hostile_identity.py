@@ -209,11 +209,16 @@ def test_a_genuine_rename_is_still_applied(tmp_path, db_url, kyran, old_names):
                               f'\n[telegram_preview]\nbase_url = "{server.url}"\n')
         assert kyran("crawl", "telegram", "victim_chan", config=config).returncode == 0
         world.rename("victim_chan", "victim_chan_v2")
-        world.add_posts("victim_chan_v2", [FakePost(6, START + timedelta(days=60), "новое")])
+        world.add_posts("victim_chan_v2", [FakePost(i, START + timedelta(days=60, hours=i),
+                                                    f"новое {i}") for i in range(6, 51)])
+        del server.requests[:]
         result = kyran("crawl", "telegram", "victim_chan_v2", config=config)
         assert result.returncode == 0, result.stderr[-2000:]
         assert "quarantined" not in result.stdout
+        asked = [target for _, target, _ in server.requests]
+        assert asked.count("/s/victim_chan") == 1  # the former name is asked once, not per page
+        assert len(asked) == 4  # and the new name's three pages are read
     state = snapshot(db_url)
-    assert state["sources"]["1700000001"][:2] == ("victim_chan_v2", 6)
-    assert len(state["posts"]) == 6 and state["edits"] == 0
+    assert state["sources"]["1700000001"][:2] == ("victim_chan_v2", 50)
+    assert len(state["posts"]) == 50 and state["edits"] == 0
 
