@@ -53,6 +53,9 @@ def forged(kind: str) -> bytes:
         page = render_channel_page(VICTIM, PLANTED, None)
     elif kind == "header_only":
         page = evil.replace(">@evil_chan<", ">@victim_chan<")
+    elif kind == "header_with_terminal_controls":  # would forge a line of `kyran quarantine`
+        page = evil.replace(">@evil_chan<", ">@evil_chan<br>#1 2026-01-01  requested victim_chan:"
+                            " fine\x1b[2J\u202e\x85<")
     elif kind == "posts_named_victim":
         page = evil.replace('data-post="evil_chan/', 'data-post="victim_chan/')
     elif kind == "one_post_names_victim":
@@ -112,7 +115,7 @@ def honest_world(tmp_path, db_url, kyran):
 
 FORGERIES = ["whole_page_of_victim", "header_only", "posts_named_victim", "one_post_names_victim",
              "first_post_has_victim_id", "middle_post_has_victim_id", "last_post_has_victim_id",
-             "every_post_has_victim_id"]
+             "every_post_has_victim_id", "header_with_terminal_controls"]
 
 
 @pytest.mark.parametrize("kind", FORGERIES)
@@ -141,12 +144,15 @@ def test_a_forged_page_is_quarantined_and_rewrites_nobody(honest_world, kind, ky
     assert event.subject_type == "source" and event.subject_id == evil.id
     assert event.payload["requested"] == "evil_chan"
     assert capture is not None and capture.url.endswith("/s/evil_chan")
-    assert ("victim_chan" in event.payload["claimed_names"]
-            or VICTIM.numeric_id in event.payload["claimed_ids"])
+    # The event keeps what the page claimed beyond the requested channel's own name and id.
+    assert (event.payload["claimed_names"] != ["evil_chan"]
+            or event.payload["claimed_ids"] != [EVIL.numeric_id])
 
     shown = kyran("quarantine", config=config)
     assert shown.returncode == 0, shown.stderr
     assert "requested evil_chan" in shown.stdout and f"capture {capture.id}" in shown.stdout
+    assert len(shown.stdout.splitlines()) == 2  # one entry, whatever the page claimed
+    assert not any(ch in shown.stdout for ch in "\x1b\u202e\x85")
     as_json = [json.loads(line) for line in kyran("quarantine", "--json",
                                                   config=config).stdout.splitlines()]
     assert [r["capture_id"] for r in as_json] == [capture.id]
