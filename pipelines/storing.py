@@ -64,6 +64,8 @@ class StoreStep:
         for entries in groups.values():
             source = self.source(session, entries[0][0])
             entries = self._same_channel(session, source, entries)
+            if not entries:
+                continue
             for (item, _), (post, change) in zip(entries, upsert_posts(session, source, entries),
                                                   strict=True):
                 works.append(PostWork(post=post, source=source, item=item, change=change))

@@ -27,6 +27,7 @@ def test_posts_claiming_another_channel_id_are_quarantined_not_written(store, tm
     chain.process([post(1, "ПОДБРОСКА", 99), post(2, "ПОДБРОСКА", 99),
                    post(3, "новый настоящий", 77), post(4, "без id", None),
                    CrawlCheckpoint("victim_chan", 4)])
+    chain.process([post(5, "ПОДБРОСКА", 98), CrawlCheckpoint("victim_chan", 5)])  # all foreign
     with store.reader() as session:
         source = session.scalars(select(Source)).one()
         texts = dict(session.execute(select(Post.external_id, Post.text)).all())
@@ -36,4 +37,5 @@ def test_posts_claiming_another_channel_id_are_quarantined_not_written(store, tm
     assert texts == {"1": "настоящий пост", "3": "новый настоящий", "4": "без id"}
     assert "post.edited" not in actions
     assert source.crawl_cursor == 1  # posts 1 and 2 of this visit were refused: not complete
-    assert [(c.subject_id, c.payload["claimed_ids"]) for c in conflicts] == [(source.id, [99])]
+    assert [(c.subject_id, c.payload["claimed_ids"]) for c in conflicts] == [
+        (source.id, [99]), (source.id, [98])]
