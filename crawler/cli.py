@@ -13,10 +13,12 @@ from crawler.config import KyranConfig, load_config
 from crawler.cli_support import ID, LIMIT, check_channels, run_main
 from crawler.content_coding import decode_body
 from crawler.defang import json_line, one_line, safe
+from crawler.quarantine_cli import register as register_quarantine_command
 from crawler.queue_cli import register as register_queue_commands
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
 from crawler.store.db import Store, open_store
 from crawler.store.ingest import find_source, watch
+from crawler.store.post_captures import captures_of, check_captures, newest_verified
 from crawler.store.models import Post, Source
 from detection.commands import eval_command, train_command
 
@@ -246,15 +248,27 @@ def _table(records: list[dict], columns: list[str]) -> None:
               help="The exact WARC record bytes, as stored (verify with any WARC tool).")
 @pass_context
 def capture(ctx: Context, post_id: int, mode: str | None) -> None:
-    """Show the raw capture behind a post: URL, status, headers, hash and body."""
+    """Show the raw capture behind a post: URL, status, headers, hash and body. The newest
+    capture that verifies is shown; a damaged newer or older one is named on stderr."""
     with ctx.store(read_only=True).reader() as session:
         post = session.get(Post, post_id)
         if post is None:
             raise click.UsageError(f"no post {post_id}")
-        ref = post.capture
-        if ref is None:
+        captures = captures_of(session, post)
+        if not captures:
             raise click.ClickException(f"post {post_id} has no capture")
     root = ctx.config.captures_path
+    checked = check_captures(root, captures)
+    chosen = newest_verified(checked)
+    for position, item in enumerate(checked):
+        if not item.verified:
+            when = "newer" if chosen is None or position < checked.index(chosen) else "older"
+            click.echo(f"kyran: capture {item.capture.id} of post {post_id} ({when}, fetched "
+                       f"{item.capture.fetched_at.isoformat()}) is damaged: {item.error}", err=True)
+    if chosen is None:
+        raise click.ClickException(f"none of the {len(checked)} captures of post {post_id} "
+                                   "verifies")
+    ref = chosen.capture
     try:
         if mode == "warc":
             sys.stdout.buffer.write(read_record_bytes(root, ref.path, ref.offset, ref.length,
@@ -287,6 +301,7 @@ def _decoded(payload: bytes, headers: dict[str, str]) -> bytes:
 cli.add_command(eval_command)
 cli.add_command(train_command)
 register_queue_commands(cli, pass_context)
+register_quarantine_command(cli, pass_context)
 
 
 @cli.command("demo")

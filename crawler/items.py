@@ -81,6 +81,21 @@ class CrawlCheckpoint:
 
 
 @dataclass(slots=True)
+class IdentityConflict:
+    """A page whose evidence contradicts the channel it was fetched for (a header or a post
+    claiming another name, posts carrying different channel ids): nothing of it is applied; it is
+    kept for a person to look at, with the capture that shows it."""
+
+    requested: str  # the username that was requested (/s/NAME)
+    reason: str  # one line: what contradicts what
+    url: str
+    claimed_names: list[str] = field(default_factory=list)  # header and posts' data-post names
+    claimed_ids: list[int] = field(default_factory=list)  # posts' data-view channel ids
+    platform: str = "telegram"
+    capture: CaptureRef | None = None
+
+
+@dataclass(slots=True)
 class PostBatch:
     """The posts of one page, handed to the pipelines as one item: Scrapy spends more CPU per
     item than the parser spends per post, so twenty items a page would cost more than the page."""

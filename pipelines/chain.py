@@ -21,7 +21,7 @@ from collections import Counter
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from crawler.config import KyranConfig
-from crawler.items import ChannelItem, CrawlCheckpoint, PostItem
+from crawler.items import ChannelItem, CrawlCheckpoint, IdentityConflict, PostItem
 from crawler.store.db import Store
 from pipelines.clustering import ClusterStep
 from pipelines.discovery import DiscoveryStep
@@ -66,7 +66,7 @@ class ProcessingChain:
         """Process items in order; channels first of all, as their posts need the source."""
         batch: list = []
         for item in items:
-            if isinstance(item, ChannelItem):
+            if isinstance(item, (ChannelItem, IdentityConflict)):
                 self._batch(batch)
                 batch = []
                 self._channel(item)
@@ -74,13 +74,18 @@ class ProcessingChain:
                 batch.append(item)
         self._batch(batch)
 
-    def _channel(self, item: ChannelItem) -> None:
+    def _channel(self, item: ChannelItem | IdentityConflict) -> None:
+        quarantined = isinstance(item, IdentityConflict)
         try:
             with self.store.session() as session:
-                self.storing.channel(session, item)
-            self.stats[f"channels/{item.status}"] += 1
+                if quarantined:
+                    self.storing.quarantine(session, item)
+                else:
+                    self.storing.channel(session, item)
+            self.stats["channels/quarantined" if quarantined else f"channels/{item.status}"] += 1
         except Exception:
-            log.exception("could not store channel %s; skipped", item.username)
+            log.exception("could not store channel %s; skipped",
+                          item.requested if quarantined else item.username)
             self.stats["errors/store"] += 1
 
     def _batch(self, items: list) -> None:
@@ -90,6 +95,7 @@ class ProcessingChain:
         try:
             with self.store.session() as session:
                 works = self.storing.posts(session, posts)
+                self._note_refused()
                 for step in self.steps:
                     step.run(session, works)
                 for item in items:
@@ -106,6 +112,12 @@ class ProcessingChain:
                     self.unstored[(item.platform, item.source_key)] += 1
             return
         self._count(works)
+
+    def _note_refused(self) -> None:
+        """Posts the store step refused (they claimed another channel) count as not stored: the
+        crawl cursor of their channel must not pass them."""
+        self.unstored.update(self.storing.refused)
+        self.storing.refused.clear()
 
     def _may_advance(self, item: CrawlCheckpoint) -> bool:
         missing = self.unstored.pop((item.platform, item.source_key), 0)
@@ -145,6 +157,7 @@ class ProcessingChain:
 
             def store(session):
                 works[:] = self.storing.posts(session, [item])
+                self._note_refused()
                 session.flush()
 
             if not self._guarded(session, "store", label, store):

@@ -16,7 +16,13 @@ import time
 from scrapy.utils.defer import deferred_from_coro
 
 from crawler.config import load_config
-from crawler.items import ChannelItem, CrawlCheckpoint, PostBatch, PostItem
+from crawler.items import (
+    ChannelItem,
+    CrawlCheckpoint,
+    IdentityConflict,
+    PostBatch,
+    PostItem,
+)
 from pipelines.worker import ChainWorker, ChainWorkerDied
 
 
@@ -76,7 +82,8 @@ class ChainPipeline:
     def process_item(self, item, spider=None):
         if self.broken:
             return item
-        if isinstance(item, (ChannelItem, PostItem, PostBatch, CrawlCheckpoint)):
+        if isinstance(item, (ChannelItem, PostItem, PostBatch, CrawlCheckpoint,
+                             IdentityConflict)):
             if not self.pending:
                 self.pending_since = time.monotonic()
             if isinstance(item, PostBatch):

@@ -14,7 +14,9 @@ only to an id in line with the first page (``PreviewPage.newest``); each next pa
 
 A channel without a public preview (a redirect to t.me/NAME) is recorded as `no_preview`; one
 whose page has no posts (private or deleted) as `empty`; one that answers under a new username
-with a known numeric id is a rename, handled by the store.
+with a known numeric id is a rename, handled by the store. A page whose header or posts claim
+another channel, or whose posts carry different channel ids, is quarantined and not applied
+(`spiders.tme_identity`).
 """
 
 from __future__ import annotations
@@ -28,12 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import select
 
 from crawler.config import load_config
-from crawler.items import ChannelItem, CrawlCheckpoint, PostBatch
+from crawler.items import ChannelItem, CrawlCheckpoint, IdentityConflict, PostBatch
 from crawler.middlewares import CAPTURE_META
 from crawler.store.db import open_store
 from crawler.store.models import Source
 from crawler.usernames import parse_username
 from spiders.base import KyranSpider, describe_failure
+from spiders.tme_identity import check_page, still_shows, stored_names_by_id
 from spiders.tme_ids import cursor_is_absurd
 from spiders.tme_parser import parse_preview
 
@@ -103,6 +106,7 @@ class TelegramPreviewSpider(KyranSpider):
         self.base_url = self.settings.get("KYRAN_TELEGRAM_BASE_URL") or self.options.base_url
         names = self._channel_names(config)
         plan = self._plan(config, names)
+        self.names_by_id = stored_names_by_id(config.database_url)
         if not plan:
             self.logger.warning("no channels to crawl: give -a channels=NAME or watch some")
         for name, cursor in plan:
@@ -129,13 +133,25 @@ class TelegramPreviewSpider(KyranSpider):
             yield ChannelItem(username=name, status="no_preview", capture=capture)
             return
         page = parse_preview(response.body, response.url, name)
+        evidence = check_page(page, name, state.get("channel_id"))
+        if evidence.conflict is not None:
+            yield self._quarantine(name, evidence, response.url, capture)
+            return
+        former = self.names_by_id.get(evidence.channel_id)
+        if former not in (None, name) and state.get("channel_id") is None:
+            if not response.meta.get("rename_checked"):
+                yield self._rename_check(name, former, evidence, response)
+                return
+            self.names_by_id[evidence.channel_id] = name
+        state["channel_id"] = state.get("channel_id") or evidence.channel_id
         channel = page.channel
         channel.capture = capture
+        channel.username, channel.numeric_id = name, evidence.channel_id
         if not page.posts and state["page"] == 1:
             self.logger.info("%s has no posts in its preview (private, deleted or empty)", name)
         if state["page"] == 1:
             yield channel
-        handle = (page.username or name).lower()
+        handle = name  # what was requested, which the whole page has just confirmed
         for post in page.posts:
             post.source_key = handle
             post.capture = capture
@@ -159,6 +175,39 @@ class TelegramPreviewSpider(KyranSpider):
             "the last stored post" if state["cursor"] is not None else "its first-visit depth",
             "; raise telegram_preview.max_pages if this repeats"
             if state["page"] >= self._page_limit else "")
+
+    def _quarantine(self, name: str, evidence, url: str, capture) -> IdentityConflict:
+        """A page that contradicts whose it is: nothing of it is applied, the channel's crawl
+        stops here (its cursor stays), and the conflict is kept for a person to look at."""
+        self.crawler.stats.inc_value("kyran/telegram/quarantined_pages")
+        self.logger.warning(
+            "%s: page quarantined, %s; nothing from it is applied and the channel's crawl cursor "
+            "stays (see `kyran quarantine`)", name, evidence.conflict)
+        return IdentityConflict(requested=name, reason=evidence.conflict, url=url,
+                                claimed_names=evidence.names, claimed_ids=evidence.ids,
+                                capture=capture)
+
+    def _rename_check(self, name: str, former: str, evidence, pending) -> scrapy.Request:
+        """Before a page's channel id renames the stored channel `former`, ask `former`'s own
+        page whether it still shows that channel; the page waits in the request."""
+        return scrapy.Request(
+            f"{self.base_url}/s/{former}", callback=self._renamed, errback=self.failed,
+            meta={"channel": name, "former": former, "evidence": evidence, "pending": pending,
+                  "dont_redirect": True, "handle_httpstatus_list": [301, 302, 303, 307, 308, 404]},
+            dont_filter=True)
+
+    def _renamed(self, response):
+        meta = response.meta
+        name, former, evidence, pending = (meta["channel"], meta["former"], meta["evidence"],
+                                           meta["pending"])
+        if response.status == 200 and still_shows(
+                parse_preview(response.body, response.url, former), former, evidence.channel_id):
+            evidence.conflict = (f"its posts carry channel id {evidence.channel_id}, which "
+                                 f"{former} still shows at its own page")
+            yield self._quarantine(name, evidence, pending.url, pending.meta.get(CAPTURE_META))
+            return
+        pending.meta["rename_checked"] = True  # the former name no longer shows it: a rename
+        yield from self.parse_page(pending)
 
     @property
     def _page_limit(self) -> int:

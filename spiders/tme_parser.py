@@ -278,6 +278,7 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
         ids.append(pid)
         if p.service:
             continue
+        claimed = name  # as written: the spider compares it with the name it asked for
         if name not in names:
             names[name] = _valid_name(name) or username
         name = names[name]
@@ -286,9 +287,9 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
         mentions = [m.lower() for m in AT_MENTION.findall(text)]
         mentions += [n.lower() for u in links if (n := telegram_name(u, page_host))]
         fwd_url = _absolute(page_url, p.fwd_href) if p.fwd_href else None
-        posts.append(PostItem(
-            source_key=username, external_id=str(pid), url=f"{base}/{name}/{pid}",
-            source_numeric_id=numeric_id, posted_at=parse_time(p.time),
+        posts.append(PostItem(  # each post keeps the channel it claims (name and id)
+            source_key=claimed, external_id=str(pid), url=f"{base}/{name}/{pid}",
+            source_numeric_id=decode_data_view(p.data_view), posted_at=parse_time(p.time),
             edited="edited" in (p.meta or ""), text=text, views=parse_count(p.views),
             forwarded_from=(fwd_url and telegram_name(fwd_url, page_host)) or p.fwd or None,
             forwarded_from_url=fwd_url, reply_to=_reply_id(p.reply), media_kind=p.media_kind,

@@ -1,5 +1,6 @@
 """Writing what the crawlers saw into the store: sources (with renames and status changes),
-posts (re-ingest updates, an edit keeps the earlier text), and the capture index.
+posts (re-ingest updates, an edit keeps the earlier text), the capture index (a post points at
+its newest capture and stays linked to every earlier one), and quarantined pages.
 
 Every insert is an upsert on a unique key inside a savepoint, so two crawls writing at once never
 create the same row twice. Changes a person would want to trace are recorded as events.
@@ -18,8 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crawler.items import CaptureRef, ChannelItem, PostItem
-from crawler.store.models import Capture, Event, Post, PostRevision, Source
+from crawler.items import CaptureRef, ChannelItem, IdentityConflict, PostItem
+from crawler.store.models import Capture, Event, Post, PostCapture, PostRevision, Source
 
 Row = TypeVar("Row")
 
@@ -96,6 +97,25 @@ def watch(session: Session, platform: str, handle: str, *, via: str = "seed", de
     if created:
         add_event(session, actor, "source.watched", "source", source.id, handle=handle, via=via)
     return source
+
+
+QUARANTINE = "source.identity_conflict"
+
+
+def quarantine_page(session: Session, item: IdentityConflict, actor: str,
+                    source: Source | None = None) -> Event:
+    """Keep a page that contradicts whose it is for a person to look at: its capture is
+    indexed and an event on the requested source names what it claimed; nothing else of the page
+    is applied (the source keeps its name, posts and crawl cursor)."""
+    capture = record_capture(session, item.capture)
+    if source is None:
+        source = watch(session, item.platform, item.requested, actor=actor)
+    session.flush()
+    return add_event(session, actor, QUARANTINE, "source", source.id,
+                     requested=normalize_handle(item.requested), reason=item.reason,
+                     url=item.url, claimed_names=list(item.claimed_names),
+                     claimed_ids=list(item.claimed_ids),
+                     capture_id=capture.id if capture is not None else None)
 
 
 def find_source(session: Session, platform: str, key: str) -> Source | None:
@@ -220,7 +240,23 @@ def upsert_posts(session: Session, source: Source,
             results.append((post, "new"))
         else:
             results.append((post, _update_post(session, post, item, capture)))
+    link_captures(session, [(post.id, capture.id) for (post, _), (_, capture)
+                            in zip(results, entries, strict=True) if capture is not None])
     return results
+
+
+def link_captures(session: Session, pairs: list[tuple[int, int]]) -> None:
+    """Record that these captures showed these posts (post id, capture id); a link already
+    there (this crawl's or a concurrent one's) is left as it is."""
+    if not pairs:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    rows = [{"post_id": post_id, "capture_id": capture_id}
+            for post_id, capture_id in dict.fromkeys(pairs)]
+    session.execute(insert(PostCapture.__table__).on_conflict_do_nothing(), rows)
 
 
 def _new_post_row(source: Source, item: PostItem, capture: Capture | None) -> dict:
@@ -243,14 +279,12 @@ def _update_post(session: Session, post: Post, item: PostItem, capture: Capture 
                   old_hash=post.content_hash, new_hash=digest)
         post.text, post.content_hash = item.text, digest
         post.edited_at = post.edited_at or now
-        if capture is not None:
-            post.capture_id = capture.id
         change = "edited"
     for key, value in _metadata(item).items():
         if value is not None and value != [] and getattr(post, key) != value:
             setattr(post, key, value)
             change = "updated" if change == "unchanged" else change
-    if post.capture_id is None and capture is not None:
+    if capture is not None:  # the newest capture; the earlier ones stay linked (post_capture)
         post.capture_id = capture.id
     post.url = item.url
     post.last_seen = now

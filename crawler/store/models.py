@@ -161,6 +161,18 @@ class Post(Base):
     )
 
 
+class PostCapture(Base):
+    """Every capture that showed a post, so a post whose newest capture is damaged still reaches
+    an older one (and the other way round). `Post.capture_id` is the newest of them."""
+
+    __tablename__ = "post_capture"
+
+    post_id: Mapped[int] = mapped_column(
+        ForeignKey("post.id", ondelete="CASCADE"), primary_key=True)
+    capture_id: Mapped[int] = mapped_column(
+        ForeignKey("capture.id", ondelete="CASCADE"), primary_key=True, index=True)
+
+
 class PostRevision(Base):
     """An earlier text of an edited post, kept with the capture that showed it."""
 

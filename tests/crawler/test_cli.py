@@ -30,9 +30,9 @@ def test_every_command_has_help(kyran, command):
 def test_db_upgrade_then_current(kyran, config_file):
     result = kyran("db", "upgrade", config=config_file)
     assert result.returncode == 0, result.stderr
-    assert "store at revision 0002 (was empty)" in result.stdout
+    assert "store at revision 0003 (was empty)" in result.stdout
     current = kyran("db", "current", config=config_file)
-    assert current.stdout.strip() == "current 0002, head 0002"
+    assert current.stdout.strip() == "current 0003, head 0003"
 
 
 def test_unknown_site_target_is_a_usage_error(kyran, config_file):
