@@ -42,7 +42,7 @@ def check_page(page: PreviewPage, requested: str, known_id: int | None = None) -
     """The page's identity evidence against the requested name (and the channel id its earlier
     pages showed, if any)."""
     requested = requested.lower()
-    header = (page.username or requested).lower()
+    header = (page.claimed_username or page.username or requested).lower()
     post_names = [post.source_key.lower() for post in page.posts]
     names = list(dict.fromkeys([header, *post_names]))
     ids = list(dict.fromkeys(post.source_numeric_id for post in page.posts

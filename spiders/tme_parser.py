@@ -66,6 +66,7 @@ class PreviewPage:
     posts: list[PostItem] = field(default_factory=list)  # page order: oldest first
     before: int | None = None  # pass as ?before= to read the previous (older) page
     username: str = ""  # the channel's username as the page shows it (when valid)
+    claimed_username: str = ""  # the header's username as written, valid or not ("": none)
     recognised: bool = True  # False: the document did not look like a t.me page at all
     complete: bool = True  # False: some posts of the page could not be read (see ``problem``)
     problem: str | None = None  # why the page is not complete, one line
@@ -321,8 +322,9 @@ def _build(head: dict, raw: list[_RawPost], page_url: str, requested_name: str,
         verified=bool(head.get("verified")), status=status,
         photo_url=_absolute(page_url, photo) if photo else None,
     )
+    claimed = (head.get("username") or "").strip().removeprefix("@")
     return PreviewPage(channel=channel, posts=posts, before=before, username=username,
-                       recognised=recognised, complete=not problems,
+                       claimed_username=claimed, recognised=recognised, complete=not problems,
                        problem="; ".join(problems) or None,
                        newest=line[-1] if line else None, oldest=line[0] if line else None)
 
