@@ -129,6 +129,7 @@ class TelegramPreviewSpider(KyranSpider):
             self.logger.info("%s has no public preview (redirect to %s)", name, location)
             self.crawler.stats.inc_value("kyran/telegram/no_preview")
             yield ChannelItem(username=name, status="no_preview", capture=capture)
+            self.finished(name, "no preview")
             return
         page = parse_preview(response.body, response.url, name)
         channel = page.channel
@@ -146,6 +147,8 @@ class TelegramPreviewSpider(KyranSpider):
         if page.posts and state["newest"] is None:
             state["newest"] = max(int(post.external_id) for post in page.posts)
         step = self._next_step(page, state)
+        if step != "more":
+            self.finished(name, step if page.posts or state["page"] > 1 else "no posts")
         if step == "more":
             state["page"] += 1
             yield self._page_request(name, page.before, state)
@@ -193,3 +196,4 @@ class TelegramPreviewSpider(KyranSpider):
         self.logger.error("telegram_preview: %s failed: %s", request.url,
                           describe_failure(failure))
         self.crawler.stats.inc_value("kyran/telegram/failed_pages")
+        self.finished(request.meta["channel"], f"failed: {describe_failure(failure)}")

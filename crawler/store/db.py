@@ -41,7 +41,36 @@ def _sqlite_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+# Bounds of every wait on PostgreSQL, in seconds (`[store]` in kyran.toml sets them): a server
+# or network that stops answering without closing the connection must not hang a crawl.
+POSTGRES_LIMITS = {"connect_timeout": 10, "statement_timeout": 300, "idle_timeout": 300,
+                   "network_timeout": 60}
+
+
+def postgres_connect_args(url, limits: dict | None = None) -> dict:
+    """libpq parameters that bound connecting, a dead network (TCP keepalives and
+    tcp_user_timeout) and, on the server, a statement or an idle transaction. A parameter the
+    URL sets itself wins; server settings are added to the URL's own `options`."""
+    given = {**POSTGRES_LIMITS, **(limits or {})}
+    network = int(given["network_timeout"])
+    wanted = {
+        "connect_timeout": int(given["connect_timeout"]),
+        "keepalives": 1,
+        "keepalives_idle": max(1, network // 3),
+        "keepalives_interval": max(1, network // 9),
+        "keepalives_count": 3,
+        "tcp_user_timeout": network * 1000,
+    }
+    args = {key: value for key, value in wanted.items() if key not in url.query}
+    server = (f"-c statement_timeout={int(given['statement_timeout'])}s "
+              f"-c idle_in_transaction_session_timeout={int(given['idle_timeout'])}s")
+    own = url.query.get("options")
+    own = " ".join(own) if isinstance(own, tuple) else own
+    args["options"] = f"{own} {server}" if own else server
+    return args
+
+
+def make_engine(url: str, limits: dict | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -50,6 +79,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True,
+                             connect_args=postgres_connect_args(parsed, limits))
     return create_engine(url, pool_pre_ping=True)
 
 
@@ -63,9 +95,9 @@ def alembic_config(url: str) -> AlembicConfig:
 class Store:
     """The database behind Kyran: an engine plus a session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, limits: dict | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, limits)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.readers = sessionmaker(self.engine.execution_options(kyran_read_only=True),
                                     expire_on_commit=False)
@@ -124,8 +156,8 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str, migrate: bool = True) -> Store:
-    store = Store(url)
+def open_store(url: str, migrate: bool = True, limits: dict | None = None) -> Store:
+    store = Store(url, limits)
     if migrate:
         store.ensure_schema()
     return store
