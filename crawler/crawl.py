@@ -29,15 +29,27 @@ class _BelowWarning(logging.Filter):
         return record.levelno >= logging.WARNING
 
 
+class _WithoutTraceback(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+# A robots.txt that cannot be fetched (a host that does not resolve) is a network error, told
+# in one line: its traceback shows at DEBUG only.
+ONE_LINE = ("scrapy.downloadermiddlewares.robotstxt",)
+
+
 def quiet_noise(log_level: str | None) -> None:
     """Drop the start-up noise unless the log level is DEBUG. A filter on each logger, not its
     level: Scrapy's logging set-up resets the levels of loggers that already exist."""
-    for name in NOISE:
-        logger = logging.getLogger(name)
-        for old in [f for f in logger.filters if isinstance(f, _BelowWarning)]:
-            logger.removeFilter(old)
-        if log_level != "DEBUG":
-            logger.addFilter(_BelowWarning())
+    for names, kind in ((NOISE, _BelowWarning), (ONE_LINE, _WithoutTraceback)):
+        for name in names:
+            logger = logging.getLogger(name)
+            for old in [f for f in logger.filters if isinstance(f, kind)]:
+                logger.removeFilter(old)
+            if log_level != "DEBUG":
+                logger.addFilter(kind())
 
 
 class CrawlNotStarted(Exception):
@@ -47,6 +59,7 @@ class CrawlNotStarted(Exception):
 def preflight(config: KyranConfig, scoring: bool = True) -> None:
     """Check, before fetching anything, that the store opens and takes writes, that captures
     can be written, and that the lexicons can score (or their last good copy can)."""
+    from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
     from crawler.store.db import open_store
@@ -55,8 +68,10 @@ def preflight(config: KyranConfig, scoring: bool = True) -> None:
     try:
         store = open_store(config.database_url, limits=config.store.limits())
         try:
-            with store.session() as session:  # SQLite takes its write lock here
-                session.connection()
+            with store.engine.connect() as conn:  # a write, undone: is the store writable?
+                transaction = conn.begin()
+                conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                transaction.rollback()
         finally:
             store.dispose()
     except SQLAlchemyError as exc:

@@ -127,6 +127,7 @@ class ChainWorker:
     def _check_silence(self) -> None:
         silent = time.monotonic() - self._heard
         if silent >= self.timeout:
+            self._abandon()
             self.process.kill()
             self.process.join(timeout=10)
             raise ChainWorkerDied(
@@ -167,7 +168,13 @@ class ChainWorker:
             if kind == "failed":
                 self._died()
 
+    def _abandon(self) -> None:
+        """Batches the child will never read must not hold this process at exit (the queue's
+        feeder thread would wait for room in the pipe for ever)."""
+        self.inbox.cancel_join_thread()
+
     def _died(self):
+        self._abandon()
         self.process.join(timeout=5)  # its last words may still be on the way
         try:
             while True:
