@@ -68,7 +68,7 @@ def test_crawl_stores_posts_channel_and_captures(kyran, crawl_config, db_url, tm
     with serve(make_world()) as server:
         config = crawl_config(server)
         result = kyran("crawl", "telegram", "shop_alpha", "hidden_one", "closed_one",
-                       config=config)
+                       "--stats", config=config)
         assert result.returncode == 0, result.stderr[-3000:]
         assert "kyran/worker/cpu_s" in result.stdout  # stored and scored in the child process
     store = open_store(db_url)
