@@ -31,9 +31,10 @@ def judge(stats: dict, what: str, expect_posts: bool = False) -> Outcome:
     pages = int(stats.get("kyran/pages", 0))
     causes = []
     reason = stats.get("finish_reason", "finished")
-    if stats.get("kyran/chain_failure"):
-        causes.append(str(stats["kyran/chain_failure"]))
-    elif reason != "finished":
+    for key in ("kyran/chain_failure", "kyran/captures/failure"):
+        if stats.get(key):
+            causes.append(str(stats[key]))
+    if not causes and reason != "finished":
         causes.append(f"the crawl stopped early ({reason})")
     failed_pages = sum(int(value) for key, value in stats.items()
                        if key.startswith("kyran/") and key.endswith("/failed_pages"))

@@ -217,3 +217,32 @@ def test_an_invalid_xpath_is_refused_before_crawling(kyran, tmp_path, db_url):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert "sites.bazar.text" in result.stderr and "not a valid XPath" in result.stderr
+
+
+def test_captures_failing_mid_crawl_stop_the_crawl(tmp_path, db_url):
+    """A WARC write failure (disk full) left 60 of 200 posts stored and exit 0. Now the crawl
+    stops at the first capture it cannot write, says so once, and stores no post without its
+    capture. (The files are made immutable: the tests run as root.)"""
+    server, gate = gated_server(gated_world(big=3, pages=3))
+    captures = tmp_path / "captures"
+    with server:
+        config = crawl_config(tmp_path / "kyran.toml", db_url, server.url)
+        crawl = start_crawl(config, "telegram", *GATED)
+        frozen = []
+        try:
+            wait_until(lambda: stored(db_url)[0] >= 45, 90, "the first channel to be stored")
+            frozen = [str(path) for path in captures.rglob("*")] + [str(captures)]
+            subprocess.run(["chattr", "+i", *frozen], check=True)
+        finally:
+            gate.set()
+            try:
+                code, out, err = finish(crawl)
+            finally:
+                if frozen:
+                    subprocess.run(["chattr", "-i", *frozen], check=True)
+    assert code == 1, err[-3000:]
+    one_line_failure(err)
+    assert err.count("captures cannot be written") >= 2  # the cause, and the summary
+    summary = err.strip().splitlines()[-1]
+    assert "captures cannot be written" in summary and "45 posts stored of 45 seen" in summary
+    assert stored(db_url)[0] == 45
