@@ -55,7 +55,6 @@ RETRY_EXCEPTIONS = [
 DNS_TIMEOUT = 15
 # One line per channel or target on a terminal ("auto"), or always (True), or never (False).
 KYRAN_PROGRESS = "auto"
-STATS_DUMP = False  # kyran prints its own summary; the full dump is logged at DEBUG
 
 ITEM_PIPELINES = {
     "pipelines.scrapy_adapter.ChainPipeline": 500,
@@ -67,4 +66,4 @@ KYRAN_CONFIG = None
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = "WARNING"
+LOG_LEVEL = "INFO"  # `scrapy crawl`; `kyran crawl` uses crawl.log_level

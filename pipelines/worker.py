@@ -116,16 +116,19 @@ class ChainWorker:
     def _put(self, message) -> None:
         """Hand a message over, waiting while the queue is full, but never longer than the
         child stays silent for `timeout` seconds."""
+        waiting = time.monotonic()
         while True:
             self._drain()
             try:
                 self.inbox.put(message, timeout=1.0)
                 return
             except queue.Full:
-                self._check_silence()
+                self._check_silence(waiting)
 
-    def _check_silence(self) -> None:
-        silent = time.monotonic() - self._heard
+    def _check_silence(self, waiting: float) -> None:
+        """Give up on a child silent for `timeout` seconds while the crawl waits for it (since
+        `waiting`: a child that had nothing to do before is not silent)."""
+        silent = time.monotonic() - max(self._heard, waiting)
         if silent >= self.timeout:
             self._abandon()
             self.process.kill()
@@ -154,13 +157,14 @@ class ChainWorker:
             self.failure = payload
 
     def _wait_for(self, wanted: str) -> None:
+        waiting = time.monotonic()
         while True:
             try:
                 kind, payload = self.outbox.get(timeout=1.0)
             except queue.Empty:
                 if not self.process.is_alive():
                     self._died()
-                self._check_silence()
+                self._check_silence(waiting)
                 continue
             self._receive(kind, payload)
             if kind == wanted:

@@ -173,7 +173,9 @@ def test_faults_are_survived(kyran, crawl_config, db_url):
         config = crawl_config(server)
         result = kyran("crawl", "telegram", "shop_alpha", "media_only", "cut_page", "no_such",
                        config=config)
-        assert result.returncode == 0, result.stderr[-2000:]
+        # the other channels are read; the crawl is partial (no_such was not): exit 1
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert "1 pages could not be fetched" in result.stderr.splitlines()[-1]
     found = counts(db_url)
     assert found["shop_alpha"] == 10
     assert found["media_only"] == 1
