@@ -132,9 +132,16 @@ class DetectorHolder:
 
 
 def _stamp_of(folder: Path) -> tuple:
-    """Names, modification times and sizes of a folder's lexicon files."""
-    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                        for p in folder.glob("*.toml")))
+    """Names, modification times and sizes of a folder's lexicon files (a file that vanishes
+    while it is read, as another crawl swaps its copy in, counts as changed)."""
+    stamp = []
+    for path in folder.glob("*.toml"):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            return ("changed while read",)
+        stamp.append((path.name, info.st_mtime_ns, info.st_size))
+    return tuple(sorted(stamp))
 
 
 def verdict_fields(verdict: Verdict) -> dict:
