@@ -94,19 +94,17 @@ class ChainPipeline:
         self.chain.start()
 
     def process_item(self, item, spider=None):
+        if isinstance(item, (PostBatch, PostItem)):  # seen, stored or not (the summary's "of")
+            self.crawler.stats.inc_value(
+                "kyran/posts_seen", len(item.posts) if isinstance(item, PostBatch) else 1)
         if self.broken:
-            if isinstance(item, (PostBatch, PostItem)):
-                self.crawler.stats.inc_value("kyran/posts_seen", len(getattr(item, "posts", [0])))
             return item
         if isinstance(item, (ChannelItem, PostItem, PostBatch, CrawlCheckpoint)):
             if not self.pending:
                 self.pending_since = time.monotonic()
             if isinstance(item, PostBatch):
                 self.pending.extend(item.posts)
-                self.crawler.stats.inc_value("kyran/posts_seen", len(item.posts))
             else:
-                if isinstance(item, PostItem):
-                    self.crawler.stats.inc_value("kyran/posts_seen")
                 self.pending.append(item)
             if (isinstance(item, CrawlCheckpoint) or len(self.pending) >= self.batch_size
                     or time.monotonic() - self.pending_since >= self.batch_seconds):
