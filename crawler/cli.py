@@ -89,43 +89,71 @@ def crawl() -> None:
 @click.option("--file", "channels_file", type=click.Path(exists=True, dir_okay=False),
               help="A file of channel names, one per line.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Pages per channel at most.")
+@click.option("--stats", "show_stats", is_flag=True, help="Print the crawl's counters too.")
 @pass_context
-def crawl_telegram(ctx: Context, names, channels_file, max_pages) -> None:
-    """Crawl public channels through t.me/s/NAME (the watchlist when no NAME is given)."""
+def crawl_telegram(ctx: Context, names, channels_file, max_pages, show_stats) -> None:
+    """Crawl public channels through t.me/s/NAME (the watchlist when no NAME is given).
+
+    Exit status: 0 ok, 1 the crawl failed or is partial, 2 usage or configuration error."""
     from crawler.crawl import run_spider
 
     names = check_channels(names, channels_file)
+    _preflight(ctx)
     if not names and not channels_file:
         with ctx.store().session() as session:
             for seed in ctx.config.telegram_preview.channels:
                 watch(session, "telegram", seed, actor="component:cli")
     stats = run_spider("telegram_preview", ctx.config_path, channels=",".join(names) or None,
                        channels_file=channels_file, max_pages=max_pages)
-    _report(stats)
+    _report(stats, "telegram", show_stats)
 
 
 @crawl.command("site")
 @click.argument("target")
+@click.option("--stats", "show_stats", is_flag=True, help="Print the crawl's counters too.")
 @pass_context
-def crawl_site(ctx: Context, target: str) -> None:
-    """Crawl one site target from the [sites] section of the configuration."""
+def crawl_site(ctx: Context, target: str, show_stats: bool) -> None:
+    """Crawl one site target from the [sites] section of the configuration.
+
+    Exit status: 0 ok, 1 the crawl failed or is partial (no posts found counts), 2 usage or
+    configuration error."""
     from crawler.crawl import run_spider
 
     if target not in ctx.config.sites:
         known = ", ".join(sorted(ctx.config.sites)) or "none configured"
         raise click.UsageError(f"no site target {target!r} (known: {known})")
+    _preflight(ctx)
     site = ctx.config.sites[target]
     overrides = {"DOWNLOAD_DELAY": site.download_delay} if site.download_delay is not None else {}
-    _report(run_spider("site", ctx.config_path, overrides, target=target))
+    _report(run_spider("site", ctx.config_path, overrides, target=target), f"site {target}",
+            show_stats, expect_posts=True)
 
 
-def _report(stats: dict) -> None:
-    keys = sorted(key for key in stats if key.startswith("kyran/") or key in (
-        "item_scraped_count", "response_received_count", "finish_reason"))
-    for key in keys:
-        click.echo(f"{key}: {stats[key]}")
-    if stats.get("log_count/ERROR"):
-        click.echo(f"errors: {stats['log_count/ERROR']} (see the log above)", err=True)
+def _preflight(ctx: Context) -> None:
+    from crawler.crawl import CrawlNotStarted, preflight
+
+    try:
+        preflight(ctx.config)
+    except CrawlNotStarted as exc:
+        click.echo(f"kyran: crawl not started: {exc}", err=True)
+        sys.exit(1)
+
+
+def _report(stats: dict, what: str, show_stats: bool = False,
+            expect_posts: bool = False) -> None:
+    """The crawl's summary line (stdout when it went well, stderr when not) and its exit
+    status (see crawler.outcome)."""
+    from crawler.outcome import judge
+
+    if show_stats:
+        keys = sorted(key for key in stats if key.startswith("kyran/") or key in (
+            "item_scraped_count", "response_received_count", "finish_reason"))
+        for key in keys:
+            click.echo(f"{key}: {safe(str(stats[key]))}")
+    outcome = judge(stats, what, expect_posts)
+    click.echo(safe(outcome.summary), err=bool(outcome.code))
+    if outcome.code:
+        sys.exit(outcome.code)
 
 
 @cli.command("sources")

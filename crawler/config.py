@@ -32,7 +32,8 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Every number is finite: `inf` or `nan` in a delay or a limit would stall a crawl for ever.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class StoreConfig(_Section):
@@ -44,6 +45,25 @@ class StoreConfig(_Section):
     captures_dir: Path = Field(
         Path("var/captures"), description="Where raw captures (WARC files) are written."
     )
+    connect_timeout: int = Field(
+        10, ge=1, le=600, description="PostgreSQL: seconds to wait for a connection.")
+    statement_timeout: int = Field(
+        300, ge=1, le=86400, description="PostgreSQL: seconds a statement may run (server side).")
+    idle_timeout: int = Field(
+        300, ge=1, le=86400, description="PostgreSQL: seconds a transaction may sit idle before "
+        "the server ends it (frees the locks of a client that vanished).")
+    network_timeout: int = Field(
+        60, ge=5, le=3600, description="PostgreSQL: seconds without an answer from the network "
+        "(TCP keepalives, tcp_user_timeout) before the connection counts as dead.")
+    write_timeout: int = Field(
+        300, ge=1, le=86400, description="Seconds a crawl waits for the store to take a batch of "
+        "posts before it stops, saying the store does not answer.")
+
+    def limits(self) -> dict:
+        """The bounds of waits on the store, for `crawler.store.db.make_engine`."""
+        return {"connect_timeout": self.connect_timeout,
+                "statement_timeout": self.statement_timeout,
+                "idle_timeout": self.idle_timeout, "network_timeout": self.network_timeout}
 
     @field_validator("url")
     @classmethod
@@ -62,16 +82,22 @@ class CrawlConfig(_Section):
     concurrent_requests_per_domain: int = Field(
         2, ge=1, le=64, description="At most this many requests in flight per domain."
     )
-    download_delay: float = Field(1.0, ge=0, description="Seconds between requests to a domain.")
+    download_delay: float = Field(
+        1.0, ge=0, le=3600, description="Seconds between requests to a domain.")
     autothrottle: bool = Field(True, description="Adapt the delay to the server's latency.")
-    autothrottle_target_concurrency: float = Field(1.0, gt=0)
-    download_timeout: int = Field(60, ge=1, description="Seconds before a request is abandoned.")
+    autothrottle_target_concurrency: float = Field(1.0, gt=0, le=256)
+    download_timeout: int = Field(
+        60, ge=1, le=3600, description="Seconds before a request is abandoned.")
     download_maxsize: int = Field(
-        10 * 1024 * 1024, ge=1024, description="Largest response (after decompression) in bytes."
+        10 * 1024 * 1024, ge=1024, le=1024**3,
+        description="Largest response (after decompression) in bytes."
     )
     retry_times: int = Field(3, ge=0, le=20, description="Retries of 5xx and connection errors.")
     obey_robots: bool = Field(True, description="Obey robots.txt (a site target may override).")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", description="What the log shows: WARNING shows problems only (a terminal "
+        "also gets one progress line per channel or target); Scrapy's start-up report and stats "
+        "dump show at DEBUG only.")
 
 
 class TelegramPreviewConfig(_Section):
@@ -82,13 +108,15 @@ class TelegramPreviewConfig(_Section):
         default_factory=list, description="Seed channel usernames, added to the watchlist."
     )
     first_visit_max_pages: int = Field(
-        10, ge=1, description="Pages (20 posts each) to read back on a channel's first visit."
+        10, ge=1, le=100000,
+        description="Pages (20 posts each) to read back on a channel's first visit."
     )
     first_visit_since: date | None = Field(
         None, description="On a first visit, stop paging back at posts older than this date."
     )
     max_pages: int = Field(
-        200, ge=1, description="Hard cap of pages per channel per crawl, even when incremental."
+        200, ge=1, le=100000,
+        description="Hard cap of pages per channel per crawl, even when incremental."
     )
 
     @field_validator("channels")
@@ -137,13 +165,13 @@ class SiteTarget(_Section):
     item_id: str | None = Field(
         None, description="Selector of a stable id within an item; default: URL (+ position)."
     )
-    max_depth: int = Field(3, ge=0)
-    max_pages: int = Field(500, ge=1)
+    max_depth: int = Field(3, ge=0, le=100)
+    max_pages: int = Field(500, ge=1, le=10_000_000)
     proxy: str | None = Field(
         None, description="http://HOST:PORT (Privoxy/Tor) or socks5h://HOST:PORT for this target."
     )
     obey_robots: bool | None = Field(None, description="Overrides crawl.obey_robots.")
-    download_delay: float | None = Field(None, ge=0)
+    download_delay: float | None = Field(None, ge=0, le=3600)
     schedule: str = Field("6h", description="How often the daemon crawls it: 30m, 6h, 1d.")
 
     @field_validator("proxy")
@@ -152,6 +180,14 @@ class SiteTarget(_Section):
         if proxy is not None and not re.match(r"^(https?|socks5h?)://[^/\s]+:\d+/?$", proxy):
             raise ValueError("expected http://HOST:PORT or socks5h://HOST:PORT")
         return proxy
+
+    @field_validator("follow", "next_page", "item", "text", "title", "author", "date", "price",
+                     "item_id")
+    @classmethod
+    def _valid_selectors(cls, value: str | list[str] | None) -> str | list[str] | None:
+        for selector in [value] if isinstance(value, str) else value or []:
+            check_selector(selector)
+        return value
 
     @field_validator("post_url_pattern")
     @classmethod
@@ -176,7 +212,8 @@ class QueueConfig(_Section):
         description="A dismissed candidate reopens only when new evidence scores this much "
         "higher than the score it was dismissed at.")
     entity_min_sources: int = Field(
-        2, ge=2, description="A bot, wallet or other indicator seen in flagged posts of this "
+        2, ge=2, le=1000,
+        description="A bot, wallet or other indicator seen in flagged posts of this "
         "many sources becomes a candidate of its own (one shop behind many channels).")
 
 
@@ -186,9 +223,9 @@ class DiscoveryConfig(_Section):
     min_score: float = Field(
         0.3, ge=0, le=1, description="Only posts scoring at least this feed discovery.")
     max_depth: int = Field(
-        2, ge=0, description="How far from the seeds discovery may go (a seed is depth 0).")
+        2, ge=0, le=100, description="How far from the seeds discovery may go (a seed is depth 0).")
     max_new_per_run: int = Field(
-        200, ge=0, description="At most this many new watchlist entries per crawl.")
+        200, ge=0, le=1_000_000, description="At most this many new watchlist entries per crawl.")
 
 
 class KyranConfig(_Section):
@@ -218,6 +255,22 @@ class KyranConfig(_Section):
     @property
     def captures_path(self) -> Path:
         return self.resolve(self.store.captures_dir).absolute()
+
+
+def check_selector(selector: str) -> None:
+    """Raise ValueError unless `selector` is a valid CSS selector (parsel's ``::text`` and
+    ``::attr(x)`` allowed) or, after ``xpath:``, a valid XPath expression."""
+    from parsel import Selector
+
+    probe = Selector(text="<html><body><p>x</p></body></html>")
+    try:
+        if selector.startswith("xpath:"):
+            probe.xpath(selector[len("xpath:"):])
+        else:
+            probe.css(selector)
+    except Exception as exc:  # cssselect and lxml raise their own error classes
+        kind = "XPath" if selector.startswith("xpath:") else "CSS selector"
+        raise ValueError(f"not a valid {kind}: {selector!r} ({exc})") from None
 
 
 def parse_interval(value: str) -> int:

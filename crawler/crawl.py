@@ -1,4 +1,5 @@
-"""Running spiders: Scrapy settings derived from kyran.toml, and an in-process crawl runner.
+"""Running spiders: Scrapy settings derived from kyran.toml, a check that a crawl can store what
+it reads before it fetches anything, and an in-process crawl runner.
 
 `apply_config` is also called by every Kyran spider's `update_settings`, so `scrapy crawl` from
 the repository root and `kyran crawl` read the same configuration (`-s` on Scrapy's command line
@@ -7,11 +8,99 @@ still wins, as in any Scrapy project).
 
 from __future__ import annotations
 
+import logging
+import tempfile
 from typing import Any
 
 from scrapy.settings import Settings
 
 from crawler.config import KyranConfig, load_config
+
+# Scrapy's start-up report (versions, settings, middleware lists), its periodic and closing
+# stats and the engine's open/close lines: shown at log level DEBUG only.
+# Alembic's migration chatter too.
+NOISE = ("scrapy.utils.log", "scrapy.crawler", "scrapy.middleware", "scrapy.addons",
+         "scrapy.extensions.telnet", "scrapy.extensions.logstats", "scrapy.statscollectors",
+         "scrapy.core.engine", "alembic.runtime.migration", "alembic.runtime.plugins")
+
+
+class _BelowWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+class _WithoutTraceback(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+# A robots.txt that cannot be fetched (a host that does not resolve) is a network error, told
+# in one line: its traceback shows at DEBUG only.
+ONE_LINE = ("scrapy.downloadermiddlewares.robotstxt",)
+
+
+def quiet_noise(log_level: str | None) -> None:
+    """Drop the start-up noise unless the log level is DEBUG. A filter on each logger, not its
+    level: Scrapy's logging set-up resets the levels of loggers that already exist."""
+    for names, kind in ((NOISE, _BelowWarning), (ONE_LINE, _WithoutTraceback)):
+        for name in names:
+            logger = logging.getLogger(name)
+            for old in [f for f in logger.filters if isinstance(f, kind)]:
+                logger.removeFilter(old)
+            if log_level != "DEBUG":
+                logger.addFilter(kind())
+
+
+class CrawlNotStarted(Exception):
+    """The crawl could not store what it would read; nothing was fetched. One line: why."""
+
+
+def preflight(config: KyranConfig, scoring: bool = True) -> None:
+    """Check, before fetching anything, that the store opens and takes writes, that captures
+    can be written, and that the lexicons can score (or their last good copy can)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from crawler.store.db import open_store
+
+    quiet_noise(config.crawl.log_level)
+    try:
+        store = open_store(config.database_url, limits=config.store.limits())
+        try:
+            with store.engine.connect() as conn:  # a write, undone: is the store writable?
+                transaction = conn.begin()
+                conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                transaction.rollback()
+        finally:
+            store.dispose()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise CrawlNotStarted(f"the store cannot be written ({type(exc).__name__}: "
+                              f"{reason[0] if reason else ''})") from None
+    folder = config.captures_path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CrawlNotStarted(f"captures cannot be written to {folder} ({exc.strerror or exc})"
+                              ) from None
+    if scoring:
+        _check_lexicons(config)
+
+
+def _check_lexicons(config: KyranConfig) -> None:
+    from detection.lexicon import LexiconError
+    from pipelines.chain import last_good_lexicons
+    from pipelines.scoring import DetectorHolder
+
+    holder = DetectorHolder(config.detection, last_good_lexicons(config), report=False)
+    try:
+        holder.get()  # falling back to the last good copy is the chain's to report
+    except LexiconError as exc:
+        raise CrawlNotStarted(f"lexicons cannot be used and there is no good copy to fall back "
+                              f"to: {exc}") from None
 
 
 def apply_config(settings: Settings, config: KyranConfig, priority: str = "project") -> None:
@@ -55,7 +144,9 @@ def run_spider(spider: str, config_path: str | None, overrides: dict[str, Any] |
     runs each crawl in a subprocess)."""
     from scrapy.crawler import CrawlerProcess
 
-    process = CrawlerProcess(crawl_settings(config_path, overrides))
+    settings = crawl_settings(config_path, overrides)
+    quiet_noise(settings.get("LOG_LEVEL"))
+    process = CrawlerProcess(settings)
     process.crawl(spider, **spider_args)
     (crawler,) = process.crawlers
     process.start()

@@ -36,6 +36,26 @@ DOWNLOAD_HANDLERS = {
     "http": "crawler.socks.SocksAwareDownloadHandler",
     "https": "crawler.socks.SocksAwareDownloadHandler",
 }
+SPIDER_MIDDLEWARES = {
+    "crawler.progress.Progress": 990,  # next to the spider: sees its items as they come
+}
+# A host name that does not resolve fails at once: retrying a DNS failure only delays the
+# error (Scrapy's default list, without CannotResolveHostError).
+RETRY_EXCEPTIONS = [
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadFailedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "scrapy.exceptions.ResponseDataLossError",
+    "twisted.internet.error.ConnectionDone",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionLost",
+    OSError,
+    "scrapy.core.downloader.handlers.http11.TunnelError",
+]
+DNS_TIMEOUT = 15
+# One line per channel or target on a terminal ("auto"), or always (True), or never (False).
+KYRAN_PROGRESS = "auto"
+
 ITEM_PIPELINES = {
     "pipelines.scrapy_adapter.ChainPipeline": 500,
 }
@@ -46,4 +66,4 @@ KYRAN_CONFIG = None
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
-LOG_LEVEL = "INFO"
+LOG_LEVEL = "INFO"  # `scrapy crawl`; `kyran crawl` uses crawl.log_level

@@ -12,7 +12,7 @@ __all__ = ["DetectionConfig"]
 class DetectionConfig(BaseModel):
     """Thresholds, data locations and weights used by :class:`detection.scorer.Detector`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     sale_threshold: float = Field(
         0.5, ge=0.0, le=1.0,
@@ -34,15 +34,15 @@ class DetectionConfig(BaseModel):
         description="Share of the learned model in a category score when a model is loaded: "
                     "score = (1 - w) * rules + w * model.")
     proximity: int = Field(
-        400, ge=10,
+        400, ge=10, le=100_000,
         description="Two pieces of evidence combine in a rule only if they are at most this many "
                     "characters apart in the original text.")
     score_midpoint: float = Field(
-        2.5, gt=0.0,
+        2.5, gt=0.0, le=1000.0,
         description="Rule evidence (sum of fired rule weights minus context penalties) that maps "
                     "to a score of 0.5.")
     score_steepness: float = Field(
-        1.6, gt=0.0,
+        1.6, gt=0.0, le=1000.0,
         description="Steepness of the logistic curve that turns rule evidence into a score.")
     source_share_saturation: float = Field(
         0.2, gt=0.0, le=1.0,
@@ -50,7 +50,7 @@ class DetectionConfig(BaseModel):
                     "its posts count as full evidence (one shop post among a thousand news posts "
                     "counts for little).")
     source_min_posts: int = Field(
-        3, ge=1,
+        3, ge=1, le=1_000_000,
         description="Source level: posts are weighed as if there were at least this many, so a "
                     "source with one flagged post out of one is not certain.")
 

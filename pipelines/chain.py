@@ -8,7 +8,10 @@ without its verdict and candidate, and a crawl checkpoint is committed only with
 it. If a batch fails, it is redone one item at a time, each step in a savepoint (retried once,
 which settles a race with another writer on a unique key): a step that fails for one post is
 logged with the post and the step, the post's later steps are skipped, what was done is kept,
-and the other posts go on.
+and the other posts go on. An error of the store itself (connection lost, read-only file, a table
+gone) is not a post's fault and would fail every post alike: it raises `StoreUnavailable` at once
+(one line, not one traceback per post); the batch is rolled back and its checkpoint not
+committed, so the next run fetches those posts again.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import random
 import time
 from collections import Counter
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from crawler.config import KyranConfig
 from crawler.items import ChannelItem, CrawlCheckpoint, IdentityConflict, PostItem
@@ -40,6 +43,27 @@ ATTEMPTS = 5
 def _transient(exc: OperationalError) -> bool:
     """A deadlock or serialization failure (PostgreSQL aborts one of the writers involved)."""
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+
+
+class StoreUnavailable(RuntimeError):
+    """The store failed as a whole (not because of one post): the chain cannot go on."""
+
+
+def _store_failure(exc: BaseException) -> StoreUnavailable | None:
+    """A database error that is not one post's fault (a constraint or a value is)."""
+    if not isinstance(exc, DBAPIError) or isinstance(exc, (IntegrityError, DataError)):
+        return None
+    if isinstance(exc, OperationalError) and _transient(exc):
+        return None
+    reason = str(exc.orig or exc).strip().splitlines()
+    return StoreUnavailable(f"the store failed: {type(exc.orig or exc).__name__}: "
+                            f"{reason[0][:300] if reason else 'no reason given'}")
+
+
+def _raise_if_store_failed(exc: BaseException) -> None:
+    failure = _store_failure(exc)
+    if failure is not None:
+        raise failure from exc
 
 
 def last_good_lexicons(config: KyranConfig):
@@ -83,7 +107,8 @@ class ProcessingChain:
                 else:
                     self.storing.channel(session, item)
             self.stats["channels/quarantined" if quarantined else f"channels/{item.status}"] += 1
-        except Exception:
+        except Exception as exc:
+            _raise_if_store_failed(exc)
             log.exception("could not store channel %s; skipped",
                           item.requested if quarantined else item.username)
             self.stats["errors/store"] += 1
@@ -102,6 +127,7 @@ class ProcessingChain:
                     if isinstance(item, CrawlCheckpoint) and self._may_advance(item):
                         self.storing.checkpoint(session, item)
         except Exception as exc:
+            _raise_if_store_failed(exc)
             log.warning("a batch of %d items failed (%s: %s); redoing it item by item",
                         len(items), type(exc).__name__, str(exc).splitlines()[0][:200])
             self.stats["batch_retries"] += 1
@@ -141,7 +167,8 @@ class ProcessingChain:
             try:
                 return self._one_attempt(item, label)
             except OperationalError as exc:
-                if not _transient(exc) or attempt == ATTEMPTS:
+                _raise_if_store_failed(exc)
+                if attempt == ATTEMPTS:
                     log.exception("could not store %s; skipped", label)
                     self.stats["errors/store"] += 1
                     return False
@@ -181,13 +208,18 @@ class ProcessingChain:
             except OperationalError as exc:
                 if _transient(exc):
                     raise  # the whole transaction was aborted: _one redoes it
-                log.exception("step %s failed for %s; its later steps are skipped", step, label)
-                break
-            except Exception:
+                _raise_if_store_failed(exc)
+            except Exception as exc:
+                _raise_if_store_failed(exc)
                 log.exception("step %s failed for %s; its later steps are skipped", step, label)
                 break
         self.stats[f"errors/{step}"] += 1
         return False
+
+    def report(self) -> dict:
+        """The counters, and why scoring does not use the configured lexicons, if it does not."""
+        problem = self.detectors.problem if self.steps else None
+        return {**self.stats, **({"lexicons/problem": problem} if problem else {})}
 
     def _count(self, works: list[PostWork]) -> None:
         for work in works:

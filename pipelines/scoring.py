@@ -3,6 +3,9 @@
 `DetectorHolder` owns the detector. Lexicons are analysts' data and can be broken by an edit: a
 load that fails keeps the detector already running, or falls back to the last lexicons that
 loaded well (a copy kept beside the store), and says so in the log with the file, line and reason.
+A set of files that loads but lacks concepts the rules need (a file deleted or renamed) is such a
+failure too: it would switch detection off in silence, so it is never used nor saved as the good
+copy. Without a good copy to fall back to, the error is raised: nothing is scored wrongly.
 """
 
 from __future__ import annotations
@@ -28,11 +31,28 @@ log = logging.getLogger(__name__)
 BUNDLED_LEXICONS = Path(__file__).resolve().parents[1] / "detection" / "lexicons"
 
 
+class LexiconIncomplete(LexiconError):
+    """Lexicon files that load but lack concepts the detection rules need."""
+
+    def __init__(self, folder: Path, missing: list[str]) -> None:
+        self.path, self.line = str(folder), 0
+        self.reason = (f"the rules need concepts no lexicon file defines: {', '.join(missing)} "
+                       "(was a file deleted or renamed?)")
+        ValueError.__init__(self, f"{folder}: {self.reason}")
+
+
+def _complete(detector: Detector, folder: Path) -> Detector:
+    if detector.missing_concepts:
+        raise LexiconIncomplete(folder, detector.missing_concepts)
+    return detector
+
+
 class DetectorHolder:
     """Loads the detector, keeps the last good one, and reloads when lexicon files change."""
 
-    def __init__(self, config: DetectionConfig, last_good_dir: Path) -> None:
+    def __init__(self, config: DetectionConfig, last_good_dir: Path, report: bool = True) -> None:
         self.config = config
+        self.report = report  # log a fallback (a check that runs before the chain does not)
         self.last_good_dir = Path(last_good_dir)
         self._detector: Detector | None = None
         self._stamp: tuple | None = None
@@ -60,7 +80,7 @@ class DetectorHolder:
         """Load the configured lexicons; True when they are now in use."""
         self._stamp = self._files_stamp()
         try:
-            detector = Detector.from_config(self.config)
+            detector = _complete(Detector.from_config(self.config), self.lexicon_dir)
         except LexiconError as exc:
             self._fall_back(exc)
             return False
@@ -73,13 +93,15 @@ class DetectorHolder:
             self.problem = f"{exc}: keeping the lexicons already loaded"
         elif any(self.last_good_dir.glob("*.toml")):
             config = self.config.model_copy(update={"lexicon_dir": self.last_good_dir})
-            self._detector = Detector.from_config(config)
+            self._detector = _complete(Detector.from_config(config), self.last_good_dir)
             saved = datetime.fromtimestamp(self.last_good_dir.stat().st_mtime, timezone.utc)
             self.problem = (f"{exc}: using the last lexicons that loaded well, saved "
                             f"{saved:%Y-%m-%d %H:%M} UTC in {self.last_good_dir}")
         else:
             raise exc
-        log.error("lexicon error: %s. Fix the file; scoring goes on meanwhile.", self.problem)
+        if self.report:
+            log.error("lexicon error: %s. Fix the file; scoring goes on meanwhile.",
+                      self.problem)
 
     def _save_last_good(self) -> None:
         """Keep a copy of lexicons that loaded well. Several crawls may do this at once: each
@@ -110,9 +132,16 @@ class DetectorHolder:
 
 
 def _stamp_of(folder: Path) -> tuple:
-    """Names, modification times and sizes of a folder's lexicon files."""
-    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                        for p in folder.glob("*.toml")))
+    """Names, modification times and sizes of a folder's lexicon files (a file that vanishes
+    while it is read, as another crawl swaps its copy in, counts as changed)."""
+    stamp = []
+    for path in folder.glob("*.toml"):
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            return ("changed while read",)
+        stamp.append((path.name, info.st_mtime_ns, info.st_size))
+    return tuple(sorted(stamp))
 
 
 def verdict_fields(verdict: Verdict) -> dict:

@@ -6,7 +6,9 @@ of the crawl. By default the chain runs in a child process (`pipelines.worker`),
 storing use both cores; `KYRAN_CHAIN_PROCESS = False` runs it in the crawl's own process. A crawl
 killed with a batch unwritten loses nothing for good: its checkpoint was not committed either, so
 the next run fetches those posts again. `KYRAN_SCORING = False` stores without scoring (the
-benchmark's baseline).
+benchmark's baseline). When the chain fails (store unavailable, lexicons unusable, a stuck
+store: see `store.write_timeout`) the crawl stops with `finish_reason: chain_failed` and one
+line saying why.
 """
 
 from __future__ import annotations
@@ -34,19 +36,36 @@ class InProcessChain:
         from pipelines.chain import ProcessingChain
 
         config = load_config(config_path)
-        self.chain = ProcessingChain(open_store(config.database_url), config, actor,
-                                     scoring=scoring)
+        self.chain = ProcessingChain(
+            open_store(config.database_url, limits=config.store.limits()), config, actor,
+            scoring=scoring)
 
     @property
     def stats(self):
-        return self.chain.stats
+        return self.chain.report()
 
     def start(self) -> None:
+        self.failed: ChainWorkerDied | None = None
         if self.chain.steps:
-            self.chain.detectors.get()  # load lexicons now: a broken file is reported at once
+            try:  # load lexicons now: a broken file is reported at the first hand-over
+                self._guard(self.chain.detectors.get)
+            except ChainWorkerDied as exc:
+                self.failed = exc
 
     def submit(self, items: list) -> None:
-        self.chain.process(items)
+        if self.failed is not None:
+            raise self.failed
+        self._guard(self.chain.process, items)
+
+    def _guard(self, work, *args) -> None:
+        from detection.lexicon import LexiconError
+        from pipelines.chain import StoreUnavailable
+
+        try:
+            work(*args)
+        except (StoreUnavailable, LexiconError) as exc:
+            raise ChainWorkerDied(f"storing stopped ({type(exc).__name__}: {exc}); posts not "
+                                  "yet stored will be fetched again on the next run") from None
 
     def close(self) -> None:
         self.chain.store.dispose()
@@ -70,7 +89,8 @@ class ChainPipeline:
         scoring = settings.getbool("KYRAN_SCORING", True)
         if settings.getbool("KYRAN_CHAIN_PROCESS", True):
             chain = ChainWorker(config_path, actor, scoring,
-                                log_level=settings.get("LOG_LEVEL", "INFO"))
+                                log_level=settings.get("LOG_LEVEL") or "INFO",
+                                timeout=load_config(config_path).store.write_timeout)
         else:
             chain = InProcessChain(config_path, actor, scoring)
         return cls(crawler, chain, settings.getint("KYRAN_STORE_BATCH", 200),
@@ -80,6 +100,9 @@ class ChainPipeline:
         self.chain.start()
 
     def process_item(self, item, spider=None):
+        if isinstance(item, (PostBatch, PostItem)):  # seen, stored or not (the summary's "of")
+            self.crawler.stats.inc_value(
+                "kyran/posts_seen", len(item.posts) if isinstance(item, PostBatch) else 1)
         if self.broken:
             return item
         if isinstance(item, (ChannelItem, PostItem, PostBatch, CrawlCheckpoint,
@@ -108,6 +131,8 @@ class ChainPipeline:
             self.crawler.stats.set_value(f"kyran/{key}", value)
 
     def _stop(self, reason: str) -> None:
+        if self.broken:
+            return
         self.broken = True
         self.crawler.stats.set_value("kyran/chain_failure", reason)
         self.crawler.spider.logger.error("storing stopped: %s", reason)
@@ -119,6 +144,9 @@ class ChainPipeline:
         try:
             self.chain.close()
         except ChainWorkerDied as exc:
-            self.crawler.spider.logger.error("storing stopped: %s", exc)
+            if not self.broken:
+                self.broken = True
+                self.crawler.stats.set_value("kyran/chain_failure", str(exc))
+                self.crawler.spider.logger.error("storing stopped: %s", exc)
         for key, value in self.chain.stats.items():
             self.crawler.stats.set_value(f"kyran/{key}", value)

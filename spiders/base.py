@@ -1,4 +1,5 @@
-"""What every Kyran spider shares: kyran.toml applied to its Scrapy settings."""
+"""What every Kyran spider shares: kyran.toml applied to its Scrapy settings, and telling the
+progress display that a channel or target is done."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ class KyranSpider(scrapy.Spider):
         # super()) and Scrapy's -s command-line values still override it.
         apply_config(settings, load_config(settings.get("KYRAN_CONFIG")))
         super().update_settings(settings)
+
+    def finished(self, key: str, status: str) -> None:
+        """A channel or target is done (`status`: complete, incomplete, no preview, failed …):
+        its progress line is shown now."""
+        from crawler.progress import TARGET_FINISHED
+
+        self.crawler.signals.send_catch_log(TARGET_FINISHED, key=key, status=status)
 
 
 def describe_failure(failure) -> str:

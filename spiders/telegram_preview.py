@@ -131,6 +131,7 @@ class TelegramPreviewSpider(KyranSpider):
             self.logger.info("%s has no public preview (redirect to %s)", name, location)
             self.crawler.stats.inc_value("kyran/telegram/no_preview")
             yield ChannelItem(username=name, status="no_preview", capture=capture)
+            self.finished(name, "no preview")
             return
         page = parse_preview(response.body, response.url, name)
         evidence = check_page(page, name, state.get("channel_id"))
@@ -158,6 +159,8 @@ class TelegramPreviewSpider(KyranSpider):
         if page.posts:
             yield PostBatch(page.posts)
         step = self._next_step(page, state, response.url)
+        if step != "more":
+            self.finished(name, step if page.posts or state["page"] > 1 else "no posts")
         if step == "more":
             state["page"] += 1
             yield self._page_request(name, page.oldest, state)
@@ -180,6 +183,7 @@ class TelegramPreviewSpider(KyranSpider):
         """A page that contradicts whose it is: nothing of it is applied, the channel's crawl
         stops here (its cursor stays), and the conflict is kept for a person to look at."""
         self.crawler.stats.inc_value("kyran/telegram/quarantined_pages")
+        self.finished(name, "quarantined")
         self.logger.warning(
             "%s: page quarantined, %s; nothing from it is applied and the channel's crawl cursor "
             "stays (see `kyran quarantine`)", name, evidence.conflict)
@@ -270,3 +274,4 @@ class TelegramPreviewSpider(KyranSpider):
         self.logger.error("telegram_preview: %s failed: %s", request.url,
                           describe_failure(failure))
         self.crawler.stats.inc_value("kyran/telegram/failed_pages")
+        self.finished(request.meta["channel"], f"failed: {describe_failure(failure)}")

@@ -54,7 +54,36 @@ def _sqlite_begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
+# Bounds of every wait on PostgreSQL, in seconds (`[store]` in kyran.toml sets them): a server
+# or network that stops answering without closing the connection must not hang a crawl.
+POSTGRES_LIMITS = {"connect_timeout": 10, "statement_timeout": 300, "idle_timeout": 300,
+                   "network_timeout": 60}
+
+
+def postgres_connect_args(url, limits: dict | None = None) -> dict:
+    """libpq parameters that bound connecting, a dead network (TCP keepalives and
+    tcp_user_timeout) and, on the server, a statement or an idle transaction. A parameter the
+    URL sets itself wins; server settings are added to the URL's own `options`."""
+    given = {**POSTGRES_LIMITS, **(limits or {})}
+    network = int(given["network_timeout"])
+    wanted = {
+        "connect_timeout": int(given["connect_timeout"]),
+        "keepalives": 1,
+        "keepalives_idle": max(1, network // 3),
+        "keepalives_interval": max(1, network // 9),
+        "keepalives_count": 3,
+        "tcp_user_timeout": network * 1000,
+    }
+    args = {key: value for key, value in wanted.items() if key not in url.query}
+    server = (f"-c statement_timeout={int(given['statement_timeout'])}s "
+              f"-c idle_in_transaction_session_timeout={int(given['idle_timeout'])}s")
+    own = url.query.get("options")
+    own = " ".join(own) if isinstance(own, tuple) else own
+    args["options"] = f"{own} {server}" if own else server
+    return args
+
+
+def make_engine(url: str, limits: dict | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -63,6 +92,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(url, pool_pre_ping=True,
+                             connect_args=postgres_connect_args(parsed, limits))
     return create_engine(url, pool_pre_ping=True)
 
 
@@ -87,12 +119,12 @@ def _sqlite_read_uri(path: Path) -> str:
     return f"file:{urllib.parse.quote(str(path))}?{mode}"
 
 
-def make_reader_engine(url: str) -> Engine:
+def make_reader_engine(url: str, limits: dict | None = None) -> Engine:
     """An engine that cannot write and never creates anything (StoreUnavailable when a SQLite
     file is missing)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = make_engine(url)
+        engine = make_engine(url, limits)
         event.listen(engine, "begin", _read_only_transaction)
         return engine
     if not parsed.database or parsed.database == ":memory:":
@@ -120,9 +152,10 @@ def alembic_config(url: str) -> AlembicConfig:
 class Store:
     """The database behind Kyran: an engine plus a session factory."""
 
-    def __init__(self, url: str, read_only: bool = False) -> None:
+    def __init__(self, url: str, read_only: bool = False, limits: dict | None = None) -> None:
         self.url = url
-        self.engine = make_reader_engine(url) if read_only else make_engine(url)
+        self.engine = (make_reader_engine(url, limits) if read_only
+                       else make_engine(url, limits))
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.readers = sessionmaker(self.engine.execution_options(kyran_read_only=True),
                                     expire_on_commit=False)
@@ -200,10 +233,12 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str, migrate: bool = True, read_only: bool = False) -> Store:
+def open_store(url: str, migrate: bool = True, read_only: bool = False,
+               limits: dict | None = None) -> Store:
     """The store at `url`; migrated to the newest schema unless `migrate` is false. Read-only:
-    never created nor migrated, and refused (StoreUnavailable) unless at the newest schema."""
-    store = Store(url, read_only=read_only)
+    never created nor migrated, and refused (StoreUnavailable) unless at the newest schema.
+    `limits`: the [store] bounds on PostgreSQL (see `postgres_connect_args`)."""
+    store = Store(url, read_only=read_only, limits=limits)
     if read_only:
         try:
             store.check_schema()

@@ -81,3 +81,36 @@ def test_crawls_saving_the_good_copy_at_once_never_fail(lexicons, tmp_path):
     assert sorted(p.name for p in (tmp_path / "last-good").glob("*.toml")) == sorted(
         p.name for p in lexicons.glob("*.toml"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last-good", "lexicons"]  # no litter
+
+
+@pytest.mark.parametrize("deleted", ["substance.toml", "shop.toml", "courier_role.toml"])
+def test_a_deleted_lexicon_file_is_an_error_not_a_quieter_detector(lexicons, tmp_path, caplog,
+                                                                     deleted):
+    """Deleting one file used to remove its concepts in silence (the same ads: flagged before,
+    not after) and replace the good copy with the reduced set."""
+    DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "last-good").get()
+    (lexicons / deleted).unlink()
+    fresh = DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "last-good")
+    with caplog.at_level(logging.ERROR):
+        detector = fresh.get()
+    assert detector.missing_concepts == []
+    assert "concepts no lexicon file defines" in fresh.problem
+    assert "was a file deleted or renamed" in caplog.text
+    assert (tmp_path / "last-good" / deleted).is_file()  # the good copy keeps the file
+
+
+def test_a_deleted_file_without_a_good_copy_is_raised(lexicons, tmp_path):
+    (lexicons / "substance.toml").unlink()
+    holder = DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "none")
+    with pytest.raises(LexiconError, match="substance"):
+        holder.get()
+    assert not (tmp_path / "none").exists()  # and the reduced set is not saved as good
+
+
+def test_a_running_detector_keeps_its_concepts_when_a_file_goes(lexicons, tmp_path):
+    holder = DetectorHolder(DetectionConfig(lexicon_dir=lexicons), tmp_path / "last-good")
+    assert holder.get().score(SHOP).category == "sale"
+    (lexicons / "substance.toml").unlink()
+    assert holder.reload_if_changed() is False
+    assert "substance" in holder.problem and holder.get().score(SHOP).category == "sale"
+    assert (tmp_path / "last-good" / "substance.toml").is_file()

@@ -71,3 +71,51 @@ def test_an_orphaned_worker_exits_by_itself(store, config, tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the orphaned chain process did not exit within 60 s")
+
+
+def test_a_stuck_worker_is_given_up_within_the_bound(store, config, tmp_path):
+    """A chain process that stops answering without dying (a store black-holed mid-statement;
+    here the process is frozen) used to make the hand-over spin for ever: it gives up after
+    `timeout` seconds of silence, stops the child and says why."""
+    worker = ChainWorker(str(tmp_path / "kyran.toml"), "component:test", depth=1, timeout=3)
+    worker.start()
+    worker.submit(shop_channel_items())
+    os.kill(worker.process.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ChainWorkerDied, match="store.write_timeout"):
+            for index in range(1000):
+                worker.submit(shop_channel_items(start=10 * index + 10))
+    finally:
+        if worker.process.is_alive():
+            os.kill(worker.process.pid, signal.SIGKILL)
+    assert time.monotonic() - started < 3 + 10
+    worker.process.join(10)
+    assert not worker.process.is_alive()
+
+
+def test_closing_a_stuck_worker_is_bounded_too(store, config, tmp_path):
+    worker = ChainWorker(str(tmp_path / "kyran.toml"), "component:test", timeout=3)
+    worker.start()
+    worker.submit(shop_channel_items())
+    os.kill(worker.process.pid, signal.SIGSTOP)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ChainWorkerDied, match="took no batch"):
+            worker.close()
+    finally:
+        if worker.process.is_alive():
+            os.kill(worker.process.pid, signal.SIGKILL)
+    assert time.monotonic() - started < 3 + 10
+
+
+def test_a_failed_worker_says_why_in_one_line(store, config, tmp_path, capfd):
+    """A child that fails reports one line, not its traceback."""
+    path = tmp_path / "kyran.toml"
+    path.write_text(path.read_text() + "\n[detection]\nlexicon_dir = \"nowhere\"\n")
+    worker = ChainWorker(str(path), "component:test")
+    worker.start()
+    with pytest.raises(ChainWorkerDied) as caught:
+        worker.close()
+    assert "lexicon_dir" in str(caught.value) and "\n" not in str(caught.value)
+    assert "Traceback" not in capfd.readouterr().err

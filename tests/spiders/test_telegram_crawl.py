@@ -95,7 +95,7 @@ def test_crawl_stores_posts_channel_and_captures(kyran, crawl_config, db_url, tm
     with serve(make_world()) as server:
         config = crawl_config(server)
         result = kyran("crawl", "telegram", "shop_alpha", "hidden_one", "closed_one",
-                       config=config)
+                       "--stats", config=config)
         assert result.returncode == 0, result.stderr[-3000:]
         assert "kyran/worker/cpu_s" in result.stdout  # stored and scored in the child process
     store = open_store(db_url)
@@ -200,7 +200,9 @@ def test_faults_are_survived(kyran, crawl_config, db_url):
         config = crawl_config(server)
         result = kyran("crawl", "telegram", "shop_alpha", "media_only", "cut_page", "no_such",
                        config=config)
-        assert result.returncode == 0, result.stderr[-2000:]
+        # the other channels are read; the crawl is partial (no_such was not): exit 1
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert "1 pages could not be fetched" in result.stderr.splitlines()[-1]
     found = counts(db_url)
     assert found["shop_alpha"] == 10
     assert found["media_only"] == 1
