@@ -36,7 +36,8 @@ class Context:
 
     def store(self, read_only: bool = False) -> Store:
         """The store; `read_only` for commands that only read: never created nor migrated."""
-        return open_store(self.config.database_url, read_only=read_only)
+        return open_store(self.config.database_url, read_only=read_only,
+                          limits=self.config.store.limits())
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -49,6 +49,11 @@ def judge(stats: dict, what: str, expect_posts: bool = False) -> Outcome:
     if stats.get("kyran/lexicons/problem"):
         causes.append(f"scored with the last good lexicons: {stats['kyran/lexicons/problem']}")
     counts = f"{stored} posts stored of {seen} seen, {pages} pages"
+    # Neither fails the job: the cursor stays, so the next run reads those pages again.
+    if incomplete := int(stats.get("kyran/telegram/incomplete_channels", 0)):
+        counts += f", {incomplete} channels read incompletely (read again next run)"
+    if quarantined := int(stats.get("kyran/telegram/quarantined_pages", 0)):
+        counts += f", {quarantined} pages quarantined (see kyran quarantine)"
     if stats.get("log_count/ERROR"):
         counts += f", {stats['log_count/ERROR']} errors logged"
     if causes:

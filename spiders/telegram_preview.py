@@ -85,7 +85,7 @@ class TelegramPreviewSpider(KyranSpider):
 
     def _plan(self, config, names: list[str]) -> list[tuple[str, int | None]]:
         """(name, crawl cursor) for each channel to visit; the watchlist when no names given."""
-        store = open_store(config.database_url)
+        store = open_store(config.database_url, limits=config.store.limits())
         try:
             with store.reader() as session:
                 query = select(Source.handle, Source.crawl_cursor).where(
@@ -106,7 +106,7 @@ class TelegramPreviewSpider(KyranSpider):
         self.base_url = self.settings.get("KYRAN_TELEGRAM_BASE_URL") or self.options.base_url
         names = self._channel_names(config)
         plan = self._plan(config, names)
-        self.names_by_id = stored_names_by_id(config.database_url)
+        self.names_by_id = stored_names_by_id(config.database_url, config.store.limits())
         if not plan:
             self.logger.warning("no channels to crawl: give -a channels=NAME or watch some")
         for name, cursor in plan:

@@ -61,10 +61,10 @@ def check_page(page: PreviewPage, requested: str, known_id: int | None = None) -
     return evidence
 
 
-def stored_names_by_id(database_url: str) -> dict[int, str]:
+def stored_names_by_id(database_url: str, limits: dict | None = None) -> dict[int, str]:
     """The current username of every stored Telegram channel with a known numeric id (only
     names that pass the username check: they become part of a URL)."""
-    store = open_store(database_url)
+    store = open_store(database_url, limits=limits)
     try:
         with store.reader() as session:
             rows = session.execute(select(Source.external_id, Source.handle).where(

@@ -127,7 +127,7 @@ def test_a_forged_page_is_quarantined_and_rewrites_nobody(honest_world, kind, ky
         assert result.returncode == 0, result.stderr[-2000:]
     # Nobody renamed, no post rewritten or planted (not even on evil_chan), no cursor moved.
     assert snapshot(db_url) == before
-    assert "kyran/telegram/quarantined_pages: 1" in result.stdout
+    assert ", 1 pages quarantined (see kyran quarantine)" in result.stdout  # the summary line
     assert "evil_chan: page quarantined" in result.stderr
 
     listed = kyran("posts", "--source", "victim_chan", "--json", "--limit", "100", config=config)
@@ -174,7 +174,7 @@ def test_a_new_name_claiming_a_channel_that_still_answers_at_its_name_is_no_rena
         result = kyran("crawl", "telegram", "evil_chan", config=config)
         assert result.returncode == 0, result.stderr[-2000:]
     assert snapshot(db_url) == before
-    assert "kyran/telegram/quarantined_pages: 1" in result.stdout
+    assert ", 1 pages quarantined (see kyran quarantine)" in result.stdout  # the summary line
     assert "victim_chan still shows at its own page" in result.stderr
 
 
@@ -195,7 +195,7 @@ def test_a_later_page_with_another_channel_id_stops_the_visit(tmp_path, db_url, 
                               f'\n[telegram_preview]\nbase_url = "{server.url}"\n')
         result = kyran("crawl", "telegram", "victim_chan", "evil_chan", config=config)
         assert result.returncode == 0, result.stderr[-2000:]
-        assert "kyran/telegram/quarantined_pages: 1" in result.stdout
+        assert ", 1 pages quarantined (see kyran quarantine)" in result.stdout  # the summary line
     state = snapshot(db_url)
     assert state["sources"]["1700000002"][:2] == ("evil_chan", None)  # cursor not set
     assert state["sources"]["1700000001"][:2] == ("victim_chan", 5)
