@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,22 +46,29 @@ def _postgres_or_skip(admin) -> None:
         pytest.skip(reason)
 
 
-@pytest.fixture
-def db_url(tmp_path, backend):
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path}/kyran.sqlite"
-        return
+@contextmanager
+def postgres_schema():
+    """A PostgreSQL schema of the test's own (its name), dropped afterwards."""
     schema = f"kyran_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     _postgres_or_skip(admin)
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
+        yield schema
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path, backend):
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path}/kyran.sqlite"
+        return
+    with postgres_schema() as schema:
+        yield f"{POSTGRES}?options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ non-zero exit and one line saying why. The network is broken by a loopback TCP p
 the crawl and PostgreSQL; the server itself is never touched."""
 
 import time
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from crawler.fixtures.tcp_proxy import TcpProxy
-from tests.conftest import POSTGRES, _postgres_or_skip
+from tests.conftest import postgres_schema
 from tests.spiders.crawl_helpers import (
     GATED,
     crawl_config,
@@ -31,17 +29,8 @@ LIMITS = (f"write_timeout = {WRITE_TIMEOUT}\nconnect_timeout = 3\nstatement_time
 def schema():
     """A PostgreSQL schema of its own (the `db_url` fixture would also run this on SQLite,
     which has no network to break)."""
-    name = f"kyran_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    _postgres_or_skip(admin)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    try:
+    with postgres_schema() as name:
         yield name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
 
 
 def url(host: str, port: int, schema: str) -> str:
