@@ -274,7 +274,7 @@ def crawl(run: str, cache: PageCache, server, names: list[str], expected: dict[s
     env = clean_env()
     if run == "A":
         command = [sys.executable, "-m", "crawler", "--config", str(config), "crawl", "telegram",
-                   *names]
+                   "--stats", *names]  # --stats: the counters this benchmark reads back
         if profile:
             command[1:1] = ["-m", "cProfile", "-o", str(profile_out)]
     else:

@@ -92,8 +92,7 @@ def preflight(config: KyranConfig, scoring: bool = True) -> None:
 
 def _check_lexicons(config: KyranConfig) -> None:
     from detection.lexicon import LexiconError
-    from pipelines.chain import last_good_lexicons
-    from pipelines.scoring import DetectorHolder
+    from pipelines.scoring import DetectorHolder, last_good_lexicons  # not the whole chain
 
     holder = DetectorHolder(config.detection, last_good_lexicons(config), report=False)
     try:

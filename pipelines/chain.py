@@ -30,7 +30,7 @@ from pipelines.clustering import ClusterStep
 from pipelines.discovery import DiscoveryStep
 from pipelines.entities import EntityStep
 from pipelines.queue import QueueStep
-from pipelines.scoring import DetectorHolder, ScoreStep
+from pipelines.scoring import DetectorHolder, ScoreStep, last_good_lexicons
 from pipelines.storing import StoreStep
 from pipelines.work import PostWork
 
@@ -64,10 +64,6 @@ def _raise_if_store_failed(exc: BaseException) -> None:
     failure = _store_failure(exc)
     if failure is not None:
         raise failure from exc
-
-
-def last_good_lexicons(config: KyranConfig):
-    return config.captures_path.parent / "lexicons.last-good"
 
 
 class ProcessingChain:

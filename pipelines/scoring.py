@@ -47,6 +47,11 @@ def _complete(detector: Detector, folder: Path) -> Detector:
     return detector
 
 
+def last_good_lexicons(config) -> Path:
+    """Where the copy of the last lexicons that loaded well is kept (beside the captures)."""
+    return config.captures_path.parent / "lexicons.last-good"
+
+
 class DetectorHolder:
     """Loads the detector, keeps the last good one, and reloads when lexicon files change."""
 
