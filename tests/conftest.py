@@ -111,6 +111,18 @@ def kyran():
     return run_kyran
 
 
+def wait_until(condition, timeout: float, what: str) -> None:
+    """Poll `condition` until it holds (a bounded wait for a condition, never for luck); fail
+    saying `what` was awaited after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:.0f} s for {what}")
+        time.sleep(0.1)
+
+
 def run_concurrently(work, count: int) -> list[BaseException]:
     """Run work(index) in `count` threads released at the same moment; the errors they raised."""
     import threading

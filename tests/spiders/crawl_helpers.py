@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -57,15 +56,6 @@ def start_crawl(config: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "crawler", "--config", str(config), "crawl",
                              *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-
-
-def wait_until(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"waited {timeout} s for {what}")
 
 
 def children(pid: int) -> list[int]:

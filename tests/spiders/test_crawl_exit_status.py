@@ -16,7 +16,7 @@ from crawler.fixtures.market import FakeMarket, market_target
 from crawler.fixtures.server import FixtureServer
 from crawler.store.db import open_store
 from pipelines.scoring import BUNDLED_LEXICONS
-from tests.conftest import write_config
+from tests.conftest import wait_until, write_config
 from tests.spiders.crawl_helpers import (
     GATED,
     chain_process,
@@ -28,7 +28,6 @@ from tests.spiders.crawl_helpers import (
     shop_world,
     start_crawl,
     stored,
-    wait_until,
 )
 from tests.spiders.test_site_crawl import toml_table
 from tests.spiders.test_telegram_crawl import serve

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from crawler.fixtures.tcp_proxy import TcpProxy
-from tests.conftest import postgres_schema
+from tests.conftest import postgres_schema, wait_until
 from tests.spiders.crawl_helpers import (
     GATED,
     crawl_config,
@@ -17,7 +17,6 @@ from tests.spiders.crawl_helpers import (
     one_line_failure,
     start_crawl,
     stored,
-    wait_until,
 )
 
 WRITE_TIMEOUT = 5

@@ -17,7 +17,7 @@ from crawler.fixtures.tme_pages import FakeChannel, FakePost
 from crawler.fixtures.tme_world import FakeTelegram
 from crawler.store.db import open_store
 from crawler.store.models import Capture, Event, Post, Source, Verdict
-from tests.conftest import REPO, write_config
+from tests.conftest import REPO, wait_until, write_config
 
 
 class Gate:
@@ -214,15 +214,6 @@ def test_faults_are_survived(kyran, crawl_config, db_url):
     store.dispose()
 
 
-def wait_for(condition, seconds: float, what: str) -> None:
-    """Poll `condition` until it holds; fail saying `what` was awaited after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {seconds:.0f} s for {what}")
-        time.sleep(0.1)
-
-
 def stored_posts(db_url) -> int:
     try:
         return sum(counts(db_url).values())
@@ -245,8 +236,8 @@ def test_killed_crawl_resumes_without_loss_or_doubles(crawl_config, db_url):
         process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         try:
-            wait_for(gate.reached.is_set, 60, "the server to answer 15 requests")
-            wait_for(lambda: stored_posts(db_url) > 0, 60, "a first batch to be stored")
+            wait_until(gate.reached.is_set, 60, "the server to answer 15 requests")
+            wait_until(lambda: stored_posts(db_url) > 0, 60, "a first batch to be stored")
         finally:
             process.send_signal(signal.SIGKILL)
             process.wait()
