@@ -38,7 +38,7 @@ def register(cli: click.Group, pass_context) -> None:
     @pass_context
     def quarantine_command(ctx, limit, as_json):
         """List pages quarantined for contradicting whose they are, newest first."""
-        with ctx.store().reader() as session:
+        with ctx.store(read_only=True).reader() as session:
             events = session.scalars(select(Event).where(Event.action == QUARANTINE)
                                      .order_by(Event.id.desc()).limit(limit)).all()
             records = [_record(event) for event in events]

@@ -19,7 +19,8 @@ from tests.crawler.conftest import fill
 # `capture` on a read-only store: tests/crawler/test_capture_body.py (it needs a real crawl).
 READ_COMMANDS = [["sources"], ["sources", "--json"], ["posts"], ["posts", "--json"],
                  ["queue"], ["queue", "--json"], ["candidate", "1"],
-                 ["entity", "@kristall_kz_bot"], ["watchlist"], ["db", "current"]]
+                 ["entity", "@kristall_kz_bot"], ["watchlist"], ["db", "current"],
+                 ["quarantine"]]
 
 
 def run_on_read_only_folder(folder: Path, *args: str) -> subprocess.CompletedProcess:
