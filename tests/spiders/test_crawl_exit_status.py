@@ -38,6 +38,21 @@ def finish(process, timeout=120):
     return process.returncode, out, err
 
 
+def crawl_broken_midway(tmp_path, db_url, break_it) -> tuple[int, str, str]:
+    """Crawl the gated world; once its first channel is stored, `break_it(crawl)`; then let the
+    rest through and wait for the crawl's end: (exit status, stdout, stderr)."""
+    server, gate = gated_server(gated_world())
+    with server:
+        config = crawl_config(tmp_path / "kyran.toml", db_url, server.url)
+        crawl = start_crawl(config, "telegram", *GATED)
+        try:
+            wait_until(lambda: stored(db_url)[0] >= 45, 90, "the first channel to be stored")
+            break_it(crawl)
+        finally:
+            gate.set()
+        return finish(crawl)
+
+
 def test_a_good_crawl_exits_0_with_one_summary_line(kyran, tmp_path, db_url):
     with serve(shop_world()) as server:
         config = crawl_config(tmp_path / "kyran.toml", db_url, server.url)
@@ -50,19 +65,13 @@ def test_a_good_crawl_exits_0_with_one_summary_line(kyran, tmp_path, db_url):
 
 def test_store_failing_mid_crawl_fails_the_crawl_in_one_line(tmp_path, db_url):
     """A table dropped while the crawl runs used to give thousands of tracebacks and exit 0."""
-    server, gate = gated_server(gated_world())
-    with server:
-        config = crawl_config(tmp_path / "kyran.toml", db_url, server.url)
-        crawl = start_crawl(config, "telegram", *GATED)
-        try:
-            wait_until(lambda: stored(db_url)[0] >= 45, 90, "the first channel to be stored")
-            store = open_store(db_url, migrate=False)
-            with store.session() as session:
-                session.execute(text("DROP TABLE verdict"))
-            store.dispose()
-        finally:
-            gate.set()
-        code, out, err = finish(crawl)
+    def drop_a_table(crawl) -> None:
+        store = open_store(db_url, migrate=False)
+        with store.session() as session:
+            session.execute(text("DROP TABLE verdict"))
+        store.dispose()
+
+    code, out, err = crawl_broken_midway(tmp_path, db_url, drop_a_table)
     assert code == 1, err[-3000:]
     one_line_failure(err)
     assert "the store failed" in err and "verdict" in err
@@ -72,16 +81,8 @@ def test_store_failing_mid_crawl_fails_the_crawl_in_one_line(tmp_path, db_url):
 
 
 def test_a_killed_chain_process_fails_the_crawl(tmp_path, db_url):
-    server, gate = gated_server(gated_world())
-    with server:
-        config = crawl_config(tmp_path / "kyran.toml", db_url, server.url)
-        crawl = start_crawl(config, "telegram", *GATED)
-        try:
-            wait_until(lambda: stored(db_url)[0] >= 45, 90, "the first channel to be stored")
-            os.kill(chain_process(crawl.pid), signal.SIGKILL)
-        finally:
-            gate.set()
-        code, out, err = finish(crawl)
+    code, out, err = crawl_broken_midway(
+        tmp_path, db_url, lambda crawl: os.kill(chain_process(crawl.pid), signal.SIGKILL))
     assert code == 1, err[-3000:]
     one_line_failure(err)
     assert "the chain process stopped" in err
