@@ -18,8 +18,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from crawler.config_base import Section, check_schedule
+from crawler.config_daemon import AlertsConfig, DaemonConfig, LivenessConfig, RetentionConfig
+from crawler.config_telegram import TelegramConfig
 from crawler.usernames import UsernameError, parse_username
 from detection.config import DetectionConfig
 
@@ -31,12 +34,7 @@ class ConfigError(Exception):
     """A configuration file or override is invalid; the message says where and what is expected."""
 
 
-class _Section(BaseModel):
-    # Every number is finite: `inf` or `nan` in a delay or a limit would stall a crawl for ever.
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
-
-
-class StoreConfig(_Section):
+class StoreConfig(Section):
     url: str = Field(
         "sqlite:///var/kyran.sqlite",
         description="SQLAlchemy URL of the store. SQLite paths are relative to the config's "
@@ -73,7 +71,7 @@ class StoreConfig(_Section):
         return url
 
 
-class CrawlConfig(_Section):
+class CrawlConfig(Section):
     user_agent: str = Field(
         "KyranBot/0.1 (+public-interest monitoring of drug advertising; no purchases)",
         description="User-Agent header sent with every request.",
@@ -100,7 +98,7 @@ class CrawlConfig(_Section):
         "dump show at DEBUG only.")
 
 
-class TelegramPreviewConfig(_Section):
+class TelegramPreviewConfig(Section):
     base_url: str = Field(
         "https://t.me", description="Where the public preview lives; tests point it elsewhere."
     )
@@ -138,7 +136,7 @@ class TelegramPreviewConfig(_Section):
         return url.rstrip("/")
 
 
-class SiteTarget(_Section):
+class SiteTarget(Section):
     """One marketplace, forum or classifieds site: a configuration of the `site` spider.
 
     Selectors are CSS (parsel syntax, ``::text`` and ``::attr(x)`` allowed) unless they start
@@ -172,7 +170,8 @@ class SiteTarget(_Section):
     )
     obey_robots: bool | None = Field(None, description="Overrides crawl.obey_robots.")
     download_delay: float | None = Field(None, ge=0, le=3600)
-    schedule: str = Field("6h", description="How often the daemon crawls it: 30m, 6h, 1d.")
+    schedule: str = Field("6h", description="How often the daemon crawls it: 30m, 6h, 1d, or "
+                          "cron: MIN HOUR DAY MONTH WEEKDAY (UTC).")
 
     @field_validator("proxy")
     @classmethod
@@ -201,12 +200,11 @@ class SiteTarget(_Section):
 
     @field_validator("schedule")
     @classmethod
-    def _interval(cls, value: str) -> str:
-        parse_interval(value)
-        return value
+    def _schedule(cls, value: str) -> str:
+        return check_schedule(value)
 
 
-class QueueConfig(_Section):
+class QueueConfig(Section):
     reopen_margin: float = Field(
         0.25, ge=0, le=1,
         description="A dismissed candidate reopens only when new evidence scores this much "
@@ -217,7 +215,7 @@ class QueueConfig(_Section):
         "many sources becomes a candidate of its own (one shop behind many channels).")
 
 
-class DiscoveryConfig(_Section):
+class DiscoveryConfig(Section):
     enabled: bool = Field(True, description="Add channels and bots named in scored posts to "
                           "the watchlist.")
     min_score: float = Field(
@@ -228,7 +226,7 @@ class DiscoveryConfig(_Section):
         200, ge=0, le=1_000_000, description="At most this many new watchlist entries per crawl.")
 
 
-class KyranConfig(_Section):
+class KyranConfig(Section):
     store: StoreConfig = Field(default_factory=StoreConfig)
     detection: DetectionConfig = Field(default_factory=DetectionConfig)
     queue: QueueConfig = Field(default_factory=QueueConfig)
@@ -236,6 +234,11 @@ class KyranConfig(_Section):
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     telegram_preview: TelegramPreviewConfig = Field(default_factory=TelegramPreviewConfig)
     sites: dict[str, SiteTarget] = Field(default_factory=dict)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    liveness: LivenessConfig = Field(default_factory=LivenessConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     home: Path = Field(
         Path("."), description="Directory relative paths are resolved against (set on load)."
     )
@@ -271,14 +274,6 @@ def check_selector(selector: str) -> None:
     except Exception as exc:  # cssselect and lxml raise their own error classes
         kind = "XPath" if selector.startswith("xpath:") else "CSS selector"
         raise ValueError(f"not a valid {kind}: {selector!r} ({exc})") from None
-
-
-def parse_interval(value: str) -> int:
-    """Seconds in an interval written as ``30s``, ``15m``, ``6h`` or ``1d``."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", value)
-    if not match:
-        raise ValueError("expected an interval such as 30m, 6h or 1d")
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
 def _env_value(raw: str) -> Any:

@@ -96,6 +96,14 @@ class Source(Base):
     # Newest post id up to which every post (back to the visit's depth) is stored; a crawl that
     # is killed before it finishes a channel leaves it as it was, so the next visit redoes it.
     crawl_cursor: Mapped[int | None] = mapped_column(BigInteger)
+    # When Kyran first noticed the source private, deleted, banned or renamed away (reset when
+    # it is seen again), and how: private | deleted | banned | username_free | restricted …
+    gone_at: Mapped[datetime | None]
+    gone_how: Mapped[str | None] = mapped_column(String(32))
+    restriction: Mapped[str | None] = mapped_column(Text)  # Telegram's restriction reasons
+    linked_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # discussion group
+    pinned_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    metadata_refreshed_at: Mapped[datetime | None]
 
     posts: Mapped[list[Post]] = relationship(back_populates="source")
 
@@ -305,3 +313,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="analyst")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The daemon's and the monitor's tables live beside these, on the same metadata.
+from crawler.store import models_ops  # noqa: E402,F401
