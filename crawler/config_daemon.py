@@ -31,15 +31,13 @@ class DaemonConfig(Section):
         60, ge=1, le=86400, description="A failed job is retried after this many seconds, "
         "doubling each time it fails again …")
     retry_max: str = Field("6h", description="… up to this.")
-    metadata_schedule: str = Field(
-        "12h", description="When Telegram channel metadata is refreshed over MTProto.")
     health_listen: str | None = Field(
         "127.0.0.1:9464", description="HOST:PORT of /healthz and /metrics (unset: none).")
     log_format: Literal["text", "json"] = Field(
         "text", description="text, or json: one JSON object per line.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
 
-    @field_validator("preview_schedule", "metadata_schedule")
+    @field_validator("preview_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
         return check_schedule(value)
