@@ -162,7 +162,8 @@ def describe_route(client) -> str:
     """Where `client` connects to, for messages: the data centre and the proxy host (never the
     proxy's password or secret)."""
     session = client.session
-    where = f"{session.server_address}:{session.port} (DC {session.dc_id})"
+    where = (f"{session.server_address}:{session.port} (DC {session.dc_id})"
+             if session.server_address else "its default data centre")
     proxy = getattr(client, "_proxy", None)
     if isinstance(proxy, dict):
         where += f" through {proxy.get('proxy_type')} proxy {proxy.get('addr')}:{proxy.get('port')}"
