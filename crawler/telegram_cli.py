@@ -33,21 +33,18 @@ def register(cli: click.Group, pass_context) -> None:
     def login(ctx, account_name):
         """Sign an account in (phone, code, two-step password) and save its session to a file
         of mode 0600. Prints who is signed in, never the session."""
+        from monitors.telegram.login import LoginError, describe_user
+
         config = ctx.config
         name = _account(config, account_name)
         try:
-            client = build_client(config, name)
+            user, secret = asyncio.run(_login(config, name))
         except TelegramSetupError as exc:
             raise InputError(str(exc)) from None
-        from monitors.telegram.login import LoginError, describe_user
-
-        phone = config.telegram.accounts[name].phone
-        try:
-            user = asyncio.run(_login(client, phone))
         except (TelegramUnreachable, LoginError) as exc:
             raise click.ClickException(str(exc)) from None
         try:
-            path = write_session(config, name, SessionSecret(client.session.save()))
+            path = write_session(config, name, secret)
         except SessionFileError as exc:
             raise click.ClickException(f"signed in, but the session was not saved: {exc}") from None
         click.echo(f"account {name}: signed in as {one_line(describe_user(user))}")
@@ -89,12 +86,21 @@ def _account(config, account_name: str | None) -> str:
     return account_name
 
 
-async def _login(client, phone: str | None):
+async def _login(config, name: str) -> tuple:
+    """Sign `name` in; the user and the session. The client is built inside the running loop
+    (Telethon 1.36 binds to it when a proxy is set)."""
     from monitors.telegram.login import sign_in
 
+    client = build_client(config, name)
     await connect(client)
+    if client.session.auth_key is not None and not await client.is_user_authorized():
+        # the saved session was revoked or logged out: sign in afresh
+        await client.disconnect()
+        client = build_client(config, name, fresh=True)
+        await connect(client)
     try:
-        return await sign_in(client, _terminal_prompt, phone)
+        user = await sign_in(client, _terminal_prompt, config.telegram.accounts[name].phone)
+        return user, SessionSecret(client.session.save())
     finally:
         await client.disconnect()
 

@@ -33,11 +33,14 @@ class TelegramUnreachable(Exception):
 
 
 def build_client(config: KyranConfig, account_name: str, *, session: SessionSecret | None = None,
-                 timeout: float = CONNECT_TIMEOUT, connection_retries: int = CONNECTION_RETRIES,
-                 **options):
+                 fresh: bool = False, timeout: float = CONNECT_TIMEOUT,
+                 connection_retries: int = CONNECTION_RETRIES, **options):
     """A Telethon `TelegramClient` for `account_name`, not yet connected. `session` defaults to
-    the account's saved session (none yet: a fresh one, for `kyran telegram login`). `options`
-    go to TelegramClient as they are (e.g. ``receive_updates=False``)."""
+    the account's saved session (none yet, or `fresh`: a new one, for `kyran telegram login`).
+    `options` go to TelegramClient as they are (e.g. ``receive_updates=False``).
+
+    Call it inside the event loop that will run the client: Telethon 1.36 reads the running
+    loop in TelegramClient() when a proxy is set."""
     from telethon import TelegramClient
     from telethon.sessions import StringSession
 
@@ -52,7 +55,7 @@ def build_client(config: KyranConfig, account_name: str, *, session: SessionSecr
     if not telegram.api_hash:
         raise TelegramSetupError("telegram.api_hash is not set: set KYRAN_TELEGRAM__API_HASH "
                                  "(from my.telegram.org)")
-    if session is None:
+    if session is None and not fresh:
         try:
             session = read_session(config, account_name)
         except SessionFileError as exc:

@@ -17,7 +17,8 @@ PHONE = "+77001234567"
 class FakeSignInClient:
     def __init__(self, *, code: str = "12345", password: str | None = None,
                  phones: tuple[str, ...] = (PHONE,), flood: int | None = None,
-                 authorized: bool = False, unreachable: bool = False) -> None:
+                 authorized: bool = False, unreachable: bool = False,
+                 revoked: bool = False) -> None:
         self.code, self.password, self.phones, self.flood = code, password, phones, flood
         self.unreachable = unreachable
         self.session = StringSession()
@@ -26,7 +27,8 @@ class FakeSignInClient:
         self.connected = False
         self.codes_sent: list[str] = []
         self.attempts: list[dict] = []
-        if authorized:
+        self.revoked = revoked
+        if authorized or revoked:
             self._authorise()
 
     def _authorise(self) -> None:
@@ -45,7 +47,7 @@ class FakeSignInClient:
         self.connected = False
 
     async def is_user_authorized(self) -> bool:
-        return self.session.auth_key is not None
+        return self.session.auth_key is not None and not self.revoked
 
     async def get_me(self) -> User:
         return self.user
@@ -68,5 +70,6 @@ class FakeSignInClient:
                 raise errors.SessionPasswordNeededError(request=None)
         elif password != self.password:
             raise errors.PasswordHashInvalidError(request=None)
+        self.revoked = False
         self._authorise()
         return self.user

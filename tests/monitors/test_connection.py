@@ -22,6 +22,15 @@ from monitors.telegram.session import SessionSecret, write_session
 from tests.socks5 import Socks5Server
 
 API_HASH = "0123456789abcdef0123456789abcdef"
+
+
+def build(config, name, **options):
+    """build_client as the monitor calls it: inside a running event loop (Telethon 1.36 reads
+    the running loop in TelegramClient() when a proxy is set)."""
+    async def inside():
+        return build_client(config, name, **options)
+
+    return asyncio.run(inside())
 MT_SECRET = "dd" + "a1" * 16
 
 
@@ -38,7 +47,7 @@ def test_client_has_session_credentials_and_no_automatic_flood_sleep(tmp_path):
     saved.set_dc(4, "149.154.167.91", 443)
     saved.auth_key = AuthKey(os.urandom(256))
     write_session(config, "main", SessionSecret(saved.save()))
-    client = build_client(config, "main")
+    client = build(config, "main")
     assert isinstance(client.session, StringSession)
     assert client.session.auth_key.key == saved.auth_key.key
     assert (client.session.dc_id, client.session.server_address) == (4, "149.154.167.91")
@@ -49,27 +58,27 @@ def test_client_has_session_credentials_and_no_automatic_flood_sleep(tmp_path):
 
 
 def test_fresh_session_without_file(tmp_path):
-    client = build_client(configure(tmp_path, "[telegram.accounts.main]\n"), "main")
+    client = build(configure(tmp_path, "[telegram.accounts.main]\n"), "main")
     assert client.session.auth_key is None
 
 
 def test_socks5_proxy_with_credentials(tmp_path):
     config = configure(tmp_path, "[telegram.accounts.main.proxy]\n"
                        'url = "socks5h://kyran:p%40ss@10.0.0.7:1080"\n')
-    client = build_client(config, "main")
+    client = build(config, "main")
     assert client._proxy == {"proxy_type": "socks5", "addr": "10.0.0.7", "port": 1080,
                              "username": "kyran", "password": "p@ss", "rdns": True}
 
 
 def test_http_proxy(tmp_path):
     config = configure(tmp_path, '[telegram.accounts.main.proxy]\nurl = "http://10.0.0.7:3128"\n')
-    assert build_client(config, "main")._proxy["proxy_type"] == "http"
+    assert build(config, "main")._proxy["proxy_type"] == "http"
 
 
 def test_mtproto_proxy(tmp_path):
     config = configure(tmp_path, "[telegram.accounts.main.proxy]\n"
                        f'mtproxy = "proxy.example:443:{MT_SECRET}"\n')
-    client = build_client(config, "main")
+    client = build(config, "main")
     assert client._connection is ConnectionTcpMTProxyRandomizedIntermediate
     assert client._proxy == ("proxy.example", 443, MT_SECRET)
     # Telethon's own reading of the secret gives the 16 bytes configured
@@ -81,7 +90,7 @@ def test_plain_mtproto_secret_starting_with_dd_stays_whole(tmp_path):
     secret = "dd" + "0f" * 15
     config = configure(tmp_path, "[telegram.accounts.main.proxy]\n"
                        f'mtproxy = "127.0.0.1:8443:{secret}"\n')
-    proxy = build_client(config, "main")._proxy
+    proxy = build(config, "main")._proxy
     assert ConnectionTcpMTProxyRandomizedIntermediate.normalize_secret(
         proxy[2]) == bytes.fromhex(secret)
 
@@ -93,7 +102,7 @@ def test_other_server_sets_data_centre_and_rsa_key(tmp_path, form):
     (tmp_path / "server.pem").write_bytes(pem)
     config = configure(tmp_path, "[telegram.accounts.main]\n[telegram.server]\ndc_id = 2\n"
                        'address = "10.1.2.3"\nport = 8443\nrsa_key_file = "server.pem"\n')
-    client = build_client(config, "main")
+    client = build(config, "main")
     session = client.session
     assert (session.dc_id, session.server_address, session.port) == (2, "10.1.2.3", 8443)
     fingerprint = telethon_rsa._compute_fingerprint(public)
@@ -127,7 +136,7 @@ def _spki(public: rsa.PublicKey) -> bytes:
 ])
 def test_settings_that_cannot_work_give_one_line(tmp_path, text, api, expected):
     with pytest.raises(TelegramSetupError) as caught:
-        build_client(configure(tmp_path, text, api=api), "main")
+        build(configure(tmp_path, text, api=api), "main")
     message = str(caught.value)
     assert expected in message and "\n" not in message
     assert "hunter2" not in message
@@ -137,9 +146,9 @@ def test_missing_api_hash_names_the_variable(tmp_path):
     path = tmp_path / "kyran.toml"
     path.write_text("[telegram]\napi_id = 5\n[telegram.accounts.main]\n")
     with pytest.raises(TelegramSetupError, match="KYRAN_TELEGRAM__API_HASH"):
-        build_client(load_config(path, environ={}), "main")
+        build(load_config(path, environ={}), "main")
     config = load_config(path, environ={"KYRAN_TELEGRAM__API_HASH": API_HASH})
-    assert build_client(config, "main").api_hash == API_HASH
+    assert build(config, "main").api_hash == API_HASH
 
 
 def test_unsafe_session_file_is_a_setup_error(tmp_path):
@@ -150,7 +159,7 @@ def test_unsafe_session_file_is_a_setup_error(tmp_path):
     path = write_session(config, "main", SessionSecret(saved.save()))
     path.chmod(0o644)
     with pytest.raises(TelegramSetupError, match="chmod 600") as caught:
-        build_client(config, "main")
+        build(config, "main")
     assert saved.save() not in str(caught.value)
 
 
@@ -203,9 +212,12 @@ def test_connection_refused_through_a_socks5_proxy_names_the_proxy(tmp_path):
     try:
         proxy = f"socks5://kyran:hunter2@127.0.0.1:{socks.server_address[1]}"
         config = _server_config(tmp_path, 9, f'[telegram.accounts.main.proxy]\nurl = "{proxy}"\n')
-        client = build_client(config, "main", timeout=2, connection_retries=0)
+        async def attempt():
+            client = build_client(config, "main", timeout=2, connection_retries=0)
+            await connect(client, timeout=6)
+
         with pytest.raises(TelegramUnreachable) as caught:
-            asyncio.run(connect(client, timeout=6))
+            asyncio.run(attempt())
     finally:
         socks.shutdown()
         socks.server_close()

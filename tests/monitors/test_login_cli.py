@@ -31,9 +31,13 @@ def setup(tmp_path, db_url, monkeypatch):
     clients: list[FakeSignInClient] = []
     behaviour: dict = {}
 
-    def factory(config, account_name, **_):
+    def factory(config, account_name, fresh=False, **_):
         assert account_name in config.telegram.accounts
-        clients.append(FakeSignInClient(**behaviour))
+        kind = dict(behaviour)
+        if fresh:
+            kind.pop("revoked", None)
+        clients.append(FakeSignInClient(**kind))
+        clients[-1].fresh = fresh
         return clients[-1]
 
     monkeypatch.setattr(telegram_cli, "build_client", factory)
@@ -151,3 +155,14 @@ def test_accounts_flag_an_unsafe_session_file(setup):
         result.stdout)
     assert f"chmod 600 {path}" in result.stdout
     assert path.read_text().strip() not in result.stdout
+
+
+def test_login_over_a_revoked_session_starts_afresh(setup):
+    setup["behaviour"].update(revoked=True)
+    result = invoke(setup["config"], "login", "--account", "main", input="12345\n")
+    assert result.exit_code == 0, result.output
+    first, second = setup["clients"]
+    assert (first.fresh, second.fresh) == (False, True)
+    assert first.connected is False and first.codes_sent == []
+    saved = read_session(load_config(setup["config"], environ={}), "main").reveal()
+    assert saved == second.session.save() != first.session.save()
