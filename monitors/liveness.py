@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from crawler.config import KyranConfig
 from crawler.store.db import Store
 from crawler.store.ingest import add_event
-from crawler.store.models import Candidate, Entity, Post, Source, utcnow
+from crawler.store.models import Candidate, Capture, Entity, Post, Source, utcnow
 from crawler.store.models_ops import SubjectLiveness
 from crawler.usernames import UsernameError, parse_username
 from monitors.liveness_checks import (Check, Resolver, check_preview, check_resolve, check_site,
@@ -44,6 +44,8 @@ class Subject:
     subject_id: int
     kind: str
     target: str  # @name for Telegram, the URL for a site
+    # never had a public preview (the monitor reads it over MTProto): its redirect is no news
+    no_preview: bool = False
 
 
 def subjects(session: Session, config: KyranConfig) -> list[Subject]:
@@ -66,23 +68,35 @@ def _subject(session: Session, config: KyranConfig, subject_type: str,
         if post is None:
             return None
         if post.source.platform == "telegram":  # a post stands or falls with its channel
-            return _source_subject(config, post.source)
+            return _source_subject(session, config, post.source)
         return _site("post", post.id, post.url)
     if subject_type == "source":
         source = session.get(Source, subject_id)
-        return _source_subject(config, source) if source is not None else None
+        return _source_subject(session, config, source) if source is not None else None
     if subject_type == "entity":
         entity = session.get(Entity, subject_id)
         return _entity_subject(entity) if entity is not None else None
     return None
 
 
-def _source_subject(config: KyranConfig, source: Source) -> Subject | None:
+def _never_previewed(session: Session, source: Source) -> bool:
+    """A channel whose preview redirects and of which no post was ever read from a preview
+    page: it never had a public preview, so its redirect says nothing about a takedown."""
+    if source.status != "no_preview":
+        return False
+    read_from_preview = session.scalar(select(Post.id).join(Capture, Post.capture_id == Capture.id)
+                                       .where(Post.source_id == source.id, Capture.kind == "warc")
+                                       .limit(1))
+    return read_from_preview is None
+
+
+def _source_subject(session: Session, config: KyranConfig, source: Source) -> Subject | None:
     if source.platform == "telegram":
         if not source.handle:
             return None
         kind = "bot" if source.kind == "bot" or source.handle.endswith("bot") else "channel"
-        return Subject("source", source.id, kind, "@" + source.handle)
+        return Subject("source", source.id, kind, "@" + source.handle,
+                       _never_previewed(session, source))
     site = config.sites.get(source.handle or "")
     if site is not None:
         return _site("source", source.id, site.start_urls[0])
@@ -121,7 +135,7 @@ async def check_one(config: KyranConfig, subject: Subject,
         return await _bounded(check_site(subject.target, timeout, agent), timeout, subject)
     name = subject.target.lstrip("@")
     checks = []
-    if subject.kind == "channel":
+    if subject.kind == "channel" and not subject.no_preview:
         checks.append(await _bounded(check_preview(config.telegram_preview.base_url, name,
                                                    timeout, agent), timeout, subject))
     if resolver is not None and not (checks and checks[0].state == "up"):

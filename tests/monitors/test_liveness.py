@@ -198,3 +198,33 @@ def test_bots_and_channels_through_a_resolver(tmp_path, db_url, store):
     assert liveness(store, "entity", busy.id).state == "unknown"
     assert liveness(store, "source", hidden.id).state == "up"  # came back: it resolves
     assert liveness(store, "source", shown.id).state == "up"
+
+
+def test_a_channel_that_never_had_a_preview_is_not_taken_for_gone(tmp_path, db_url, store):
+    from crawler.store.models import Capture, Post
+
+    with World() as world:
+        world.tme.set_preview("shop_hidden", "none")
+        world.tme.set_preview("shop_emptied", "none")
+        config = configure(tmp_path, db_url, world.url)
+        with store.session() as session:
+            never = add_source(session, "shop_hidden")  # read over MTProto only
+            never.status = "no_preview"
+            seen = add_source(session, "shop_emptied")  # its preview was crawled once
+            seen.status = "no_preview"
+            capture = Capture(kind="warc", path="a.warc.gz", offset=0, length=1, sha256="0" * 64,
+                              url="x", fetched_at=START)
+            session.add(capture)
+            session.flush()
+            session.add(Post(source_id=seen.id, external_id="1", url="x", text="x",
+                             content_hash="0" * 64, capture_id=capture.id))
+        summary = run_pass(config, store, START)
+        assert (summary["skipped"], summary["gone"]) == (1, 1)
+        assert liveness(store, "source", seen.id).how == "redirect"
+
+        async def resolver(name):
+            return Check("gone", "banned", "restricted") if name == "shop_hidden" else None
+
+        run_pass(config, store, START + timedelta(hours=1), resolver)
+        row = liveness(store, "source", never.id)
+        assert (row.state, row.how) == ("gone", "banned")
