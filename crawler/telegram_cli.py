@@ -17,8 +17,8 @@ from crawler.store.models import utcnow
 from crawler.store.models_ops import TelegramAccountState
 from monitors.telegram.connection import (TelegramSetupError, TelegramUnreachable, build_client,
                                           connect)
-from monitors.telegram.session import (SessionFileError, SessionSecret, mode_problem,
-                                       session_path, write_session)
+from monitors.telegram.session import (SessionFileError, SessionSecret, session_file_state,
+                                       write_session)
 
 
 def register(cli: click.Group, pass_context) -> None:
@@ -144,16 +144,7 @@ def _states(ctx) -> dict[str, TelegramAccountState]:
 def _session_state(config, name: str) -> str:
     if name not in config.telegram.accounts:
         return "none (not configured)"
-    path = session_path(config, name)
-    try:
-        problem = mode_problem(path)
-    except FileNotFoundError:
-        return "none (run kyran telegram login)"
-    except OSError as exc:
-        return f"unreadable ({exc.strerror})"
-    if problem:
-        return f"UNSAFE: {problem}"
-    return f"saved ({path})"
+    return session_file_state(config, name)
 
 
 def _account_record(config, name: str, state: TelegramAccountState | None) -> dict:

@@ -58,6 +58,21 @@ def mode_problem(path: Path) -> str | None:
     return None
 
 
+def session_file_state(config: KyranConfig, account: str) -> str:
+    """The session file of `account` as `kyran telegram accounts` and `kyran status` show it:
+    saved (with its path), none, unreadable or UNSAFE (and the fix). Never its content."""
+    path = session_path(config, account)
+    try:
+        problem = mode_problem(path)
+    except FileNotFoundError:
+        return "none (run kyran telegram login)"
+    except OSError as exc:
+        return f"unreadable ({exc.strerror})"
+    if problem:
+        return f"UNSAFE: {problem}"
+    return f"saved ({path})"
+
+
 def read_session(config: KyranConfig, account: str) -> SessionSecret | None:
     """The saved session of `account`, or None when it has none yet. SessionFileError when the
     file is unsafe, unreadable or not a session."""
