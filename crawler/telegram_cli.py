@@ -4,6 +4,7 @@ session is saved to its 0600 file and never shown) and each account's state at a
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 
 import click
@@ -91,6 +92,7 @@ async def _login(config, name: str) -> tuple:
     (Telethon 1.36 binds to it when a proxy is set)."""
     from monitors.telegram.login import sign_in
 
+    _quiet_telethon()
     client = build_client(config, name)
     await connect(client)
     if client.session.auth_key is not None and not await client.is_user_authorized():
@@ -103,6 +105,14 @@ async def _login(config, name: str) -> tuple:
         return user, SessionSecret(client.session.save())
     finally:
         await client.disconnect()
+
+
+def _quiet_telethon() -> None:
+    """Telethon's reconnect warnings would go to the terminal between the prompts (Python's
+    last-resort handler); the command's own one-line error says what failed. A process that
+    configured logging keeps them."""
+    if not logging.getLogger().handlers:
+        logging.getLogger("telethon").addHandler(logging.NullHandler())
 
 
 def _terminal_prompt(label: str, secret: bool) -> str:

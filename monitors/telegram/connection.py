@@ -184,6 +184,10 @@ async def connect(client, timeout: float = 2 * CONNECT_TIMEOUT) -> None:
         await _disconnect(client)
         raise TelegramUnreachable(f"cannot reach Telegram at {describe_route(client)}: no "
                                   f"working connection within {timeout:g} s") from None
+    except asyncio.IncompleteReadError:
+        await _disconnect(client)
+        raise TelegramUnreachable(f"cannot reach Telegram at {describe_route(client)}: the "
+                                  "server closed the connection during the handshake") from None
     except (OSError, ConnectionError, ValueError) as exc:
         await _disconnect(client)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

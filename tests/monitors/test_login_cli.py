@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import stat
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -18,7 +19,8 @@ from crawler.store.db import open_store
 from crawler.store.models import Event
 from crawler.store.models_ops import TelegramAccountState
 from monitors.telegram.session import read_session
-from tests.conftest import write_config
+from tests.conftest import run_kyran, write_config
+from tests.monitors.liveness_world import BadServer
 from tests.monitors.login_fakes import PHONE, FakeSignInClient
 
 TELEGRAM = ('[telegram]\napi_id = 12345\napi_hash = "0123456789abcdef0123456789abcdef"\n'
@@ -166,3 +168,43 @@ def test_login_over_a_revoked_session_starts_afresh(setup):
     assert first.connected is False and first.codes_sent == []
     saved = read_session(load_config(setup["config"], environ={}), "main").reveal()
     assert saved == second.session.save() != first.session.save()
+
+
+# -- the real command in a subprocess: the real client factory, never the internet ------------
+
+def test_login_without_api_hash_is_one_line_exit_2(tmp_path, db_url):
+    config = write_config(tmp_path / "kyran.toml", db_url,
+                          "[telegram]\napi_id = 5\n[telegram.accounts.main]\n")
+    result = run_kyran("telegram", "login", config=config, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: telegram.api_hash is not set: set KYRAN_TELEGRAM__API_HASH (from my.telegram.org)"]
+
+
+def test_login_refuses_a_session_file_others_can_read(tmp_path, db_url):
+    config = write_config(tmp_path / "kyran.toml", db_url, TELEGRAM)
+    path = tmp_path / "var" / "telegram" / "main.session"
+    path.parent.mkdir(parents=True)
+    session = FakeSignInClient(authorized=True).session.save()
+    path.write_text(session)
+    path.chmod(0o644)
+    result = run_kyran("telegram", "login", "--account", "main", config=config, timeout=60)
+    assert result.returncode == 2
+    assert f"run: chmod 600 {path}" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and session not in result.stderr
+
+
+def test_login_to_a_server_that_hangs_up_fails_in_one_line(tmp_path, db_url):
+    with BadServer("close") as bad:
+        config = write_config(tmp_path / "kyran.toml", db_url, TELEGRAM + (
+            f'[telegram.server]\ndc_id = 2\naddress = "127.0.0.1"\nport = {bad.port}\n'))
+        started = time.monotonic()
+        result = run_kyran("telegram", "login", "--account", "main", config=config, timeout=90)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"Error: cannot reach Telegram at 127.0.0.1:{bad.port} (DC 2): the server "
+                     "closed the connection during the handshake"] or (
+        len(lines) == 1 and lines[0].startswith(f"Error: cannot reach Telegram at 127.0.0.1:"
+                                                f"{bad.port} (DC 2): "))
+    assert time.monotonic() - started < 60
+    assert not (tmp_path / "var" / "telegram" / "main.session").exists()
