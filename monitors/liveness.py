@@ -165,9 +165,10 @@ def record(session: Session, subject: Subject, check: Check, now: datetime) -> d
     if check.state == "unknown":  # a failed check says nothing: the last known state stays
         return None
     change = None
+    source = session.get(Source, subject.subject_id) if subject.subject_type == "source" else None
     if check.state == "gone" and before != "gone":
         if row.first_gone_at is None or row.back_at is not None:  # gone (again) from now on
-            row.first_gone_at, row.back_at = now, None
+            row.first_gone_at, row.back_at = _gone_since(source, row, now), None
         row.how = check.how
         change = "gone"
     elif check.state == "up" and before == "gone":
@@ -180,14 +181,22 @@ def record(session: Session, subject: Subject, check: Check, now: datetime) -> d
                "first_gone_at": row.first_gone_at.isoformat() if row.first_gone_at else None}
     add_event(session, ACTOR, f"liveness.{change}", subject.subject_type, subject.subject_id,
               **payload)
-    if subject.subject_type == "source":
-        source = session.get(Source, subject.subject_id)
+    if source is not None:
         if change == "gone" and source.gone_at is None:
             source.gone_at, source.gone_how = now, check.how
         elif change == "back":
             source.gone_at = source.gone_how = None
     return {"subject_type": subject.subject_type, "subject_id": subject.subject_id,
             "target": subject.target, "from": before, "to": check.state, **payload}
+
+
+def _gone_since(source: Source | None, row: SubjectLiveness, now: datetime) -> datetime:
+    """When the subject went: now, or earlier when the monitor already noticed it (a channel
+    that became private or was deleted) since it was last seen back."""
+    noticed = source.gone_at if source is not None else None
+    if noticed is not None and noticed < now and (row.back_at is None or noticed > row.back_at):
+        return noticed
+    return now
 
 
 async def check_subjects(config: KyranConfig, store: Store, resolver: Resolver | None = None,

@@ -228,3 +228,19 @@ def test_a_channel_that_never_had_a_preview_is_not_taken_for_gone(tmp_path, db_u
         run_pass(config, store, START + timedelta(hours=1), resolver)
         row = liveness(store, "source", never.id)
         assert (row.state, row.how) == ("gone", "banned")
+
+
+def test_gone_since_the_monitor_noticed_it(tmp_path, db_url, store):
+    with World() as world:
+        world.tme.set_preview("shop_emptied", "empty")
+        config = configure(tmp_path, db_url, world.url)
+        noticed = START - timedelta(hours=5)
+        with store.session() as session:
+            source = add_source(session, "shop_emptied")
+            source.gone_at, source.gone_how = noticed, "private"  # ChannelPrivateError
+        run_pass(config, store, START)
+    row = liveness(store, "source", source.id)
+    assert (row.state, row.how, row.first_gone_at) == ("gone", "empty", noticed)
+    with store.reader() as session:
+        kept = session.get(Source, source.id)
+        assert (kept.gone_at, kept.gone_how) == (noticed, "private")
