@@ -225,3 +225,19 @@ def test_connection_refused_through_a_socks5_proxy_names_the_proxy(tmp_path):
     assert f"through socks5 proxy 127.0.0.1:{socks.server_address[1]}" in message
     assert "hunter2" not in message
     assert socks.seen and socks.seen[0]["port"] == 9  # the proxy was asked for the server
+
+
+def test_mtproto_proxy_that_hangs_up_is_named_without_its_secret(tmp_path):
+    async def attempt():
+        server, port = await _serve("close")
+        async with server:
+            config = configure(tmp_path, "[telegram.accounts.main.proxy]\n"
+                               f'mtproxy = "127.0.0.1:{port}:{MT_SECRET}"\n')
+            client = build_client(config, "main", timeout=2, connection_retries=0)
+            with pytest.raises(TelegramUnreachable) as caught:
+                await connect(client, timeout=8)
+            return str(caught.value), port
+
+    message, port = asyncio.run(attempt())
+    assert f"through MTProto proxy 127.0.0.1:{port}" in message
+    assert MT_SECRET[2:] not in message and "\n" not in message
