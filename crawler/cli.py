@@ -14,7 +14,9 @@ from crawler.cli_support import ID, LIMIT, check_channels, run_main
 from crawler.content_coding import decode_body
 from crawler.defang import json_line, one_line, safe
 from crawler.quarantine_cli import register as register_quarantine_command
+from crawler.liveness_cli import register as register_liveness_command
 from crawler.queue_cli import register as register_queue_commands
+from crawler.telegram_cli import register as register_telegram_commands
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
 from crawler.store.db import Store, open_store
 from crawler.store.ingest import find_source, watch
@@ -331,6 +333,8 @@ cli.add_command(eval_command)
 cli.add_command(train_command)
 register_queue_commands(cli, pass_context)
 register_quarantine_command(cli, pass_context)
+register_telegram_commands(cli, pass_context)
+register_liveness_command(cli, pass_context)
 
 
 @cli.command("demo")
