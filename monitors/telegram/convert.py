@@ -70,8 +70,9 @@ def _links_and_mentions(message) -> tuple[list[str], list[str]]:
     markup = message.reply_markup
     for row in getattr(markup, "rows", None) or []:  # shops put their bot behind a button
         for button in row.buttons:
-            if isinstance(button, types.KeyboardButtonUrl):
-                links.append(button.url)
+            url = _button_url(button)
+            if url:
+                links.append(url)
     media = message.media
     if isinstance(media, types.MessageMediaWebPage) and isinstance(media.webpage, types.WebPage):
         links.append(media.webpage.url)
@@ -80,6 +81,16 @@ def _links_and_mentions(message) -> tuple[list[str], list[str]]:
         if name:
             mentions.append(name)
     return list(dict.fromkeys(links)), list(dict.fromkeys(mentions))
+
+
+def _button_url(button) -> str | None:
+    """A URL button's link, in every layer Telethon speaks: `KeyboardButtonUrl(url)` up to
+    layer 2xx, `KeyboardButton(type=InlineButtonTypeUrl(url))` in newer ones."""
+    for holder in (button, getattr(button, "type", None)):
+        url = getattr(holder, "url", None)
+        if isinstance(url, str) and url:
+            return url
+    return None
 
 
 def _tme_name(url: str) -> str | None:

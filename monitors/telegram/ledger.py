@@ -37,6 +37,7 @@ class Channel:
     cursor: int | None
     metadata_refreshed_at: datetime | None
     peers: dict[str, Peer]  # per account
+    gone: bool = False  # noticed gone during this pass: not asked again
 
 
 @dataclass(slots=True)

@@ -59,6 +59,8 @@ class AccountReader:
         """Run `work(channel, counts)`; a channel's own error marks the channel (gone) or is
         counted, and the account goes on. Account-wide errors (flood wait, a dead session, a
         lost connection, no token) are raised."""
+        if channel.gone:
+            return
         try:
             await work(channel, counts)
         except errors.RPCError as exc:
@@ -66,6 +68,7 @@ class AccountReader:
                 raise
             gone = gone_status(exc)
             if gone is not None:
+                channel.gone = True
                 counts["channels_gone"] += 1
                 await self.sink.db(ledger.mark_gone, channel.source_id, gone[0], gone[1],
                                    f"{type(exc).__name__}: {exc}", self.clock(), self.name)
@@ -101,7 +104,8 @@ class AccountReader:
 
     async def _restricted(self, channel: Channel, chat, counts: Counter) -> bool:
         reason = restriction_text(chat)
-        if reason:
+        if reason and not channel.gone:
+            channel.gone = True
             counts["channels_gone"] += 1
             await self.sink.db(ledger.mark_gone, channel.source_id, "blocked", "restricted",
                                reason, self.clock(), self.name)

@@ -19,6 +19,13 @@ from telethon.tl.types import updates as tl_updates
 EPOCH = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
 
+def url_button(text: str, url: str):
+    """A URL button in whichever layer the installed Telethon speaks."""
+    if hasattr(types, "KeyboardButtonUrl"):
+        return types.KeyboardButtonUrl(text, url)
+    return types.KeyboardButton(text, types.InlineButtonTypeUrl(url))
+
+
 class Clock:
     """The injected clock: time moves only when a test says so."""
 
