@@ -178,7 +178,11 @@ class TelegramMonitor:
                 account.reader.limits.history.replay(polled)
 
     async def _connect(self, account: _Account, counts: Counter) -> bool:
-        """Connect and check the session with a cheap call; False when it cannot be used."""
+        """Connect and check the session with a cheap call; False when it cannot be used.
+        A paused account asks nothing until its pause is over."""
+        row = self.states[account.name]
+        if row.state == "paused" and row.paused_until and row.paused_until > self.clock():
+            return False
         try:
             if not account.boundary.is_connected():
                 await account.boundary.connect()
@@ -257,10 +261,10 @@ class TelegramMonitor:
         """Everything due for this account, until done, out of tokens, or stopped."""
         row = self.states[account.name]
         now = self.clock()
-        if row.state == "stopped" or not account.boundary.is_connected():
-            return
         if row.state == "paused" and row.paused_until and row.paused_until > now:
             counts["accounts_paused"] += 1
+            return
+        if row.state == "stopped" or not account.boundary.is_connected():
             return
         reader = account.reader
         try:
