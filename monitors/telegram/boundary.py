@@ -37,13 +37,10 @@ class TelethonBoundary:
     def __init__(self, client, queue_size: int = 10_000) -> None:
         self.client = client
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=queue_size)
-        self._handler_added = False
         self._lost = False
+        client.add_event_handler(self._on_raw, events.Raw)
 
     async def connect(self) -> None:
-        if not self._handler_added:
-            self.client.add_event_handler(self._on_raw, events.Raw)
-            self._handler_added = True
         await self.client.connect()
 
     async def disconnect(self) -> None:

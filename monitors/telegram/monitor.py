@@ -269,15 +269,20 @@ class TelegramMonitor:
         reader = account.reader
         try:
             mine = self._mine(account)
-            for channel in mine:
-                if account.name not in channel.peers and channel.handle and not self._stopping():
-                    await reader.guarded(channel, reader.resolve, counts)
-            if self.tg.join:
+            try:  # resolving has its own bucket: running out of it stops only resolving
+                for channel in mine:
+                    if (account.name not in channel.peers and channel.handle
+                            and not self._stopping()):
+                        await reader.guarded(channel, reader.resolve, counts)
+            except Deferred:
+                counts["deferred"] += 1
+            if self.tg.join and not reader.join_refused:
                 joined = sum(1 for c in self.channels
                              if c.peers.get(account.name) and c.peers[account.name].joined)
                 for channel in mine:
                     peer = channel.peers.get(account.name)
-                    if joined >= self.tg.max_joined_per_account or self._stopping():
+                    if (joined >= self.tg.max_joined_per_account or self._stopping()
+                            or reader.join_refused):
                         break
                     if peer and not peer.joined and channel.channel_id is not None:
                         await reader.guarded(channel, reader.join, counts)

@@ -46,6 +46,7 @@ class AccountReader:
         self.clock = clock
         self.sink = sink  # async process(items), db(fn, *args), pause(seconds) -> bool
         self.captures = captures
+        self.join_refused = False
 
     async def _call(self, bucket, request):
         wait = bucket.wait()
@@ -115,8 +116,13 @@ class AccountReader:
         return types.InputChannel(channel.channel_id, channel.peers[self.name].access_hash)
 
     async def join(self, channel: Channel, counts: Counter) -> None:
-        await self._call(self.limits.history,
-                         functions.channels.JoinChannelRequest(self._input_channel(channel)))
+        try:
+            await self._call(self.limits.history,
+                             functions.channels.JoinChannelRequest(self._input_channel(channel)))
+        except errors.ChannelsTooMuchError:
+            self.join_refused = True  # Telegram's own cap: the rest are polled
+            counts["join_refused"] += 1
+            return
         channel.peers[self.name].joined = True
         counts["joined"] += 1
         await self.sink.db(ledger.mark_peer, channel.source_id, self.name, joined=True)

@@ -151,3 +151,30 @@ def test_duplicated_session_in_the_long_run_is_not_retried(store, world, clock, 
     assert world.called("alpha") == {"GetStateRequest": 1}
     assert "AuthKeyDuplicatedError" in account(store, "alpha").stop_reason
     assert stored_posts(store) == 4
+
+
+def test_joining_is_capped_and_telegrams_refusal_leaves_the_rest_polled(store, world, make_monitor):
+    setup_channels(store, world, count=5)
+    summary = once(make_monitor(FAST + "\njoin = true\nmax_joined_per_account = 2"))
+    assert summary["joined"] == 2 and summary["channels_read"] == 5
+    assert len(world.members["main"]) == 2
+    world.fail("main", "JoinChannelRequest", errors.ChannelsTooMuchError(request=None))
+    summary = once(make_monitor(FAST + "\njoin = true\nmax_joined_per_account = 4"))
+    assert summary["joined"] == 0 and summary["join_refused"] == 1
+    assert world.called("main")["JoinChannelRequest"] == 3  # two, then one refused, then none
+    with store.session() as session:
+        assert sum(session.scalars(select(TelegramPeer.joined))) == 2
+
+
+def test_secrets_never_reach_logs_events_or_states(store, world, clock, make_monitor, caplog):
+    setup_channels(store, world, count=3)
+    secret = "0123456789abcdef0123456789abcdef"
+    caplog.set_level("DEBUG")
+    config = FAST + f'\napi_id = 12345\napi_hash = "{secret}"'
+    world.fail("alpha", "GetHistoryRequest", errors.FloodWaitError(request=None, capture=60))
+    world.fail("beta", "GetStateRequest", errors.AuthKeyDuplicatedError(request=None))
+    once(make_monitor(config, accounts=TWO))
+    with store.session() as session:
+        texts = [str(e.payload) for e in session.scalars(select(Event))]
+        texts += [f"{a.stop_reason} {a.last_error}" for a in session.scalars(select(TelegramAccountState))]
+    assert secret not in caplog.text and not any(secret in text for text in texts)
