@@ -130,8 +130,8 @@ class Harness:
         from crawler.store.models import Post, Source
 
         with self.store.reader() as session:
-            return dict(session.execute(
-                select(Source.handle, func.count(Post.id)).join(Post).group_by(Source.handle)).all())
+            query = select(Source.handle, func.count(Post.id)).join(Post).group_by(Source.handle)
+            return dict(session.execute(query).all())
 
     def close(self) -> None:
         self.captures.close()

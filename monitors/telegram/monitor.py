@@ -380,7 +380,14 @@ class TelegramMonitor:
                                          and c.peers[account.name].joined}
                     account.wake.set()
                     continue
-                await self._live(account, update, chats)
+                try:
+                    await self._live(account, update, chats)
+                except StoreUnavailable:
+                    raise
+                except Exception:  # one odd message never ends the stream; polling rereads it
+                    log.exception("telegram account %s: a live update could not be handled",
+                                  account.name)
+                    self.stats["live_errors"] += 1
         except (ConnectionError, OSError):
             account.lost = True
             self.stats["disconnects"] += 1

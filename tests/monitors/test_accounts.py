@@ -178,3 +178,19 @@ def test_secrets_never_reach_logs_events_or_states(store, world, clock, make_mon
         texts = [str(e.payload) for e in session.scalars(select(Event))]
         texts += [f"{a.stop_reason} {a.last_error}" for a in session.scalars(select(TelegramAccountState))]
     assert secret not in caplog.text and not any(secret in text for text in texts)
+
+
+def test_status_overview_per_account(store, world, clock, make_monitor):
+    from monitors.telegram.status import account_overview
+
+    setup_channels(store, world, count=6)
+    world.fail("beta", "GetHistoryRequest", errors.FloodWaitError(request=None, capture=30))
+    once(make_monitor(FAST, accounts=TWO))
+    rows = {row["account"]: row for row in account_overview(store, clock(), timedelta(minutes=15))}
+    assert rows["alpha"]["state"] == "active" and rows["alpha"]["overdue"] == 0
+    assert rows["alpha"]["channels"] + rows["beta"]["channels"] == 6
+    assert rows["beta"]["state"] == "paused" and rows["beta"]["flood_waits"] == 1
+    assert rows["beta"]["overdue"] == rows["beta"]["channels"]  # never read: overdue
+    clock.advance(hours=1)
+    rows = {row["account"]: row for row in account_overview(store, clock(), timedelta(minutes=15))}
+    assert rows["alpha"]["overdue"] == rows["alpha"]["channels"]
