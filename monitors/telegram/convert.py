@@ -163,3 +163,8 @@ def post_item(message, channel_id: int, username: str | None, chats: dict[int, o
         media_kind=media_kind(message.media), links=links, mentions=mentions,
         author=message.post_author,
         capture=captures.write_json(url, message.to_dict()))
+
+
+def post_items(messages, channel_id: int, username: str | None, chats: dict[int, object],
+               captures) -> list[PostItem]:
+    return [post_item(message, channel_id, username, chats, captures) for message in messages]

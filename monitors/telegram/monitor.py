@@ -31,7 +31,7 @@ from telethon.tl import functions, types
 from crawler.config_base import parse_interval
 from monitors.telegram import ledger
 from monitors.telegram.accounts import fatal_reason, owner, usable
-from monitors.telegram.convert import channel_username, is_post, post_item
+from monitors.telegram.convert import channel_username, is_post, post_items
 from monitors.telegram.ledger import AccountRow, Channel
 from monitors.telegram.limits import AccountLimits, system_clock
 from monitors.telegram.reader import AccountReader, Deferred
@@ -97,10 +97,25 @@ class TelegramMonitor:
         return await loop.run_in_executor(self._executor, partial(fn, self.store, *args,
                                                                   **kwargs))
 
-    async def process(self, items: list) -> None:
-        if items:
-            await asyncio.get_running_loop().run_in_executor(self._executor, self.chain.process,
-                                                             items)
+    async def process(self, items: list, build=None, after: list = ()) -> None:
+        """Items through the chain on the store thread; `build()` makes more there first (the
+        posts, whose captures are written with one fsync for the batch, before the chain indexes
+        them), and `after` (a checkpoint) follows them."""
+        if items or build is not None or after:
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self._process_now, items, build, list(after))
+
+    def _process_now(self, items: list, build, after: list) -> None:
+        if build is not None:
+            fsync, self.captures.fsync = self.captures.fsync, False
+            try:
+                built = build()
+            finally:
+                self.captures.fsync = fsync
+            if fsync and built:
+                self.captures.sync()
+            items = items + built
+        self.chain.process(items + after)
 
     async def pause(self, seconds: float) -> bool:
         """Wait for a token (run) or give up (run_once): True when the wait was done."""
@@ -411,8 +426,8 @@ class TelegramMonitor:
         chat = by_id.get(channel_id)
         username = channel_username(chat) if chat is not None else (
             channel.handle if channel.handle and not channel.handle.isdigit() else None)
-        item = post_item(message, channel_id, username, by_id, self.captures)
-        await self.process([item])
+        await self.process([], build=partial(post_items, [message], channel_id, username,
+                                             by_id, self.captures))
         self.stats["live_messages"] += 1
 
 

@@ -11,6 +11,7 @@ never read is read newest first, up to the cap, and its cursor set to the newest
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 
 from telethon import errors
 from telethon.tl import functions, types
@@ -23,7 +24,7 @@ from monitors.telegram.convert import (
     channel_item,
     channel_username,
     is_post,
-    post_item,
+    post_items,
     restriction_text,
 )
 from monitors.telegram.ledger import Channel, Peer
@@ -147,16 +148,17 @@ class AccountReader:
                         if getattr(m, "id", 0) > (cursor or 0) and _in_channel(m, channel)]
             if not messages:
                 break
-            items = await self._items(channel, result, messages, counts)
+            items, build = self._items(channel, result, messages, counts)
             top = max(m.id for m in messages)
             read += len(messages)
+            after = []
             if cursor is not None:  # every message from the cursor up to `top` is in hand
-                items.append(CrawlCheckpoint(source_key=str(channel.channel_id), cursor=top))
+                after.append(CrawlCheckpoint(source_key=str(channel.channel_id), cursor=top))
                 cursor = top
             else:
                 newest = max(newest or 0, top)
                 offset = min(m.id for m in messages)
-            await self.sink.process(items)
+            await self.sink.process(items, build=build, after=after)
             if len(result.messages) < limit:
                 break
         if channel.cursor is None and newest is not None:
@@ -170,7 +172,9 @@ class AccountReader:
         channel.peers[self.name].last_polled = now
         await self.sink.db(ledger.mark_peer, channel.source_id, self.name, polled=now)
 
-    async def _items(self, channel: Channel, result, messages, counts: Counter) -> list:
+    def _items(self, channel: Channel, result, messages, counts: Counter):
+        """The channel's new name first if it was renamed; and a function that builds the
+        posts (writing their captures), which runs on the store thread, off the event loop."""
         chats = {chat.id: chat for chat in getattr(result, "chats", [])}
         chat = chats.get(channel.channel_id)
         items: list = []
@@ -182,9 +186,8 @@ class AccountReader:
         username = channel_username(chat) if chat is not None else None
         if chat is None and channel.handle and not channel.handle.isdigit():
             username = channel.handle
-        items += [post_item(m, channel.channel_id, username, chats, self.captures)
-                  for m in posts]
-        return items
+        return items, partial(post_items, posts, channel.channel_id, username, chats,
+                              self.captures)
 
     async def refresh(self, channel: Channel, counts: Counter) -> None:
         """GetFullChannel: title, about, subscribers (through the chain, which follows renames
