@@ -34,8 +34,9 @@ class Boundary(Protocol):
 class TelethonBoundary:
     """The real boundary: a thin layer over one `TelegramClient`."""
 
-    def __init__(self, client, queue_size: int = 10_000) -> None:
+    def __init__(self, client, queue_size: int = 10_000, check_every: float = 5.0) -> None:
         self.client = client
+        self.check_every = check_every
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=queue_size)
         self._lost = False
         client.add_event_handler(self._on_raw, events.Raw)
@@ -61,8 +62,18 @@ class TelethonBoundary:
             self._lost = True  # the monitor backfills joined channels from their cursors
 
     async def updates(self) -> AsyncIterator[tuple[Any, list]]:
+        """Telethon reconnects by itself, and updates sent meanwhile may never come: a
+        connection seen down and then up again is reported as lost updates."""
         while True:
-            item = await self._queue.get()
+            try:
+                item = await asyncio.wait_for(self._queue.get(), timeout=self.check_every)
+            except asyncio.TimeoutError:
+                if not self.client.is_connected():
+                    self._lost = True
+                elif self._lost:
+                    self._lost = False
+                    yield None, []
+                continue
             if self._lost:
                 self._lost = False
                 yield None, []

@@ -26,14 +26,14 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from telethon import errors
-from telethon.tl import functions, types
+from telethon.tl import functions
 
 from crawler.config_base import parse_interval
 from monitors.telegram import ledger
 from monitors.telegram.accounts import fatal_reason, owner, usable
-from monitors.telegram.convert import channel_username, is_post, post_items
 from monitors.telegram.ledger import AccountRow, Channel
 from monitors.telegram.limits import AccountLimits, system_clock
+from monitors.telegram.live import listen
 from monitors.telegram.reader import AccountReader, Deferred
 from pipelines.chain import StoreUnavailable
 
@@ -139,10 +139,10 @@ class TelegramMonitor:
             await self._load_states()
             opened = [account for account in self.accounts.values()
                       if not account.boundary.is_connected()]
+            self.channels = await self.db(ledger.load_channels)
             await asyncio.gather(*(self._connect(account, counts)
                                    for account in self.accounts.values()))
-            self.channels = await self.db(ledger.load_channels)
-            await asyncio.gather(*(self._pass(account, counts)
+            await asyncio.gather(*(self._pass_once(account, counts)
                                    for account in self.accounts.values()))
             for account in opened:
                 if account.boundary.is_connected():
@@ -156,6 +156,14 @@ class TelegramMonitor:
         counts["accounts_active"] = sum(1 for name in self.accounts
                                         if self.states[name].state == "active")
         return dict(counts)
+
+    async def _pass_once(self, account: _Account, counts: Counter) -> None:
+        try:
+            await self._pass(account, counts)
+        except (ConnectionError, OSError) as exc:  # the others go on; the next pass resumes
+            counts["connection_errors"] += 1
+            await self.db(ledger.account_error, account.name,
+                          f"connection lost: {type(exc).__name__}: {exc}", self.clock())
 
     async def run(self, stop: asyncio.Event) -> None:
         """Watch until `stop` is set: live updates, polling and metadata on schedule."""
@@ -210,8 +218,7 @@ class TelegramMonitor:
         except errors.RPCError as exc:
             return await self._account_error(account, exc, counts)
         await self._ok(account)
-        account.backfill = {c.source_id for c in self._mine(account)
-                            if c.peers.get(account.name) and c.peers[account.name].joined}
+        account.backfill = self.joined(account)
         return True
 
     async def _ok(self, account: _Account) -> None:
@@ -255,6 +262,11 @@ class TelegramMonitor:
     def _mine(self, account: _Account) -> list[Channel]:
         names = self._usable()
         return [c for c in self.channels if owner(c.source_id, names) == account.name]
+
+    def joined(self, account: _Account) -> set[int]:
+        """Source ids of this account's joined channels (backfilled after a gap)."""
+        return {c.source_id for c in self._mine(account)
+                if c.peers.get(account.name) and c.peers[account.name].joined}
 
     # -- one pass of one account ----------------------------------------------------------
 
@@ -323,8 +335,7 @@ class TelegramMonitor:
         except StoreUnavailable as exc:
             log.error("telegram account %s: %s; its pass ends here", account.name, exc)
             counts["store_errors"] += 1
-            account.backfill |= {c.source_id for c in self._mine(account)
-                                 if c.peers.get(account.name) and c.peers[account.name].joined}
+            account.backfill |= self.joined(account)
         except errors.RPCError as exc:
             await self._account_error(account, exc, counts)
 
@@ -355,7 +366,7 @@ class TelegramMonitor:
                         continue
                     backoff = 1.0
                 if listener is None or listener.done():
-                    listener = asyncio.create_task(self._listen(account))
+                    listener = asyncio.create_task(listen(self, account))
                 try:
                     self.channels = await self.db(ledger.load_channels)
                     await self._pass(account, counts)
@@ -384,51 +395,6 @@ class TelegramMonitor:
             await asyncio.wait_for(account.wake.wait(), timeout=seconds)
         except asyncio.TimeoutError:
             pass
-
-    async def _listen(self, account: _Account) -> None:
-        """Store each live message of a watched channel at once."""
-        try:
-            async for update, chats in account.boundary.updates():
-                if update is None:  # updates were lost: backfill the joined channels
-                    account.backfill |= {c.source_id for c in self._mine(account)
-                                         if c.peers.get(account.name)
-                                         and c.peers[account.name].joined}
-                    account.wake.set()
-                    continue
-                try:
-                    await self._live(account, update, chats)
-                except StoreUnavailable:
-                    raise
-                except Exception:  # one odd message never ends the stream; polling rereads it
-                    log.exception("telegram account %s: a live update could not be handled",
-                                  account.name)
-                    self.stats["live_errors"] += 1
-        except (ConnectionError, OSError):
-            account.lost = True
-            self.stats["disconnects"] += 1
-            account.wake.set()
-        except StoreUnavailable as exc:
-            log.error("telegram account %s: live update not stored: %s", account.name, exc)
-            account.lost = True  # reconnecting backfills what was missed
-            account.wake.set()
-
-    async def _live(self, account: _Account, update, chats: list) -> None:
-        if not isinstance(update, (types.UpdateNewChannelMessage,
-                                   types.UpdateEditChannelMessage)):
-            return
-        message = update.message
-        channel_id = getattr(message.peer_id, "channel_id", None)
-        channel = next((c for c in self.channels if c.channel_id == channel_id), None)
-        if channel is None or not is_post(message):
-            self.stats["live_ignored"] += 1
-            return
-        by_id = {chat.id: chat for chat in chats}
-        chat = by_id.get(channel_id)
-        username = channel_username(chat) if chat is not None else (
-            channel.handle if channel.handle and not channel.handle.isdigit() else None)
-        await self.process([], build=partial(post_items, [message], channel_id, username,
-                                             by_id, self.captures))
-        self.stats["live_messages"] += 1
 
 
 def _request_name(exc: errors.RPCError) -> str:

@@ -37,3 +37,22 @@ def test_updates_are_queued_and_an_overflow_is_reported():
             await boundary.call(functions.updates.GetStateRequest())
 
     asyncio.run(scenario())
+
+
+def test_a_connection_seen_down_then_up_is_reported_as_lost_updates():
+    async def scenario():
+        client = TelegramClient(StringSession(), 1, "0" * 32)
+        boundary = TelethonBoundary(client, check_every=0.01)
+        stream = boundary.updates()
+        pending = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0.05)  # the client is down (never connected here)
+        assert not pending.done()
+        client.is_connected = lambda: True  # Telethon reconnected by itself
+        assert await asyncio.wait_for(pending, timeout=5) == (None, [])
+        pending = asyncio.ensure_future(anext(stream))
+        ((handler, _event),) = client.list_event_handlers()
+        await handler(update(9))
+        got, _ = await asyncio.wait_for(pending, timeout=5)
+        assert got.message.id == 9
+
+    asyncio.run(scenario())
