@@ -253,7 +253,8 @@ def freshness(args, say) -> dict:
 def capacity(through: dict) -> list[dict]:
     """Channels one account watches at freshness F (the poll interval): polled channels cost one
     GetHistory per F (a page holds 100 messages) and one GetFullChannel per metadata_refresh;
-    joined channels cost one read per 4 F (the safety sweep) and the metadata refresh."""
+    joined channels cost one read per max(4 F, 1 h) (the safety sweep) and the metadata
+    refresh."""
     monitor = through["monitor"]
     per_call = through["history_calls"] / max(through["channels"], 1)  # calls per channel read
     rows = []
@@ -264,11 +265,11 @@ def capacity(through: dict) -> list[dict]:
             budget = rate * minutes
             metadata = minutes * 60 / DEFAULTS["metadata_refresh_s"]
             joined = DEFAULTS["max_joined"]
-            joined_cost = joined * (0.25 + metadata)
+            joined_cost = joined * (minutes / max(4 * minutes, 60) + metadata)  # the sweep
             polled = max(0.0, budget - joined_cost) / (1 + metadata)
             row[key] = {"polled": int(polled), "joined_live": joined,
                         "polled_without_joining": int(budget / (1 + metadata))}
-        # the chain: posts/s measured; at 20 posts a channel a day
+        # the chain is not the limit: posts/s measured, at 20 posts a channel a day
         row["chain_bound_channels_at_20_posts_a_day"] = int(
             monitor["posts_per_s"] * 86400 / 20)
         row["calls_per_channel_first_read"] = round(per_call, 2)

@@ -5,7 +5,8 @@ feeds every message through the processing chain.
   reached is resolved once, through its token bucket, and its access hash kept in the store.
 - Joined channels (`telegram.join`) get live updates, stored at once; after a (re)connect, or
   when updates were lost, each is backfilled from its crawl cursor. Joined channels are also read
-  from their cursors every fourth poll interval, in case an update never came.
+  from their cursors every fourth poll interval (an hour at least), in case an update never
+  came.
 - The other channels are polled from their cursors, oldest-due first, every `poll_interval`.
 - Metadata is refreshed every `metadata_refresh`.
 - A flood wait pauses that account (plus jitter); a dead session stops it (never a reconnect
@@ -41,7 +42,10 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0  # seconds between reconnection attempts at most
 TICK = 30.0  # seconds between an account's passes at most (a pass does only what is due)
-JOINED_SWEEP = 4  # joined channels are read from their cursors every 4 poll intervals
+# Joined channels are also read from their cursors every 4 poll intervals, at least an hour
+# apart, in case an update never came.
+JOINED_SWEEP = 4
+JOINED_SWEEP_MIN = timedelta(hours=1)
 
 
 # The counts run_once always reports.
@@ -276,7 +280,8 @@ class TelegramMonitor:
             peer = channel.peers.get(account.name)
             if peer is None or channel.channel_id is None:
                 continue
-            every = self.poll_every * (JOINED_SWEEP if peer.joined else 1)
+            every = max(self.poll_every * JOINED_SWEEP, JOINED_SWEEP_MIN) if peer.joined else (
+                self.poll_every)
             if (channel.source_id in account.backfill or peer.last_polled is None
                     or peer.last_polled + every <= now):
                 due.append(channel)
