@@ -129,19 +129,17 @@ def test_capped_backfill_moves_forward_without_gaps(store, world, clock, make_mo
             "https://t.me/big_shop/660")
 
 
-def test_joined_channels_are_swept_rarely_and_polled_ones_on_schedule(store, world, clock,
-                                                                     make_monitor):
+
+def test_joined_channels_are_backfilled_after_a_restart(store, world, clock, make_monitor):
     joined = world.channel(4101, "joined_one")
     world.post(joined, "first", live=False)
     watch_names(store, "joined_one")
     config = "join = true\nmax_joined_per_account = 5"
     once(make_monitor(config))
     assert world.members["main"] == {4101}
-    world.post(joined, "missed while away", live=False)  # an update that never came
-    clock.advance(minutes=16)
-    world.calls.clear()
-    once(make_monitor(config))
-    assert world.called()["GetHistoryRequest"] == 0  # live channels are not polled
-    clock.advance(minutes=45)
-    once(make_monitor(config))
+    world.post(joined, "missed while away", live=False)  # no monitor was running
+    clock.advance(minutes=1)  # not due as a polled channel would be, but a restart backfills
+    summary = once(make_monitor(config))
+    assert summary["channels_read"] == 1 and summary["joined"] == 0
     assert posts(store, "joined_one") == [(1, "first"), (2, "missed while away")]
+    assert source(store, "joined_one").crawl_cursor == 2
