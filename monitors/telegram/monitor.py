@@ -304,7 +304,7 @@ class TelegramMonitor:
             try:  # resolving has its own bucket: running out of it stops only resolving
                 for channel in mine:
                     if (account.name not in channel.peers and channel.handle
-                            and not self._stopping()):
+                            and not self.stopping()):
                         await reader.guarded(channel, reader.resolve, counts)
             except Deferred:
                 counts["deferred"] += 1
@@ -313,7 +313,7 @@ class TelegramMonitor:
                              if c.peers.get(account.name) and c.peers[account.name].joined)
                 for channel in mine:
                     peer = channel.peers.get(account.name)
-                    if (joined >= self.tg.max_joined_per_account or self._stopping()
+                    if (joined >= self.tg.max_joined_per_account or self.stopping()
                             or reader.join_refused):
                         break
                     if peer and not peer.joined and channel.channel_id is not None:
@@ -322,12 +322,12 @@ class TelegramMonitor:
                         if peer.joined:
                             account.backfill.add(channel.source_id)
             for channel in self._due(account, now):
-                if self._stopping():
+                if self.stopping():
                     break
                 await reader.guarded(channel, reader.read, counts)
                 account.backfill.discard(channel.source_id)
             for channel in self._mine(account):
-                if self._stopping():
+                if self.stopping():
                     break
                 if (channel.channel_id is not None and account.name in channel.peers and (
                         channel.metadata_refreshed_at is None
@@ -344,7 +344,7 @@ class TelegramMonitor:
         except errors.RPCError as exc:
             await self._account_error(account, exc, counts)
 
-    def _stopping(self) -> bool:
+    def stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()
 
     # -- the long-lived loop ------------------------------------------------------------------

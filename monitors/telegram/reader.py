@@ -45,13 +45,14 @@ class AccountReader:
         self.config = config
         self.limits = limits
         self.clock = clock
-        self.sink = sink  # async process(items), db(fn, *args), pause(seconds) -> bool
+        # async process(items), db(fn, *args), pause(seconds) -> bool, stopping() -> bool
+        self.sink = sink
         self.captures = captures
         self.join_refused = False
 
-    async def _call(self, bucket, request):
+    async def _call(self, bucket, request, wait_for_token: bool = True):
         wait = bucket.wait()
-        if wait > 0 and not await self.sink.pause(wait):
+        if wait > 0 and (not wait_for_token or not await self.sink.pause(wait)):
             raise Deferred(type(request).__name__)
         if not bucket.take():
             raise Deferred(type(request).__name__)
@@ -81,8 +82,10 @@ class AccountReader:
                                f"{type(exc).__name__}: {exc}", self.clock())
 
     async def resolve(self, channel: Channel, counts: Counter) -> None:
+        # Never wait minutes for a resolve token: the account polls meanwhile.
         result = await self._call(self.limits.resolve,
-                                  functions.contacts.ResolveUsernameRequest(channel.handle))
+                                  functions.contacts.ResolveUsernameRequest(channel.handle),
+                                  wait_for_token=False)
         counts["resolved"] += 1
         if not isinstance(result.peer, types.PeerChannel):
             user = next((u for u in result.users if u.id == getattr(result.peer, "user_id", 0)),
@@ -132,8 +135,11 @@ class AccountReader:
         """Read the channel's history from its cursor (or newest first on a first visit)."""
         peer = types.InputPeerChannel(channel.channel_id, channel.peers[self.name].access_hash)
         cap = self.config.backfill_max_messages
-        read, cursor, newest, offset = 0, channel.cursor, None, 0
+        read, cursor, newest, offset, stopped = 0, channel.cursor, None, 0, False
         while read < cap:
+            if self.sink.stopping():  # finish the page in hand, not the channel
+                stopped = True
+                break
             limit = min(PAGE, cap - read)
             if cursor is None:
                 request = functions.messages.GetHistoryRequest(
@@ -161,7 +167,7 @@ class AccountReader:
             await self.sink.process(items, build=build, after=after)
             if len(result.messages) < limit:
                 break
-        if channel.cursor is None and newest is not None:
+        if channel.cursor is None and newest is not None and not stopped:
             await self.sink.process([CrawlCheckpoint(source_key=str(channel.channel_id),
                                                      cursor=newest)])
             cursor = newest

@@ -25,7 +25,7 @@ def cursor(store, handle):
         return session.scalar(select(Source.crawl_cursor).where(Source.handle == handle))
 
 
-async def until(condition, what, timeout=15.0):
+async def until(condition, what, timeout=60.0):
     """Wait for a condition (bounded), letting the monitor's tasks run meanwhile."""
     deadline = time.monotonic() + timeout
     while not await asyncio.to_thread(condition):
