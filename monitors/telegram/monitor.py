@@ -40,6 +40,7 @@ from pipelines.chain import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
+FLOOD_DEFAULT = 60  # seconds paused on a flood error that names no wait
 MAX_BACKOFF = 300.0  # seconds between reconnection attempts at most
 TICK = 30.0  # seconds between an account's passes at most (a pass does only what is due)
 # Joined channels are also read from their cursors every 4 poll intervals, at least an hour
@@ -235,8 +236,8 @@ class TelegramMonitor:
         """A flood wait pauses the account; a dead session stops it; others are recorded."""
         now = self.clock()
         row = self.states[account.name]
-        if isinstance(exc, errors.FloodWaitError):
-            seconds = int(exc.seconds)
+        if isinstance(exc, errors.FloodError):  # FloodWaitError, FloodPremiumWaitError …
+            seconds = int(getattr(exc, "seconds", None) or FLOOD_DEFAULT)
             until = now + timedelta(seconds=seconds + self.random.uniform(
                 0, self.tg.flood_wait_jitter))
             log.warning("telegram account %s: flood wait of %d s; paused until %s",

@@ -67,7 +67,7 @@ class AccountReader:
         try:
             await work(channel, counts)
         except errors.RPCError as exc:
-            if isinstance(exc, (errors.FloodWaitError, *FATAL)):
+            if isinstance(exc, (errors.FloodError, *FATAL)):
                 raise
             gone = gone_status(exc)
             if gone is not None:
