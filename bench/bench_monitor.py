@@ -306,7 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  preview spider (baseline)     {s['wall_s']:6.1f} s wall  {s['cpu_s']:6.1f} s CPU  "
           f"{s['posts_per_s']:6.0f} posts/s ({s['posts_per_busy_s']:.0f} without start-up)  "
           f"{'ok' if s['ok'] else 'FAILED: ' + '; '.join(s['problems'])}")
-    print(f"  ratio monitor/spider          {m['posts_per_s'] / s['posts_per_s']:.2f}x posts/s")
+    print(f"  ratio monitor/spider          {m['posts_per_s'] / s['posts_per_s']:.2f}x posts/s, "
+          f"{(m['posts'] / m['cpu_s']) / (s['posts'] / s['cpu_s']):.2f}x posts per CPU second "
+          f"({m['posts'] / m['cpu_s']:.0f} against {s['posts'] / s['cpu_s']:.0f}; the steadier "
+          "figure on a shared machine)")
     single, burst = fresh["single_s"], sorted(fresh["burst_s"])
     print("\nfreshness, joined channels (post at the boundary -> candidate in the queue):")
     print(f"  one post at a time ({len(single)})      median {statistics.median(single):.3f} s, "
