@@ -152,6 +152,13 @@ def save_peer(store: Store, channel_id: int, account: str, access_hash: int,
         return source_id
 
 
+def drop_peer(store: Store, source_id: int, account: str) -> None:
+    with store.session() as session:
+        row = session.get(TelegramPeer, (source_id, account))
+        if row is not None:
+            session.delete(row)
+
+
 def mark_peer(store: Store, source_id: int, account: str, *, polled: datetime | None = None,
               joined: bool | None = None) -> None:
     with store.session() as session:

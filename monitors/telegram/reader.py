@@ -69,6 +69,15 @@ class AccountReader:
         except errors.RPCError as exc:
             if isinstance(exc, (errors.FloodError, *FATAL)):
                 raise
+            if (isinstance(exc, errors.ChannelInvalidError) and work != self.resolve
+                    and channel.handle and self.name in channel.peers):
+                # Deleted, or a stored access hash this session cannot use (the account was
+                # signed in again as another user): resolve once more before calling it gone.
+                channel.gone = True  # for the rest of this pass
+                channel.peers.pop(self.name)
+                counts["peers_dropped"] += 1
+                await self.sink.db(ledger.drop_peer, channel.source_id, self.name)
+                return
             gone = gone_status(exc)
             if gone is not None:
                 channel.gone = True

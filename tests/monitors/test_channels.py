@@ -2,6 +2,8 @@
 renames followed by numeric id without resolving again; channels that became private, were
 deleted, lost their username or were restricted, marked with the time it was noticed."""
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from telethon.tl import types
 
@@ -92,12 +94,17 @@ def test_gone_channels_are_marked_when_noticed(store, world, clock, make_monitor
     private.state, deleted.state = "private", "deleted"
     banned.restriction = [types.RestrictionReason("all", "porn", "Blocked for violations")]
     summary = once(make_monitor(fast))
-    assert summary["channels_gone"] == 3 and summary["errors"] == 0
+    assert summary["channels_gone"] == 2 and summary["errors"] == 0
+    assert summary["peers_dropped"] == 1  # ChannelInvalid: deleted, or a hash gone stale
+    clock.advance(minutes=1)
+    summary = once(make_monitor(fast))  # resolved again: the channel is deleted indeed
+    assert summary["channels_gone"] == 1
     with store.session() as session:
         rows = {s.handle: s for s in session.scalars(select(Source))}
         assert (rows["goes_private"].status, rows["goes_private"].gone_how) == ("private", "private")
         assert (rows["gets_deleted"].status, rows["gets_deleted"].gone_how) == ("gone", "deleted")
-        assert rows["goes_private"].gone_at == clock() and rows["gets_deleted"].gone_at == clock()
+        assert rows["goes_private"].gone_at == clock() - timedelta(minutes=1)
+        assert rows["gets_deleted"].gone_at == clock()
         assert (rows["gets_banned"].status, rows["gets_banned"].gone_how) == ("blocked", "restricted")
         assert "Blocked for violations" in rows["gets_banned"].restriction
         assert (rows["never_existed"].status, rows["never_existed"].gone_how) == (
@@ -113,3 +120,20 @@ def test_gone_channels_are_marked_when_noticed(store, world, clock, make_monitor
     once(make_monitor(fast))
     assert sum(world.called().values()) == 1  # only the session check
 
+
+
+def test_a_stale_access_hash_is_resolved_again_not_called_deleted(store, world, clock, make_monitor):
+    shop = world.channel(6301, "hash_shop")
+    world.post(shop, "one", live=False)
+    watch_names(store, "hash_shop")
+    once(make_monitor())
+    with store.session() as session:  # as if the account had been signed in as another user
+        from crawler.store.models_ops import TelegramPeer
+
+        session.scalars(select(TelegramPeer)).one().access_hash = 12345
+    world.post(shop, "two", live=False)
+    clock.advance(minutes=16)
+    assert once(make_monitor())["peers_dropped"] == 1
+    once(make_monitor())
+    source = source_by_id(store, 6301)
+    assert (source.status, source.gone_at, source.crawl_cursor) == ("active", None, 2)
