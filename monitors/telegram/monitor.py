@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 
+from sqlalchemy.exc import SQLAlchemyError
 from telethon import errors
 from telethon.tl import functions
 
@@ -34,15 +35,13 @@ from monitors.telegram import ledger
 from monitors.telegram.accounts import fatal_reason, owner, usable
 from monitors.telegram.ledger import AccountRow, Channel
 from monitors.telegram.limits import AccountLimits, system_clock
-from monitors.telegram.live import listen
+from monitors.telegram.live import account_loop
 from monitors.telegram.reader import AccountReader, Deferred
 from pipelines.chain import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 FLOOD_DEFAULT = 60  # seconds paused on a flood error that names no wait
-MAX_BACKOFF = 300.0  # seconds between reconnection attempts at most
-TICK = 30.0  # seconds between an account's passes at most (a pass does only what is due)
 # Joined channels are also read from their cursors every 4 poll intervals, at least an hour
 # apart, in case an update never came.
 JOINED_SWEEP = 4
@@ -65,6 +64,8 @@ class _Account:
         self.backfill: set[int] = set()  # source ids of joined channels to read from cursor
         self.wake = asyncio.Event()
         self.lost = False  # the connection dropped (seen by the updates stream)
+        self.listener: asyncio.Task | None = None
+        self.backoff = 1.0
 
 
 class TelegramMonitor:
@@ -145,7 +146,7 @@ class TelegramMonitor:
             opened = [account for account in self.accounts.values()
                       if not account.boundary.is_connected()]
             self.channels = await self.db(ledger.load_channels)
-            await asyncio.gather(*(self._connect(account, counts)
+            await asyncio.gather(*(self.connect(account, counts)
                                    for account in self.accounts.values()))
             await asyncio.gather(*(self._pass_once(account, counts)
                                    for account in self.accounts.values()))
@@ -164,7 +165,7 @@ class TelegramMonitor:
 
     async def _pass_once(self, account: _Account, counts: Counter) -> None:
         try:
-            await self._pass(account, counts)
+            await self.pass_(account, counts)
         except (ConnectionError, OSError) as exc:  # the others go on; the next pass resumes
             counts["connection_errors"] += 1
             await self.db(ledger.account_error, account.name,
@@ -177,7 +178,7 @@ class TelegramMonitor:
         try:
             await self._load_states()
             self.channels = await self.db(ledger.load_channels)
-            tasks = [asyncio.create_task(self._account_loop(account, stop),
+            tasks = [asyncio.create_task(account_loop(self, account, stop),
                                          name=f"telegram-{account.name}")
                      for account in self.accounts.values()]
             await stop.wait()
@@ -205,7 +206,7 @@ class TelegramMonitor:
                 account.reader.limits.resolve.replay(resolved)
                 account.reader.limits.history.replay(polled)
 
-    async def _connect(self, account: _Account, counts: Counter) -> bool:
+    async def connect(self, account: _Account, counts: Counter) -> bool:
         """Connect and check the session with a cheap call; False when it cannot be used.
         A paused account asks nothing until its pause is over."""
         row = self.states[account.name]
@@ -290,7 +291,7 @@ class TelegramMonitor:
         return sorted(due, key=lambda c: (c.source_id not in account.backfill,
                                           c.peers[account.name].last_polled or epoch))
 
-    async def _pass(self, account: _Account, counts: Counter) -> None:
+    async def pass_(self, account: _Account, counts: Counter) -> None:
         """Everything due for this account, until done, out of tokens, or stopped."""
         row = self.states[account.name]
         now = self.clock()
@@ -334,12 +335,12 @@ class TelegramMonitor:
                         channel.metadata_refreshed_at is None
                         or channel.metadata_refreshed_at + self.refresh_every <= now)):
                     await reader.guarded(channel, reader.refresh, counts)
-            if row.state != "active":
-                await self._ok(account)
+            await self._ok(account)
         except Deferred:
             counts["deferred"] += 1
-        except StoreUnavailable as exc:
-            log.error("telegram account %s: %s; its pass ends here", account.name, exc)
+        except (StoreUnavailable, SQLAlchemyError) as exc:
+            log.error("telegram account %s: the store failed (%s); its pass ends here",
+                      account.name, str(exc).splitlines()[0][:300])
             counts["store_errors"] += 1
             account.backfill |= self.joined(account)
         except errors.RPCError as exc:
@@ -347,60 +348,6 @@ class TelegramMonitor:
 
     def stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()
-
-    # -- the long-lived loop ------------------------------------------------------------------
-
-    async def _account_loop(self, account: _Account, stop: asyncio.Event) -> None:
-        backoff = 1.0
-        listener: asyncio.Task | None = None
-        counts = self.stats
-        try:
-            while not stop.is_set():
-                row = self.states[account.name]
-                if row.state == "stopped":
-                    return
-                if account.lost or not account.boundary.is_connected():
-                    if listener is not None:
-                        listener.cancel()
-                        listener = None
-                    account.lost = False
-                    if not await self._connect(account, counts):
-                        if self.states[account.name].state == "stopped":
-                            return
-                        await self._sleep(account, stop, backoff)
-                        backoff = min(backoff * 2, MAX_BACKOFF)
-                        continue
-                    backoff = 1.0
-                if listener is None or listener.done():
-                    listener = asyncio.create_task(listen(self, account))
-                try:
-                    self.channels = await self.db(ledger.load_channels)
-                    await self._pass(account, counts)
-                except (ConnectionError, OSError) as exc:
-                    account.lost = True
-                    counts["disconnects"] += 1
-                    await self.db(ledger.account_error, account.name,
-                                  f"connection lost: {type(exc).__name__}: {exc}", self.clock())
-                    continue
-                await self._sleep(account, stop, self._next_wait(account))
-        finally:
-            if listener is not None:
-                listener.cancel()
-
-    def _next_wait(self, account: _Account) -> float:
-        row = self.states[account.name]
-        if row.state == "paused" and row.paused_until:
-            return max(0.0, (row.paused_until - self.clock()).total_seconds())
-        return 0.0 if account.backfill else TICK
-
-    async def _sleep(self, account: _Account, stop: asyncio.Event, seconds: float) -> None:
-        account.wake.clear()
-        if stop.is_set() or seconds <= 0:
-            return
-        try:
-            await asyncio.wait_for(account.wake.wait(), timeout=seconds)
-        except asyncio.TimeoutError:
-            pass
 
 
 def _request_name(exc: errors.RPCError) -> str:
