@@ -181,8 +181,10 @@ class AccountReader:
                                                      cursor=newest)])
             cursor = newest
         channel.cursor = cursor
-        counts["channels_read"] += 1
         counts["messages_read"] += read
+        if stopped:  # cut short: still due, so the next pass (or start) reads on
+            return
+        counts["channels_read"] += 1
         now = self.clock()
         channel.peers[self.name].last_polled = now
         await self.sink.db(ledger.mark_peer, channel.source_id, self.name, polled=now)

@@ -213,6 +213,7 @@ class FakeBoundary:
         self.connected = False
         self.unreachable = False  # connect() fails while set
         self.connects = 0
+        self.latency = 0.0  # seconds each call takes
         self.queue: asyncio.Queue = asyncio.Queue()
 
     async def connect(self) -> None:
@@ -237,7 +238,7 @@ class FakeBoundary:
     async def call(self, request):
         if not self.connected:
             raise ConnectionError("not connected to Telegram")
-        await asyncio.sleep(0)  # a real round trip yields to the loop
+        await asyncio.sleep(self.latency)  # a real round trip yields to the loop
         return self.world.answer(self.account, request)
 
     async def updates(self):

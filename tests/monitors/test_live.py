@@ -107,3 +107,33 @@ def test_unreachable_telegram_is_retried_with_backoff(store, world, make_monitor
 
         row = session.get(TelegramAccountState, "main")
         assert row.state == "active" and "cannot connect" in row.last_error
+
+
+def test_stop_ends_a_long_read_after_the_page_in_hand(store, world, make_monitor):
+    big = world.channel(8201, "big_channel")
+    for i in range(3000):
+        world.post(big, f"post {i + 1}", live=False)
+    with store.session() as session:
+        watch(session, "telegram", "big_channel")
+    config = "resolve_per_hour = 3600\nhistory_per_minute = 600\nbackfill_max_messages = 3000"
+    monitor = make_monitor(config)
+    world.boundaries["main"].latency = 0.05  # 30 pages: 1.5 s of round trips at least
+
+    async def scenario():
+        stop = asyncio.Event()
+        task = asyncio.create_task(monitor.run(stop))
+        await until(lambda: len(post_texts(store)) >= 100, "the first page stored")
+        started = time.monotonic()
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+        return time.monotonic() - started
+
+    assert asyncio.run(scenario()) < 2
+    stored = len(post_texts(store))
+    assert 100 <= stored < 3000
+    assert cursor(store, "big_channel") is None  # a first visit cut short sets no cursor
+    from tests.monitors.conftest import once
+
+    world.boundaries["main"].latency = 0
+    once(make_monitor(config))
+    assert len(post_texts(store)) == 3000 and cursor(store, "big_channel") == 3000
