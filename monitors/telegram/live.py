@@ -43,9 +43,11 @@ async def account_loop(monitor, account, stop: asyncio.Event) -> None:
 async def _step(monitor, account, stop: asyncio.Event) -> bool:
     """One round of the loop; False when the account is stopped for good."""
     counts = monitor.stats
-    if monitor.states[account.name].state == "stopped":
-        return False
-    if account.lost or not account.boundary.is_connected():
+    if monitor.states[account.name].state == "stopped" and account.tried:
+        return False  # a stopped account is tried once a start (a new login may have fixed it)
+    account.tried = True
+    if account.lost or not account.boundary.is_connected() or (
+            monitor.states[account.name].state == "stopped"):
         if account.listener is not None:
             account.listener.cancel()
             account.listener = None

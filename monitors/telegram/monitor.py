@@ -65,6 +65,7 @@ class _Account:
         self.wake = asyncio.Event()
         self.lost = False  # the connection dropped (seen by the updates stream)
         self.listener: asyncio.Task | None = None
+        self.tried = False  # connected (or tried to) since this monitor started
         self.backoff = 1.0
 
 

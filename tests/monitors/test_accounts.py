@@ -194,3 +194,28 @@ def test_status_overview_per_account(store, world, clock, make_monitor):
     clock.advance(hours=1)
     rows = {row["account"]: row for row in account_overview(store, clock(), timedelta(minutes=15))}
     assert rows["alpha"]["overdue"] == rows["alpha"]["channels"]
+
+
+def test_a_stopped_account_is_tried_once_at_the_next_start(store, world, make_monitor):
+    setup_channels(store, world, count=4)
+    world.fail("alpha", "GetStateRequest", errors.AuthKeyUnregisteredError(request=None))
+    once(make_monitor(FAST, accounts=TWO))
+    assert account(store, "alpha").state == "stopped"
+    # The operator signed in again (`kyran telegram login`) and restarts the daemon.
+    monitor = make_monitor(FAST, accounts=TWO)
+
+    async def scenario():
+        stop = asyncio.Event()
+        task = asyncio.create_task(monitor.run(stop))
+        for _ in range(3000):
+            if account(store, "alpha").state == "active":
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+
+    asyncio.run(scenario())
+    assert account(store, "alpha").state == "active"
+    with store.session() as session:
+        assert session.scalars(select(Event.action).where(
+            Event.action == "telegram.account_active")).all() == ["telegram.account_active"]
