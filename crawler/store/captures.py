@@ -127,6 +127,12 @@ class CaptureWriter:
         writer.write_record(record)
         return self._append(buffer.getvalue(), url, fetched_at, status, kind)
 
+    def sync(self) -> None:
+        """Flush and fsync what was appended: one sync for a batch written with fsync off."""
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
