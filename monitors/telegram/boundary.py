@@ -42,7 +42,10 @@ class TelethonBoundary:
         client.add_event_handler(self._on_raw, events.Raw)
 
     async def connect(self) -> None:
-        await self.client.connect()
+        """Connect within a bound; TelegramUnreachable (a ConnectionError) names the route."""
+        from monitors.telegram.connection import connect
+
+        await connect(self.client)
 
     async def disconnect(self) -> None:
         await self.client.disconnect()

@@ -28,7 +28,7 @@ class TelegramSetupError(Exception):
     """The configuration of an account cannot give a working client (one line: what to fix)."""
 
 
-class TelegramUnreachable(Exception):
+class TelegramUnreachable(ConnectionError):
     """The client could not connect (one line: where to, how it failed)."""
 
 

@@ -91,7 +91,12 @@ def recent_calls(store: Store, account: str, since: datetime) -> tuple[list, lis
 
 
 def _account(session: Session, name: str) -> TelegramAccountState:
-    return session.get(TelegramAccountState, name)
+    """The account's row, made when the first thing recorded of it is a failure."""
+    row = session.get(TelegramAccountState, name)
+    if row is None:
+        row = TelegramAccountState(name=name, state="active", flood_waits=0, flood_wait_seconds=0)
+        session.add(row)
+    return row
 
 
 def account_ok(store: Store, name: str, now: datetime) -> None:
