@@ -15,6 +15,7 @@ from crawler.content_coding import decode_body
 from crawler.defang import json_line, one_line, safe
 from crawler.quarantine_cli import register as register_quarantine_command
 from crawler.queue_cli import register as register_queue_commands
+from crawler.retention_cli import register as register_retention_command
 from crawler.status_cli import register as register_status_command
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
 from crawler.store.db import Store, open_store
@@ -333,6 +334,7 @@ cli.add_command(train_command)
 register_queue_commands(cli, pass_context)
 register_quarantine_command(cli, pass_context)
 register_status_command(cli, pass_context)
+register_retention_command(cli, pass_context)
 
 
 @cli.command("demo")
