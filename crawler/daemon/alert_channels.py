@@ -10,6 +10,7 @@ URL path, so that URL never appears in an error or a log line.
 from __future__ import annotations
 
 import html
+import http.client
 import json
 import smtplib
 import ssl
@@ -132,11 +133,16 @@ def _post_json(url: str, document: dict, what: str, secret: str | None = None) -
             return response.read(1 << 20)
     except urllib.error.HTTPError as exc:
         body = exc.read(4096).decode("utf-8", "replace")
-        raise SendError(_clean(f"{what} answered HTTP {exc.code}{_described(body)}",
+        raise SendError(clean_line(f"{what} answered HTTP {exc.code}{_described(body)}",
                                secret)) from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        raise SendError(_clean(f"{what} unreachable: {reason}", secret)) from None
+    except urllib.error.URLError as exc:
+        raise SendError(clean_line(f"{what} unreachable: {exc.reason}", secret)) from None
+    except OSError as exc:
+        raise SendError(clean_line(f"{what} unreachable: {exc}", secret)) from None
+    except (http.client.HTTPException, ValueError) as exc:
+        # These quote the URL, and a bot's URL holds its token: only the kind of failure.
+        raise SendError(f"{what} unreachable: {type(exc).__name__} (check the URL"
+                        f"{' and the token' if secret else ''})") from None
 
 
 def _described(body: str) -> str:
@@ -147,13 +153,17 @@ def _described(body: str) -> str:
     return f": {description}" if description else ""
 
 
-def _clean(line: str, secret: str | None) -> str:
-    line = " ".join(line.split())[:300]
-    return line.replace(secret, "***") if secret else line
+def clean_line(line: str, secret: str | None) -> str:
+    """One line of at most 300 characters, without the secret (as is, or as repr() quotes it)."""
+    if secret:
+        for form in (secret, repr(secret)[1:-1], ascii(secret)[1:-1]):
+            line = line.replace(form, "***")
+    return " ".join(line.split())[:300]
 
 
 class WebhookChannel:
     name = "webhook"
+    secret = None
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -167,6 +177,7 @@ class EmailChannel:
 
     def __init__(self, config: SmtpAlerts, password: str | None) -> None:
         self.config, self.password = config, password
+        self.secret = password
 
     def send(self, alert: Alert) -> None:
         c = self.config
@@ -190,10 +201,10 @@ class EmailChannel:
         except smtplib.SMTPResponseException as exc:
             text = exc.smtp_error.decode("utf-8", "replace") if isinstance(
                 exc.smtp_error, bytes) else str(exc.smtp_error)
-            raise SendError(_clean(f"SMTP {c.host}:{c.port} answered {exc.smtp_code} {text}",
+            raise SendError(clean_line(f"SMTP {c.host}:{c.port} answered {exc.smtp_code} {text}",
                                    self.password)) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise SendError(_clean(f"SMTP {c.host}:{c.port}: {exc}", self.password)) from None
+            raise SendError(clean_line(f"SMTP {c.host}:{c.port}: {exc}", self.password)) from None
 
 
 class TelegramBotChannel:
@@ -201,6 +212,7 @@ class TelegramBotChannel:
 
     def __init__(self, config: TelegramBotAlerts, token: str) -> None:
         self.config, self.token = config, token
+        self.secret = token
 
     def send(self, alert: Alert) -> None:
         url = f"{self.config.api_url.rstrip('/')}/bot{self.token}/sendMessage"
@@ -212,7 +224,7 @@ class TelegramBotChannel:
         except ValueError:
             raise SendError("Bot API answered something that is not JSON") from None
         if not isinstance(answer, dict) or answer.get("ok") is not True:
-            raise SendError(_clean(f"Bot API refused the message{_described(body.decode())}",
+            raise SendError(clean_line(f"Bot API refused the message{_described(body.decode())}",
                                    self.token))
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.config import KyranConfig
-from crawler.daemon.alert_channels import Alert, SendError, build_channels
+from crawler.daemon.alert_channels import Alert, SendError, build_channels, clean_line
 from crawler.defang import one_line
 from crawler.store.db import Store
 from crawler.store.models import Candidate
@@ -64,6 +64,10 @@ class Alerter:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.channels = channels if channels is not None else build_channels(
             self.alerts, config.home)
+
+    def secrets(self) -> list[str]:
+        """The secrets the channels read, for the log's masker (`SecretMasker.add`)."""
+        return [c.secret for c in self.channels if getattr(c, "secret", None)]
 
     async def run(self, stop: asyncio.Event) -> None:
         """Look for new candidates every `check_interval` seconds until `stop` is set."""
@@ -103,7 +107,8 @@ class Alerter:
             except SendError as exc:
                 error = str(exc)
             except Exception as exc:  # a channel's bug must not stop the others
-                error = f"{type(exc).__name__}: {one_line(str(exc))[:200]}"
+                error = clean_line(f"{type(exc).__name__}: {exc}", getattr(channel, "secret",
+                                                                           None))
             else:
                 error = None
             await asyncio.to_thread(self._record, channel.name, alert, error, last and held,

@@ -98,7 +98,10 @@ class HealthServer:
         return None
 
     def health(self) -> tuple[int, dict]:
-        reason = self.problem()
+        try:
+            reason = self.problem()
+        except Exception as exc:  # a check that breaks is a reason, not a dropped connection
+            reason = f"health check failed: {type(exc).__name__}: {str(exc)[:200]}"
         uptime = round(time.monotonic() - self.started, 1)
         if reason:
             return 503, {"status": "unhealthy", "reason": reason, "uptime_seconds": uptime}

@@ -269,3 +269,34 @@ def test_a_channel_that_breaks_never_stops_the_others(tmp_path, db_url, store, r
     assert report["broken"]["failed"] == 1 and report["webhook"]["sent"] == 1
     assert rows(store, "broken") == [(wanted, "broken", "failed", 1,
                                       "RuntimeError: bug in a channel")]
+
+
+def test_the_bot_token_never_appears_in_an_error(tmp_path, db_url, store, receivers):
+    """http.client quotes the URL (and so the token) when it refuses one: the error is cleaned."""
+    bot = receivers("http")
+    config = alerts_config(tmp_path, db_url, bot=bot)
+    odd = "123456:ABC\x01defghijklmnopqrstuvwxyz0123456789"
+    secret(tmp_path / "bot-token", odd)
+    with store.session() as session:
+        add_candidate(session, "source", add_source(session, "shop").id)
+    alerter = Alerter(config, store, clock=Clock())
+    assert alerter.secrets() == [odd]
+    asyncio.run(alerter.run_once())
+    [(_, _, status, _, error)] = rows(store)
+    assert status == "failed" and error == "Bot API unreachable: InvalidURL (check the URL and the token)"
+    assert odd not in error and "ABC" not in error
+
+
+def test_a_secret_in_a_channels_own_error_is_masked(tmp_path, db_url, store):
+    class Leaky:
+        name, secret = "leaky", "tok-\x01-secret"
+
+        def send(self, alert):
+            raise RuntimeError(f"failed at {self.secret!r} and {self.secret}")
+
+    with store.session() as session:
+        add_candidate(session, "source", add_source(session, "shop").id)
+    alerter = Alerter(alerts_config(tmp_path, db_url), store, clock=Clock(), channels=[Leaky()])
+    asyncio.run(alerter.run_once())
+    [(_, _, _, _, error)] = rows(store)
+    assert "secret" not in error and error == "RuntimeError: failed at '***' and ***"
