@@ -1,4 +1,5 @@
-"""`kyran status [--json]`: how the daemon is doing, read from the store (opened read-only).
+"""`kyran status [--json]`: how the daemon is doing, read from the store (opened read-only), and
+whether a daemon holds the store's lock.
 
 Per job (from `job_run`, and `apscheduler_jobs` for the next run when the daemon has created
 it): last success, last error, consecutive failures, runs in progress, next run. Per Telegram
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import click
 from sqlalchemy import func, inspect, or_, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crawler.config_base import parse_interval
@@ -104,6 +106,19 @@ def account_status(session: Session, configured: list[str], poll_interval: int,
     return records
 
 
+def daemon_state(url: str, engine) -> str:
+    """running | not running | unknown: whether a daemon holds this store's lock, asked of the
+    daemon core's lock (crawler.daemon.lock.held_elsewhere, a non-blocking try)."""
+    try:
+        from crawler.daemon.lock import held_elsewhere
+    except ImportError:  # a build without the daemon core
+        return "unknown"
+    try:
+        return "running" if held_elsewhere(url, engine) else "not running"
+    except (OSError, SQLAlchemyError):  # e.g. a store on a read-only disk: no lock file there
+        return "unknown"
+
+
 def collect_status(session: Session, configured_accounts: list[str], poll_interval: int,
                    now: datetime | None = None) -> dict:
     """Everything `kyran status` shows, as one JSON-ready dict."""
@@ -113,7 +128,7 @@ def collect_status(session: Session, configured_accounts: list[str], poll_interv
 
 
 def _text(status: dict) -> list[str]:
-    lines = ["JOBS"]
+    lines = [f"DAEMON {status.get('daemon', 'unknown')}", "JOBS"]
     if not status["jobs"]:
         lines.append("  (no job has run yet)")
     for job in status["jobs"]:
@@ -156,8 +171,10 @@ def register(cli: click.Group, pass_context) -> None:
         next run; each Telegram account's state, flood waits, channels watched and overdue."""
         config = ctx.config
         interval = parse_interval(config.telegram.poll_interval)
-        with ctx.store(read_only=True).reader() as session:
+        store = ctx.store(read_only=True)
+        with store.reader() as session:
             status = collect_status(session, list(config.telegram.accounts), interval)
+        status = {"daemon": daemon_state(config.database_url, store.engine), **status}
         if as_json:
             click.echo(json_line(status))
             return

@@ -1,2 +1,2 @@
-"""The collector daemon (`kyran run`) and what keeps an eye on it: scheduling, health and
-metrics, logs, alerts and retention."""
+"""The collector daemon (`kyran run`): the scheduler and its jobs, long-lived services, and what
+it exposes about itself (health, metrics, logs, alerts)."""

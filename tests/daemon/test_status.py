@@ -63,6 +63,7 @@ def test_status_reports_jobs_and_accounts(tmp_path, db_url, store, kyran):
     result = kyran("status", "--json", config=config)
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
+    assert status["daemon"] in ("running", "not running", "unknown")
     jobs = {job["job"]: job for job in status["jobs"]}
     market = jobs["crawl-site-market"]
     assert market["consecutive_failures"] == 2
@@ -112,3 +113,26 @@ def test_status_without_a_store_is_one_line(tmp_path, kyran):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "no store at" in result.stderr
     assert not (tmp_path / "missing.sqlite").exists()
+
+
+def test_daemon_state_asks_the_daemon_lock(store, monkeypatch):
+    import sys
+    import types
+
+    from crawler.status_cli import daemon_state
+
+    asked = []
+
+    def held_elsewhere(url, engine):
+        asked.append((url, engine))
+        if url == "broken":
+            raise OSError("read-only file system")
+        return url == "held"
+
+    fake = types.ModuleType("crawler.daemon.lock")
+    fake.held_elsewhere = held_elsewhere
+    monkeypatch.setitem(sys.modules, "crawler.daemon.lock", fake)
+    assert daemon_state("held", store.engine) == "running"
+    assert daemon_state("free", store.engine) == "not running"
+    assert daemon_state("broken", store.engine) == "unknown"
+    assert [url for url, _ in asked] == ["held", "free", "broken"]
