@@ -26,8 +26,9 @@ from crawler.config_daemon import AlertsConfig, SmtpAlerts, TelegramBotAlerts
 TIMEOUT = 30  # seconds one send may take
 
 
-class SecretFileError(Exception):
-    """A secret file is missing, empty or readable by others; the message is one line."""
+class SecretFileError(ValueError):
+    """A secret file is missing, empty or readable by others; the message is one line. (A
+    ValueError: what the configuration holds cannot be used.)"""
 
 
 class SendError(Exception):

@@ -70,7 +70,11 @@ class Alerter:
         return [c.secret for c in self.channels if getattr(c, "secret", None)]
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Look for new candidates every `check_interval` seconds until `stop` is set."""
+        """Look for new candidates every `check_interval` seconds until `stop` is set (with no
+        channel configured, only wait for `stop`)."""
+        if not self.channels:
+            await stop.wait()
+            return
         while not stop.is_set():
             try:
                 await self.run_once()

@@ -7,6 +7,7 @@ and the store answers `SELECT 1`, and 503 with `{"status": "unhealthy", "reason"
 
     server = start_health_server("127.0.0.1:0", store, registry, loop=asyncio.get_running_loop())
     server.address   # ("127.0.0.1", 43117): the port actually bound
+    # ConfigError (one line) when the address cannot be bound.
     server.stop()    # blocks up to half a second: from async code, await asyncio.to_thread(...)
 """
 
@@ -25,6 +26,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from crawler.config import ConfigError
 from crawler.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,11 @@ class HealthServer:
         self.started = time.monotonic()
         host, port = parse_listen(listen)
         server_class = _ServerV6 if ":" in host else ThreadingHTTPServer
-        self._httpd = server_class((host, port), _handler(self))
+        try:
+            self._httpd = server_class((host, port), _handler(self))
+        except OSError as exc:  # in use, or an address this host does not have
+            raise ConfigError(f"daemon.health_listen: cannot listen on {listen} "
+                              f"({exc.strerror or exc}): free it or choose another") from None
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever,
                                         name="kyran-health", daemon=True)

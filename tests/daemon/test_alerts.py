@@ -300,3 +300,18 @@ def test_a_secret_in_a_channels_own_error_is_masked(tmp_path, db_url, store):
     asyncio.run(alerter.run_once())
     [(_, _, _, _, error)] = rows(store)
     assert "secret" not in error and error == "RuntimeError: failed at '***' and ***"
+
+
+def test_without_channels_run_only_waits_for_stop(tmp_path, db_url, store):
+    alerter = Alerter(alerts_config(tmp_path, db_url), store)
+    assert alerter.channels == [] and alerter.secrets() == []
+
+    async def main():
+        stop = asyncio.Event()
+        task = asyncio.create_task(alerter.run(stop))
+        await asyncio.sleep(0)
+        assert not task.done()
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(main())

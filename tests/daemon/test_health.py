@@ -118,3 +118,17 @@ def test_ipv6_listen(store):
             assert response.status == 200
     finally:
         server.stop()
+
+
+def test_an_address_in_use_is_one_configuration_line(store):
+    from crawler.config import ConfigError
+
+    first = start_health_server("127.0.0.1:0", store, build_registry(store))
+    try:
+        listen = "127.0.0.1:%d" % first.address[1]
+        with pytest.raises(ConfigError) as caught:
+            start_health_server(listen, store, build_registry(store))
+        assert str(caught.value) == (f"daemon.health_listen: cannot listen on {listen} "
+                                     "(Address already in use): free it or choose another")
+    finally:
+        first.stop()
