@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from crawler.config_daemon import AlertsConfig, SmtpAlerts, TelegramBotAlerts
@@ -186,6 +187,8 @@ class EmailChannel:
         message["Subject"] = alert.title
         message["From"] = c.sender
         message["To"] = ", ".join(c.recipients)
+        message["Date"] = formatdate(localtime=False)
+        message["Message-ID"] = make_msgid(domain=c.sender.rpartition("@")[2] or None)
         message.set_content(alert.plain() + "\n")
         try:
             if c.ssl:

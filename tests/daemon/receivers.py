@@ -50,7 +50,7 @@ class SmtpReceiver:
     """aiosmtpd on its own event loop in a thread; `reject` makes it refuse every message;
     `password` requires AUTH LOGIN/PLAIN with user `kyran` and that password."""
 
-    def __init__(self, password: str | None = None) -> None:
+    def __init__(self, password: str | None = None, tls_context=None) -> None:
         from aiosmtpd.smtp import SMTP, AuthResult
 
         self.messages: list = []
@@ -72,6 +72,8 @@ class SmtpReceiver:
             return AuthResult(success=(login, secret) == ("kyran", password))
 
         def factory():
+            if tls_context is not None:
+                return SMTP(Handler(), tls_context=tls_context, require_starttls=True)
             if password is None:
                 return SMTP(Handler())
             with warnings.catch_warnings():  # AUTH without TLS: a test server on loopback
@@ -98,3 +100,34 @@ class SmtpReceiver:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+
+def self_signed_context(directory):
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = directory / "smtp.crt", directory / "smtp.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context

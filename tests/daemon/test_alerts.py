@@ -121,6 +121,7 @@ def test_a_new_candidate_reaches_every_channel_once(tmp_path, db_url, store, rec
     assert envelope.rcpt_tos == ["analysts@example.org"]
     mail = message_from_bytes(envelope.content)
     assert mail["Subject"] == f"Kyran: new sale candidate #{wanted}, priority 91"
+    assert mail["Date"] and mail["Message-ID"].endswith("@example.org>")
     body = mail.get_payload(decode=True).decode()
     assert "Кристалл" in body and "shop[.]kz" in body and "https://shop.kz" not in body
 
@@ -315,3 +316,19 @@ def test_without_channels_run_only_waits_for_stop(tmp_path, db_url, store):
         await asyncio.wait_for(task, 5)
 
     asyncio.run(main())
+
+
+def test_starttls_checks_the_servers_certificate(tmp_path, db_url, store, receivers):
+    """An SMTP server whose certificate nobody vouches for gets no alert: TLS is verified."""
+    from tests.daemon.receivers import self_signed_context
+
+    smtp = receivers("smtp", tls_context=self_signed_context(tmp_path))
+    with store.session() as session:
+        add_candidate(session, "source", add_source(session, "shop").id)
+    config = alerts_config(tmp_path, db_url, smtp=smtp)
+    config.alerts.smtp.starttls = True
+    report = asyncio.run(Alerter(config, store, clock=Clock()).run_once())
+    assert report["email"]["failed"] == 1 and smtp.messages == []
+    [(_, _, _, _, error)] = rows(store)
+    assert error.startswith(f"SMTP 127.0.0.1:{smtp.port}: ") and "CERTIFICATE_VERIFY_FAILED" \
+        in error
