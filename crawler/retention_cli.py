@@ -29,7 +29,7 @@ def register(cli: click.Group, pass_context) -> None:
             return
         verb = "would drop" if dry_run else "dropped"
         line = (f"retention: {verb} {report.captures_dropped} captures of "
-                f"{report.posts_touched} posts fetched before {report.cutoff} ({after})")
+                f"{report.posts_touched} posts older than {after}")
         if not dry_run:
             line += (f"; {report.files_compacted} files compacted, {report.files_removed} "
                      f"removed, {report.bytes_freed} bytes freed")
