@@ -9,6 +9,8 @@ and the store answers `SELECT 1`, and 503 with `{"status": "unhealthy", "reason"
     server.address   # ("127.0.0.1", 43117): the port actually bound
     # ConfigError (one line) when the address cannot be bound.
     server.stop()    # blocks up to half a second: from async code, await asyncio.to_thread(...)
+
+or, as one of the daemon's long-lived services, `HealthService(config, store).run(stop)`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from crawler.config import ConfigError
+from crawler.daemon.metrics import build_registry
 from crawler.store.db import Store
 
 log = logging.getLogger(__name__)
@@ -145,3 +148,25 @@ def start_health_server(listen: str, store: Store, registry: CollectorRegistry,
                         extra_check: Callable[[], str | None] | None = None) -> HealthServer:
     """Bind `listen` (port 0: any free port, see `.address`) and serve in a thread."""
     return HealthServer(listen, store, registry, loop, extra_check).start()
+
+
+class HealthService:
+    """The endpoint as a daemon service (`async run(stop)`): serves `daemon.health_listen` from
+    the start of `run` until `stop` is set; with no address configured it only waits."""
+
+    def __init__(self, config, store: Store,
+                 extra_check: Callable[[], str | None] | None = None) -> None:
+        self.listen = config.daemon.health_listen
+        self.store, self.extra_check = store, extra_check
+        self.server: HealthServer | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if not self.listen:
+            await stop.wait()
+            return
+        self.server = start_health_server(self.listen, self.store, build_registry(self.store),
+                                          asyncio.get_running_loop(), self.extra_check)
+        try:
+            await stop.wait()
+        finally:
+            await asyncio.to_thread(self.server.stop)

@@ -132,3 +132,29 @@ def test_an_address_in_use_is_one_configuration_line(store):
                                      "(Address already in use): free it or choose another")
     finally:
         first.stop()
+
+
+def test_health_service_serves_until_stopped(tmp_path, db_url, store):
+    from crawler.config import load_config
+    from crawler.daemon.health import HealthService
+    from tests.conftest import write_config
+
+    config = load_config(write_config(tmp_path / "kyran.toml", db_url,
+                                      '\n[daemon]\nhealth_listen = "127.0.0.1:0"\n'))
+    service = HealthService(config, store)
+
+    async def main():
+        stop = asyncio.Event()
+        task = asyncio.create_task(service.run(stop))
+        for _ in range(200):  # bounded wait for the server to be up
+            if service.server is not None:
+                break
+            await asyncio.sleep(0.05)
+        status, _, body = await asyncio.to_thread(get, service.server, "/healthz")
+        assert status == 200 and json.loads(body)["status"] == "ok"
+        stop.set()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(main())
+    with pytest.raises(urllib.error.URLError):  # stopped: nothing listens any more
+        get(service.server, "/healthz")
