@@ -133,9 +133,13 @@ def _text(status: dict) -> list[str]:
         lines.append("  (no job has run yet)")
     for job in status["jobs"]:
         lines.append(f"  {one_line(job['job'])}")
-        lines.append(f"    last success {job['last_success'] or 'never'}; next run "
-                     f"{job['next_run'] or ('not scheduled' if not job['scheduled'] else '-')}"
-                     + (f"; running now ({job['running']})" if job["running"] else ""))
+        if job["job"].startswith("service:"):  # a long-lived service, not a scheduled job
+            lines.append("    service, " + ("running" if job["running"] else "not running")
+                         + f"; last ended well {job['last_success'] or 'never'}")
+        else:
+            lines.append(f"    last success {job['last_success'] or 'never'}; next run "
+                         f"{job['next_run'] or ('not scheduled' if not job['scheduled'] else '-')}"
+                         + (f"; running now ({job['running']})" if job["running"] else ""))
         if job["last_error"]:
             lines.append(f"    last error {job['last_error']} ({job['last_error_status']}): "
                          f"{one_line(job['last_error_summary'] or '')[:200]}")

@@ -28,6 +28,7 @@ def fill(store, now):
                 summary="site market: 0 posts \x1b[31mhttps://evil.example/x\x1b[0m")
         add_run(session, "preview", "ok", now - timedelta(minutes=5))
         add_run(session, "preview", "running", now)
+        add_run(session, "service:alerts", "running", now)
         add_account(session, "main", state="paused", paused_until=now + timedelta(minutes=7),
                     flood_waits=3, flood_wait_seconds=900, last_success=now,
                     last_error="A wait of 420 seconds is required", last_error_at=now)
@@ -83,6 +84,7 @@ def test_status_reports_jobs_and_accounts(tmp_path, db_url, store, kyran):
     assert text.returncode == 0, text.stderr
     out = text.stdout
     assert "failing: 2 runs in a row" in out
+    assert "service:alerts\n    service, running; last ended well never" in out
     assert "main: paused until" in out and "overdue 2" in out
     assert "old: stopped: session revoked" in out
     assert "\x1b" not in out and "evil.example" not in out and "evil[.]example/x" in out
