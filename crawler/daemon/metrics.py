@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from crawler.store.db import Store
 from crawler.store.models import Candidate, Post, Source, Verdict
-from crawler.store.models_ops import JobRun, TelegramAccountState, TelegramPeer
+from crawler.store.models_ops import (AlertSent, JobRun, SubjectLiveness, TelegramAccountState,
+                                      TelegramPeer)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,13 @@ class StoreCollector(Collector):
             accounts = session.scalars(select(TelegramAccountState)).all()
             peers = dict(session.execute(
                 select(TelegramPeer.account, func.count()).group_by(TelegramPeer.account)).all())
+            alerts = session.execute(select(AlertSent.channel, AlertSent.status, func.count())
+                                     .group_by(AlertSent.channel, AlertSent.status)).all()
+            liveness = session.execute(
+                select(SubjectLiveness.subject_type, SubjectLiveness.state, func.count())
+                .group_by(SubjectLiveness.subject_type, SubjectLiveness.state)).all()
         return [*_posts(ingested, scored), *_candidates(candidates), *_jobs(runs, last_ok),
-                *_accounts(accounts, peers)]
+                *_accounts(accounts, peers), *_others(alerts, liveness)]
 
 
 def _posts(ingested, scored) -> list[Metric]:
@@ -143,6 +149,18 @@ def _accounts(accounts, peers: dict[str, int]) -> list[Metric]:
         if account.last_success is not None:
             last.add_metric([account.name], account.last_success.timestamp())
     return [waits, seconds, state, channels, last]
+
+
+def _others(alerts, liveness) -> list[Metric]:
+    sent = CounterMetricFamily("kyran_alerts", "Alerts about candidates, by channel and status "
+                               "(sent, held, summarised, failed).", labels=["channel", "status"])
+    for channel, status, count in alerts:
+        sent.add_metric([channel, status], count)
+    subjects = GaugeMetricFamily("kyran_reported_subjects", "Reported or confirmed subjects "
+                                 "by liveness (up, gone, unknown).", labels=["type", "state"])
+    for subject_type, state, count in liveness:
+        subjects.add_metric([subject_type, state], count)
+    return [sent, subjects]
 
 
 def build_registry(store: Store) -> CollectorRegistry:

@@ -332,3 +332,18 @@ def test_starttls_checks_the_servers_certificate(tmp_path, db_url, store, receiv
     [(_, _, _, _, error)] = rows(store)
     assert error.startswith(f"SMTP 127.0.0.1:{smtp.port}: ") and "CERTIFICATE_VERIFY_FAILED" \
         in error
+
+
+def test_a_refused_smtp_login_names_no_password(tmp_path, db_url, store, receivers, caplog):
+    smtp = receivers("smtp", password="the-right-one")
+    smtp.password = PASSWORD  # what the file holds: not what the server wants
+    with store.session() as session:
+        add_candidate(session, "source", add_source(session, "shop").id)
+    with caplog.at_level(logging.DEBUG):
+        report = asyncio.run(Alerter(alerts_config(tmp_path, db_url, smtp=smtp), store,
+                                     clock=Clock()).run_once())
+    assert report["email"]["failed"] == 1 and smtp.messages == []
+    [(_, _, _, _, error)] = rows(store)
+    assert error.startswith(f"SMTP 127.0.0.1:{smtp.port} answered 535")
+    assert smtp.logins == [("kyran", PASSWORD)]
+    assert PASSWORD not in error + caplog.text

@@ -9,6 +9,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from crawler.daemon.metrics import build_registry
+from crawler.store.models_ops import AlertSent, SubjectLiveness
 from tests.daemon.ops_helpers import (NOW, add_account, add_candidate, add_peer, add_post,
                                       add_run, add_source, add_verdict)
 
@@ -35,6 +36,10 @@ def fill(store) -> None:
         add_run(session, "preview", "ok", NOW)
         add_account(session, "main", state="paused", flood_waits=2, flood_wait_seconds=420)
         add_peer(session, shop, "main")
+        candidate = add_candidate(session, "source", market.id)
+        session.add(AlertSent(candidate_id=candidate.id, channel="webhook", status="sent"))
+        session.add(SubjectLiveness(subject_type="source", subject_id=shop.id, target="t.me/s",
+                                    state="gone"))
 
 
 def test_metrics_count_what_the_store_holds(store):
@@ -46,7 +51,7 @@ def test_metrics_count_what_the_store_holds(store):
     assert got[("kyran_posts_ingested_total", (("kind", "site"), ("platform", "web")))] == 1
     assert got[("kyran_posts_scored_total", (("kind", "channel"), ("platform", "telegram")))] \
         == 2
-    assert got[("kyran_candidates_opened_total", (("category", "sale"),))] == 1
+    assert got[("kyran_candidates_opened_total", (("category", "sale"),))] == 2
     assert got[("kyran_candidates_opened_total", (("category", "recruitment"),))] == 1
     assert got[("kyran_candidates", (("category", "recruitment"), ("status", "dismissed")))] \
         == 1
@@ -61,6 +66,8 @@ def test_metrics_count_what_the_store_holds(store):
     assert got[("kyran_telegram_account_state", (("account", "main"), ("state", "paused")))] == 1
     assert got[("kyran_telegram_account_state", (("account", "main"), ("state", "active")))] == 0
     assert got[("kyran_telegram_channels", (("account", "main"),))] == 1
+    assert got[("kyran_alerts_total", (("channel", "webhook"), ("status", "sent")))] == 1
+    assert got[("kyran_reported_subjects", (("state", "gone"), ("type", "source")))] == 1
 
 
 def test_each_scrape_reads_the_store_anew(store):
