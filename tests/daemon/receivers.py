@@ -69,7 +69,8 @@ class SmtpReceiver:
             login = auth_data.login.decode()
             secret = auth_data.password.decode()
             receiver.logins.append((login, secret))
-            return AuthResult(success=(login, secret) == ("kyran", password))
+            # handled=False: aiosmtpd answers the refusal (535) itself
+            return AuthResult(success=(login, secret) == ("kyran", password), handled=False)
 
         def factory():
             if tls_context is not None:
