@@ -134,12 +134,16 @@ class Alerter:
                 AlertSent.channel == channel, AlertSent.status == "sent",
                 AlertSent.at > now - timedelta(hours=1))) or 0
             budget = max(0, self.alerts.max_per_hour - sent)
-            rows = {row.candidate_id: row for row in session.scalars(
-                select(AlertSent).where(AlertSent.channel == channel))}
             wanted = session.scalars(
                 select(Candidate).where(Candidate.status == "open",
                                         Candidate.priority >= self.alerts.min_priority)
                 .order_by(Candidate.priority.desc(), Candidate.id)).all()
+            rows = {}  # only the rows of these candidates: the table grows for months
+            ids = [c.id for c in wanted]
+            for start in range(0, len(ids), 500):
+                rows.update((row.candidate_id, row) for row in session.scalars(
+                    select(AlertSent).where(AlertSent.channel == channel,
+                                            AlertSent.candidate_id.in_(ids[start:start + 500]))))
             due = [c for c in wanted if c.id not in rows or self._retry_due(rows[c.id], now)]
             send, overflow = due[:budget], due[budget:]
             for candidate in overflow:
