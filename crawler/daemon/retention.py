@@ -217,6 +217,17 @@ def _compact_file(store: Store, root: Path, relpath: str, dropped: dict[int, Cap
     size = path.stat().st_size if path.exists() else 0
     touched = sorted(set().union(*(posts_of[i] for i in drop_ids)))
     with store.session() as session:
+        # Looked at again in the transaction that drops: a crawl may have flagged a post since.
+        now_posts = _referencing_posts(session, drop_ids)
+        event_posts, event_captures = _protected_by_events(session)
+        everyone = set().union(*now_posts.values()) if now_posts else set()
+        if (_protected_posts(session, everyone) | event_posts) & everyone or \
+                event_captures & set(drop_ids):
+            report.files_skipped.append(f"{relpath}: a post became evidence meanwhile")
+            session.rollback()
+            if new_relpath:
+                safe_capture_path(root, new_relpath).unlink(missing_ok=True)
+            return
         session.execute(delete(Capture).where(Capture.id.in_(drop_ids)))
         for capture_id, offset in moves:
             session.execute(update(Capture).where(Capture.id == capture_id)

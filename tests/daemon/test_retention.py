@@ -221,3 +221,27 @@ def test_a_damaged_record_to_keep_stops_that_files_compaction(tmp_path, store):
     assert any("a record to keep is damaged" in s for s in report.files_skipped)
     assert capture_of(store, ids["unscored"]) is not None and (root / mixed).exists()
     assert not list(root.rglob("*.compact-*"))
+
+
+def test_a_post_flagged_while_retention_runs_keeps_its_capture(tmp_path, store, monkeypatch):
+    """Between choosing what to drop and dropping it, a crawl flags a post: it is kept."""
+    root = tmp_path / "captures"
+    ids, mixed, _, _ = build(store, root)
+    real_compact = retention._compact_file
+    flagged = []
+
+    def flag_meanwhile(*args, **kwargs):
+        if not flagged:  # after the choice, before the first file is dropped
+            with store.session() as other:
+                add_verdict(other, other.get(Post, ids["unscored"]))
+                add_verdict(other, other.get(Post, ids["doomed_a"]))
+            flagged.append(True)
+        return real_compact(*args, **kwargs)
+
+    monkeypatch.setattr(retention, "_compact_file", flag_meanwhile)
+    report = run_retention(store, root, PERIOD, now=NOW)
+    assert capture_of(store, ids["unscored"]) is not None
+    assert capture_of(store, ids["doomed_a"]) is not None
+    assert sum("became evidence meanwhile" in s for s in report.files_skipped) == 2
+    assert not list(root.rglob("*.compact-*"))
+    assert (root / mixed).exists()
