@@ -55,9 +55,9 @@ def test_a_blocked_event_loop_is_unhealthy(store):
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     server = start_health_server("127.0.0.1:0", store, build_registry(store), loop=loop)
-    server.probe_timeout = 0.5
     try:
         assert get(server, "/healthz")[0] == 200
+        server.probe_timeout = 0.5  # the loop is blocked until released: no need to wait long
         loop.call_soon_threadsafe(block)
         assert blocked.wait(10)
         status, _, body = get(server, "/healthz")
