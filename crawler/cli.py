@@ -22,6 +22,8 @@ from crawler.store.db import Store, open_store
 from crawler.store.ingest import find_source, watch
 from crawler.store.post_captures import captures_of, check_captures, newest_verified
 from crawler.store.models import Post, Source
+from crawler.retention_cli import register as register_retention_command
+from crawler.status_cli import register as register_status_command
 from detection.commands import eval_command, train_command
 
 
@@ -329,6 +331,8 @@ def _decoded(payload: bytes, headers: dict[str, str]) -> bytes:
     return decode_body(payload, headers.get("content-encoding"))
 
 
+register_status_command(cli, pass_context)
+register_retention_command(cli, pass_context)
 cli.add_command(eval_command)
 cli.add_command(train_command)
 register_queue_commands(cli, pass_context)
