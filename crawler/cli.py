@@ -13,6 +13,7 @@ from crawler.config import KyranConfig, load_config
 from crawler.cli_support import ID, LIMIT, check_channels, run_main
 from crawler.content_coding import decode_body
 from crawler.defang import json_line, one_line, safe
+from crawler.daemon_cli import register as register_daemon_commands
 from crawler.quarantine_cli import register as register_quarantine_command
 from crawler.queue_cli import register as register_queue_commands
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
@@ -331,6 +332,7 @@ cli.add_command(eval_command)
 cli.add_command(train_command)
 register_queue_commands(cli, pass_context)
 register_quarantine_command(cli, pass_context)
+register_daemon_commands(cli, pass_context)
 
 
 @cli.command("demo")

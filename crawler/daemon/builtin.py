@@ -1,0 +1,19 @@
+"""The daemon's long-lived services: those wired in code (the Telegram monitor, the alerter) and
+those the configuration names in `daemon.services` (NAME = "module:factory")."""
+
+from __future__ import annotations
+
+from crawler.config import ConfigError, KyranConfig
+from crawler.daemon.execute import load_call
+from crawler.store.db import Store
+
+
+def make_services(config: KyranConfig, store: Store) -> dict[str, object]:
+    """name -> object with `async run(stop)` (and optionally `async run_once()`)."""
+    services: dict[str, object] = {}
+    for name, dotted in sorted(config.daemon.services.items()):
+        try:
+            services[name] = load_call(dotted)(config, store)
+        except (ImportError, AttributeError, TypeError, ValueError) as exc:
+            raise ConfigError(f"daemon.services.{name}: cannot make {dotted}: {exc}") from None
+    return services

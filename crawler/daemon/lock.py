@@ -1,0 +1,92 @@
+"""One daemon per store: a lock that the operating system or the database frees when the
+process dies, even by SIGKILL, so a restart is never blocked by a stale lock.
+
+PostgreSQL: a session advisory lock held on a dedicated connection (the server frees it when the
+connection closes). SQLite: `fcntl.flock` on a lock file beside the database file."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+ADVISORY_KEY = 7254008  # the daemon's lock; 7254001 serialises migrations (crawler/store/db.py)
+
+
+class DaemonAlreadyRunning(Exception):
+    """Another daemon holds the lock of this store; the message is one line."""
+
+
+class DaemonLock:
+    """Held from `acquire()` to `release()` (or the process's death)."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self._file: int | None = None
+        self._connection = None
+
+    @property
+    def where(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def lock_path(self) -> Path:
+        return Path(f"{make_url(self.url).database}.daemon.lock")
+
+    def acquire(self) -> None:
+        if self.engine.dialect.name == "sqlite":
+            self._flock()
+        else:
+            self._advisory()
+
+    def _flock(self) -> None:
+        path = self.lock_path()
+        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            raise DaemonAlreadyRunning(
+                f"another kyran daemon already runs on {self.where} (it holds {path}); "
+                "stop it first, a second one would run every job twice") from None
+        os.ftruncate(handle, 0)
+        os.write(handle, f"{os.getpid()}\n".encode())
+        self._file = handle
+
+    def _advisory(self) -> None:
+        # A connection of its own, taken out of the pool: nothing else may reuse or close it.
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        connection.detach()
+        held = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                  {"key": ADVISORY_KEY}).scalar()
+        if not held:
+            connection.close()
+            raise DaemonAlreadyRunning(
+                f"another kyran daemon already runs on {self.where} (it holds PostgreSQL "
+                f"advisory lock {ADVISORY_KEY}); stop it first, a second one would run every "
+                "job twice")
+        self._connection = connection
+
+    def release(self) -> None:
+        if self._file is not None:
+            os.close(self._file)
+            self._file = None
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None
+
+
+def held_elsewhere(url: str, engine: Engine) -> bool:
+    """Whether a daemon holds the lock of this store now (for `kyran status`, `kyran jobs`)."""
+    lock = DaemonLock(url, engine)
+    try:
+        lock.acquire()
+    except DaemonAlreadyRunning:
+        return True
+    lock.release()
+    return False
