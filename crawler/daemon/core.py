@@ -74,6 +74,9 @@ class Daemon:
                         "until that ends", job_id)
         self.scheduler.start(paused=True)
         await retrying("synchronising jobs", self.sync_jobs)
+        for job_id in closed:  # the interrupted run is owed: due at once
+            await retrying("moving the next run", lambda job_id=job_id: self._move(
+                job_id, datetime.now(timezone.utc)))
 
     def sync_jobs(self) -> None:
         """Jobs no longer configured are removed; a job whose schedule or command changed is
@@ -152,8 +155,10 @@ class Daemon:
             if self.once_mode:
                 await retrying("moving the next run", lambda: self._next_regular(spec.id))
             return
-        if result.status == "interrupted":
+        if result.status == "interrupted":  # owed: due at the next start
             log.warning("%s", result.summary)
+            await retrying("moving the next run", lambda: self._move(
+                spec.id, datetime.now(timezone.utc)))
             return
         failures = await retrying("counting failures",
                                   lambda: runs.consecutive_failures(self.store, spec.id))

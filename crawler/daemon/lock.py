@@ -13,7 +13,8 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-ADVISORY_KEY = 7254008  # the daemon's lock; 7254001 serialises migrations (crawler/store/db.py)
+# The daemon's lock (with the schema's hash as second key); 7254001 serialises migrations.
+ADVISORY_KEY = 7254008
 
 
 class DaemonAlreadyRunning(Exception):
@@ -60,14 +61,16 @@ class DaemonLock:
         # A connection of its own, taken out of the pool: nothing else may reuse or close it.
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         connection.detach()
-        held = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
-                                  {"key": ADVISORY_KEY}).scalar()
+        # Keyed by the schema too: stores in two schemas of one database are two stores.
+        held = connection.execute(text(
+            "SELECT pg_try_advisory_lock(:key, hashtext(coalesce(current_schema(), '')))"),
+            {"key": ADVISORY_KEY}).scalar()
         if not held:
             connection.close()
             raise DaemonAlreadyRunning(
                 f"another kyran daemon already runs on {self.where} (it holds PostgreSQL "
-                f"advisory lock {ADVISORY_KEY}); stop it first, a second one would run every "
-                "job twice")
+                f"advisory lock {ADVISORY_KEY} of this schema); stop it first, a second one "
+                "would run every job twice")
         self._connection = connection
 
     def release(self) -> None:
