@@ -30,7 +30,13 @@ JOBS_TABLE = "apscheduler_jobs"
 
 async def run_job(job_id: str) -> None:
     """What APScheduler runs (a module-level callable, stored by reference)."""
-    await Daemon.active().execute(job_id)
+    daemon = Daemon.active()
+    try:
+        await daemon.execute(job_id)
+    except asyncio.CancelledError:
+        if not daemon.stopping:
+            raise
+        # Cancelled by the drain, and recorded as interrupted: not an error of the job.
 
 
 class Daemon:
