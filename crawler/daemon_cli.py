@@ -53,13 +53,16 @@ def run_daemon(config, config_path: str | None, store, once: bool) -> bool:
     held throughout. DaemonAlreadyRunning when another daemon holds it."""
     from crawler.daemon.builtin import make_services
     from crawler.daemon.core import Daemon
-    from crawler.daemon.lock import DaemonLock
+    from crawler.daemon.lock import DaemonAlreadyRunning, DaemonLock
 
     lock = DaemonLock(config.database_url, store.engine)
     lock.acquire()
     try:
-        daemon = Daemon(config, config_path, store, make_services(config, store))
-        return asyncio.run(_serve(daemon, once))
+        daemon = Daemon(config, config_path, store, make_services(config, store), lock)
+        ok = asyncio.run(_serve(daemon, once))
+        if daemon.lost_lock:
+            raise DaemonAlreadyRunning(daemon.lost_lock)
+        return ok
     finally:
         lock.release()
 

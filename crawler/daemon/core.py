@@ -26,6 +26,7 @@ from crawler.store.db import Store
 
 log = logging.getLogger("kyran.daemon")
 JOBS_TABLE = "apscheduler_jobs"
+LOCK_CHECK = 5.0  # seconds between checks that the store's lock is still held
 
 
 async def run_job(job_id: str) -> None:
@@ -43,8 +44,9 @@ class Daemon:
     _active: Daemon | None = None
 
     def __init__(self, config: KyranConfig, config_path: str | None, store: Store,
-                 services: dict[str, object] | None = None) -> None:
+                 services: dict[str, object] | None = None, lock=None) -> None:
         self.config = config
+        self.lock = lock  # a DaemonLock to keep verifying (PostgreSQL), or None
         self.config_path = config_path
         self.store = store
         self.services = dict(services or {})
@@ -53,6 +55,7 @@ class Daemon:
         self.retry_base, self.retry_max = daemon.retry_base, parse_interval(daemon.retry_max)
         self.running: dict[str, asyncio.Task] = {}
         self.stopping = False
+        self.lost_lock: str | None = None
         self.once_mode = False
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
@@ -194,12 +197,38 @@ class Daemon:
         self.scheduler.resume()
         log.info("daemon started: %d jobs, %d services (pid %d)", len(self.specs),
                  len(self.services), os.getpid())
+        watchdog = asyncio.create_task(self._keep_lock(stop))
         await stop.wait()
+        watchdog.cancel()
         log.info("stopping: no new runs; %d running get %d s to finish", len(self.running),
                  self.config.daemon.shutdown_grace)
         await self.drain()
         await services
         log.info("daemon stopped")
+
+    async def _keep_lock(self, stop: asyncio.Event, every: float = LOCK_CHECK) -> None:
+        """Verify the store's lock now and then: re-take it after a network loss freed it, stop
+        the daemon if another one took it meanwhile."""
+        from crawler.daemon.lock import DaemonAlreadyRunning
+
+        if self.lock is None:
+            return
+        state = "held"
+        while not stop.is_set():
+            await asyncio.sleep(every)
+            try:
+                now = await asyncio.to_thread(self.lock.verify)
+            except DaemonAlreadyRunning as exc:
+                self.lost_lock = str(exc)
+                log.error("the store's lock was lost and %s: stopping", exc)
+                stop.set()
+                return
+            if now == "retaken":
+                log.info("the store's lock is held again (its connection had been lost)")
+            elif now == "unreachable" and state != now:
+                log.warning("the store's lock cannot be verified (the database does not "
+                            "answer); trying again every %.0f s", every)
+            state = now
 
     async def drain(self) -> None:
         self.stopping = True

@@ -73,6 +73,28 @@ class DaemonLock:
                 "would run every job twice")
         self._connection = connection
 
+    def verify(self) -> str:
+        """"held" while the lock is held; "retaken" when its connection had died (with the
+        network; the server then frees the lock) and it was acquired again; "unreachable" (try
+        again later) while the database cannot be reached; DaemonAlreadyRunning when another
+        daemon took it meanwhile."""
+        from sqlalchemy.exc import DBAPIError
+
+        if self._file is not None:
+            return "held"
+        try:
+            if self._connection is not None:
+                self._connection.execute(text("SELECT 1"))
+                return "held"
+        except DBAPIError:
+            pass
+        self.release()
+        try:
+            self._advisory()
+        except DBAPIError:
+            return "unreachable"
+        return "retaken"
+
     def release(self) -> None:
         if self._file is not None:
             os.close(self._file)
@@ -80,6 +102,8 @@ class DaemonLock:
         if self._connection is not None:
             try:
                 self._connection.close()
+            except Exception:  # a dead connection: the server already freed the lock
+                pass
             finally:
                 self._connection = None
 

@@ -26,9 +26,11 @@ async def _file_appears(path: Path) -> None:
 
 
 async def waits_for_release(config, store, services) -> dict:
-    """Marks itself started, then finishes once the test creates the file `release`."""
+    """Marks itself started, then finishes once the test creates the file `release` (and marks
+    that it did)."""
     (config.home / "started").touch()
     await _file_appears(config.home / "release")
+    (config.home / "finished").touch()
     return {"summary": "released", "stored": 1}
 
 
