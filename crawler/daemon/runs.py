@@ -49,9 +49,8 @@ async def retrying(what: str, work: Callable[[], T], first: float = 0.5,
         except DBAPIError as exc:
             if waited >= give_up:
                 raise
-            reason = str(getattr(exc, "orig", exc)).strip().splitlines()[:1] or ["?"]
-            log.warning("database error while %s, retrying in %.1f s: %s", what, delay,
-                        reason[0])
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+            log.warning("database error while %s, retrying in %.1f s: %s", what, delay, reason)
             await asyncio.sleep(delay)
             waited += delay
             delay = min(most, delay * 2)
