@@ -57,3 +57,22 @@ class FlakyService:
 
 def make_flaky(config, store) -> FlakyService:
     return FlakyService(config, store)
+
+
+class OnceService:
+    """A service that also offers `run_once` (what `kyran run --once` calls)."""
+
+    def __init__(self, config, store) -> None:
+        self.home = Path(config.home)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        (self.home / "service-ran").touch()
+        await stop.wait()
+
+    async def run_once(self) -> dict:
+        (self.home / "service-ran-once").touch()
+        return {"polled": 2}
+
+
+def make_once(config, store) -> OnceService:
+    return OnceService(config, store)

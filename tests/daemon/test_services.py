@@ -43,3 +43,24 @@ def test_once_does_not_start_a_service_without_run_once(kyran, tmp_path, db_url)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not (tmp_path / "service-starts").exists()
     assert job_runs(db_url, "service:flaky") == []
+
+
+def test_once_runs_a_service_that_offers_run_once(kyran, tmp_path, db_url):
+    config = daemon_config(tmp_path / "kyran.toml", db_url,
+                           daemon='services = { poller = "tests.daemon.sample_jobs:make_once" }\n')
+    result = kyran("run", "--once", config=config)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "service-ran-once").exists() and not (tmp_path / "service-ran").exists()
+    (run,) = job_runs(db_url, "service:poller")
+    assert (run.status, run.summary) == ("ok", "service:poller ok: {'polled': 2}")
+
+
+def test_a_service_that_cannot_be_made_is_one_line(kyran, tmp_path, db_url):
+    config = daemon_config(tmp_path / "kyran.toml", db_url,
+                           daemon='services = { nope = "tests.daemon.sample_jobs:nosuch" }\n')
+    result = kyran("run", "--once", config=config)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "kyran: configuration error: daemon.services.nope: cannot make "
+        "tests.daemon.sample_jobs:nosuch: module 'tests.daemon.sample_jobs' has no attribute "
+        "'nosuch'"]
