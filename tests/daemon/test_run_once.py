@@ -75,3 +75,14 @@ def test_a_bad_daemon_configuration_is_one_line(kyran, tmp_path, db_url):
     assert result.stderr.strip().splitlines() == [
         "kyran: configuration error: daemon.disable: no job 'nosuch' (jobs: "
         "crawl:telegram-preview, retention, liveness)"]
+
+
+def test_jobs_on_a_store_the_daemon_never_ran_on(kyran, tmp_path, db_url):
+    config = daemon_config(tmp_path / "kyran.toml", db_url, disable="")
+    assert kyran("db", "upgrade", config=config).returncode == 0
+    listing = kyran("jobs", "--json", config=config)
+    assert listing.returncode == 0, listing.stderr
+    records = [json.loads(line) for line in listing.stdout.splitlines()]
+    assert [r["job"] for r in records] == [PREVIEW, "retention", "liveness"]
+    assert {(r["last_result"], r["next_run"], r["consecutive_failures"]) for r in records} == {
+        (None, None, 0)}
