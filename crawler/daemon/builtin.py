@@ -1,5 +1,6 @@
-"""The daemon's long-lived services: those wired in code (the Telegram monitor, the alerter) and
-those the configuration names in `daemon.services` (NAME = "module:factory")."""
+"""What the daemon runs besides crawls: the in-daemon liveness job, and the long-lived services,
+those wired in code (the Telegram monitor, the alerter) and those the configuration names in
+`daemon.services` (NAME = "module:factory")."""
 
 from __future__ import annotations
 
@@ -17,3 +18,11 @@ def make_services(config: KyranConfig, store: Store) -> dict[str, object]:
         except (ImportError, AttributeError, TypeError, ValueError) as exc:
             raise ConfigError(f"daemon.services.{name}: cannot make {dotted}: {exc}") from None
     return services
+
+
+async def liveness_job(config: KyranConfig, store: Store, services: dict) -> dict:
+    """The `liveness` job: one pass of monitors.liveness over reported and confirmed subjects
+    (its summary counts are the run's summary)."""
+    from monitors.liveness import check_subjects
+
+    return await check_subjects(config, store)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import importlib
 import logging
 import os
@@ -30,10 +31,22 @@ def kyran_argv(config_path: str | None, args: tuple[str, ...]) -> list[str]:
     return argv + list(args)
 
 
-def _die_with_parent() -> None:
-    """In the child before exec: SIGTERM when the daemon dies, even by SIGKILL (Linux)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+@functools.cache
+def _prctl():
+    """libc's prctl, looked up in the daemon (never between fork and exec, where dlopen could
+    wait for a lock another thread held); None off Linux."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+def _child_setup():
+    """What the child runs before exec: SIGTERM when the daemon dies, even by SIGKILL."""
+    prctl = _prctl()
+    if prctl is None:
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def stored_count(summary: str) -> int | None:
@@ -69,7 +82,7 @@ async def run_command(job_id: str, argv: list[str], limit: int, kill_grace: int,
     process the same way (SIGTERM, SIGKILL) before the cancellation goes on."""
     process = await asyncio.create_subprocess_exec(
         *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_parent)
+        stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=_child_setup())
     out: deque[str] = deque(maxlen=20)
     err: deque[str] = deque(maxlen=20)
     readers = asyncio.gather(_read(process.stdout, out, job_id), _read(process.stderr, err, job_id))

@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crawler.config import ConfigError, KyranConfig
 from crawler.config_base import parse_interval
 
-LIVENESS_CALL = "monitors.liveness:check_subjects"
+LIVENESS_CALL = "crawler.daemon.builtin:liveness_job"
 
 
 @dataclass(frozen=True)
