@@ -142,6 +142,9 @@ class Daemon:
                             f"grace of {self.config.daemon.shutdown_grace} s ran out")
             await self._finish(spec, run_id, result)
             raise
+        except Exception as exc:  # the runner itself failed: the run must not stay "running"
+            log.exception("%s: could not be run", spec.id)
+            result = Result("failed", f"{spec.id} could not be run: {type(exc).__name__}: {exc}")
         await self._finish(spec, run_id, result)
         return result
 

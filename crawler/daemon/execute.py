@@ -55,8 +55,15 @@ def stored_count(summary: str) -> int | None:
 
 
 async def _read(stream: asyncio.StreamReader, keep: deque, job_id: str) -> None:
-    while line := await stream.readline():
-        text = one_line(line.decode("utf-8", "replace")).strip()
+    """Every line the job writes, to its end (a pipe left unread would stall the job)."""
+    while True:
+        try:
+            line = await stream.readline()
+        except (asyncio.LimitOverrunError, ValueError):  # a line over 64 KiB: its next piece
+            line = await stream.read(65536)
+        if not line:
+            return
+        text = one_line(line.decode("utf-8", "replace")).strip()[:2000]
         if text:
             keep.append(text)
             log.debug("%s: %s", job_id, text)
