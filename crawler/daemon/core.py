@@ -57,8 +57,12 @@ class Daemon:
         self.stopping = False
         self.lost_lock: str | None = None
         self.once_mode = False
+        # On SQLite, a plain (deferred) BEGIN: APScheduler reads due jobs at every wake-up and
+        # must not queue behind a crawl's write transaction for it (its writes are single
+        # statements, which wait for the lock as usual). Runs only in the daemon's loop.
+        job_engine = store.engine.execution_options(kyran_read_only=True)
         self.scheduler = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
+            jobstores={"default": SQLAlchemyJobStore(engine=job_engine, tablename=JOBS_TABLE)},
             job_defaults={"coalesce": True, "max_instances": 1,
                           "misfire_grace_time": daemon.misfire_grace},
             timezone=timezone.utc, jobstore_retry_interval=min(10, daemon.retry_base))
