@@ -109,7 +109,7 @@ def job_records(config, session) -> list[dict]:
         for run in finished:
             if run.status == "ok":
                 break
-            failures += 1
+            failures += run.status != "interrupted"  # the daemon stopped: no failure
         last_ok = next((run for run in finished if run.status == "ok"), None)
         duration = ((last.finished_at - last.started_at).total_seconds()
                     if last is not None and last.finished_at is not None else None)

@@ -115,7 +115,8 @@ def close_stale(store: Store, job_id: str | None = None) -> tuple[list[str], lis
 
 
 def consecutive_failures(store: Store, job_id: str) -> int:
-    """Runs of `job_id` that did not end ok since its last ok run."""
+    """Runs of `job_id` that failed or timed out since its last ok run (a run interrupted by
+    the daemon's stop is no failure of the job)."""
     with store.reader() as session:
         statuses = session.scalars(
             select(JobRun.status).where(JobRun.job_id == job_id,
@@ -125,7 +126,7 @@ def consecutive_failures(store: Store, job_id: str) -> int:
     for status in statuses:
         if status == "ok":
             break
-        count += 1
+        count += status != "interrupted"
     return count
 
 

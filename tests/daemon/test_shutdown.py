@@ -57,7 +57,20 @@ def test_sigterm_lets_running_jobs_finish_then_stops_the_rest(kyran, tmp_path, d
     listing = kyran("jobs", "--json", config=config)
     jobs = {record["job"]: record for record in map(json.loads, listing.stdout.splitlines())}
     assert jobs["stuck"]["next_run"] < jobs["finishing"]["next_run"]
+    assert jobs["stuck"]["consecutive_failures"] == 0  # stopped by the daemon: no failure
     assert jobs[PREVIEW]["next_run"] < jobs["finishing"]["next_run"]
+
+
+def test_sigterm_during_once_stops_and_exits_1(tmp_path, db_url):
+    config = daemon_config(tmp_path / "kyran.toml", db_url, daemon=(
+        '[daemon.jobs.stuck]\nschedule = "1h"\ncall = "tests.daemon.sample_jobs:hangs"\n'))
+    daemon = Daemon(config, "--once")
+    wait_until(lambda: (tmp_path / "hanging").exists(), 60, "the job to start")
+    daemon.process.send_signal(signal.SIGTERM)
+    assert daemon.wait() == 1  # not every job succeeded
+    (run,) = job_runs(db_url, "stuck")
+    assert run.status == "interrupted"
+    assert "Traceback" not in daemon.log()
 
 
 def distinct_posts(db_url: str) -> tuple[int, int]:
