@@ -111,11 +111,14 @@ async def run_command(job_id: str, argv: list[str], limit: int, kill_grace: int,
         readers.cancel()
     code = process.returncode
     summary = _last_line(out, err, prefer_out=code == 0) or f"{job_id} exited with status {code}"
+    stored = stored_count(summary)
+    if code == 0 and stored == 0:  # a crawl that ran and stored nothing is not a success
+        return Result("failed", f"{job_id} stored nothing: {summary}", code, stored)
     if code == 0:
-        return Result("ok", summary, code, stored_count(summary))
+        return Result("ok", summary, code, stored)
     reason = f"exit status {code}" if code > 0 else f"killed by signal {-code}"
     return Result("failed", summary if summary.startswith(("crawl ", "kyran:"))
-                  else f"{job_id} failed ({reason}): {summary}", code, stored_count(summary))
+                  else f"{job_id} failed ({reason}): {summary}", code, stored)
 
 
 def _last_line(out: deque, err: deque, prefer_out: bool = False) -> str:

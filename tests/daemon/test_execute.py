@@ -38,6 +38,13 @@ def test_the_failure_line_is_the_summary():
     assert other.summary == "job failed (exit status 3): something odd"
 
 
+def test_a_crawl_that_stored_nothing_failed():
+    result = run("print('crawl telegram ok: 0 posts stored of 0 seen, 0 pages')")
+    assert (result.status, result.exit_code, result.stored) == ("failed", 0, 0)
+    assert result.summary == (
+        "job stored nothing: crawl telegram ok: 0 posts stored of 0 seen, 0 pages")
+
+
 def test_a_job_ignoring_sigterm_is_killed_with_its_children(tmp_path):
     child_pid = tmp_path / "child"
     pids: list[int] = []
