@@ -56,6 +56,7 @@ class Daemon:
         self.running: dict[str, asyncio.Task] = {}
         self.stopping = False
         self.lost_lock: str | None = None
+        self.supervisor: Supervisor | None = None
         self.once_mode = False
         # On SQLite, a plain (deferred) BEGIN: APScheduler reads due jobs at every wake-up and
         # must not queue behind a crawl's write transaction for it (its writes are single
@@ -199,8 +200,10 @@ class Daemon:
     async def serve(self, stop: asyncio.Event) -> None:
         """Run jobs on their schedules and the services until `stop` is set; then drain."""
         await self.start()
-        supervisor = Supervisor(self.store, self.services, self.retry_base, self.retry_max)
-        services = asyncio.create_task(supervisor.run(stop, self.config.daemon.shutdown_grace))
+        # `self.supervisor.state`: each service's status, starts, failures (for health checks).
+        self.supervisor = Supervisor(self.store, self.services, self.retry_base, self.retry_max)
+        services = asyncio.create_task(self.supervisor.run(stop,
+                                                           self.config.daemon.shutdown_grace))
         self.scheduler.resume()
         log.info("daemon started: %d jobs, %d services (pid %d)", len(self.specs),
                  len(self.services), os.getpid())
