@@ -111,6 +111,8 @@ class DaemonLock:
 def held_elsewhere(url: str, engine: Engine) -> bool:
     """Whether a daemon holds the lock of this store now (for `kyran status`, `kyran jobs`)."""
     lock = DaemonLock(url, engine)
+    if engine.dialect.name == "sqlite" and not lock.lock_path().exists():
+        return False  # no daemon ever ran here (and a read-only folder gets no new file)
     try:
         lock.acquire()
     except DaemonAlreadyRunning:

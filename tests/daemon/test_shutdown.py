@@ -8,6 +8,7 @@ import signal
 
 from sqlalchemy import func, select
 
+from crawler.daemon.lock import held_elsewhere
 from crawler.store.db import open_store
 from crawler.store.models import Post
 from crawler.store.models_ops import JobRun
@@ -19,6 +20,14 @@ PREVIEW = "crawl:telegram-preview"
 DRAIN_JOBS = (
     '[daemon.jobs.finishing]\nschedule = "1h"\ncall = "tests.daemon.sample_jobs:waits_for_release"'
     '\n[daemon.jobs.stuck]\nschedule = "1h"\ncall = "tests.daemon.sample_jobs:hangs"\n')
+
+
+def lock_held(db_url: str) -> bool:
+    store = open_store(db_url)
+    try:
+        return held_elsewhere(db_url, store.engine)
+    finally:
+        store.dispose()
 
 
 def running(db_url: str, job_id: str):
@@ -142,9 +151,11 @@ def test_a_run_left_over_from_before_a_restart_is_not_doubled(kyran, tmp_path, d
 def test_a_second_daemon_on_the_same_store_is_refused(kyran, tmp_path, db_url):
     config = daemon_config(tmp_path / "kyran.toml", db_url, daemon=(
         '[daemon.jobs.good]\nschedule = "1h"\ncall = "tests.daemon.sample_jobs:succeeds"\n'))
+    assert not lock_held(db_url)
     first = Daemon(config)
     try:
         wait_until(lambda: "daemon started" in first.log(), 60, "the first daemon")
+        assert lock_held(db_url)
         for args in (["run"], ["run", "--once"]):
             second = kyran(*args, config=config)
             assert second.returncode == 1
@@ -155,6 +166,7 @@ def test_a_second_daemon_on_the_same_store_is_refused(kyran, tmp_path, db_url):
     finally:
         first.process.kill()  # SIGKILL: the lock must go with the process
         first.wait()
+    assert not lock_held(db_url)
     after = kyran("run", "--once", config=config)
     assert after.returncode == 0, after.stderr[-3000:]
     assert "another kyran daemon" not in after.stderr
