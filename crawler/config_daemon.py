@@ -8,9 +8,46 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from crawler.config_base import Section, check_schedule, parse_interval
+
+
+class DaemonJob(Section):
+    """A job of your own beside the built-in ones: a `kyran` command run in its own process, or
+    an async callable `(config, store, services) -> dict` run in the daemon."""
+
+    schedule: str = Field(description="30m, 6h, 1d, or cron: MIN HOUR DAY MONTH WEEKDAY (UTC).")
+    command: list[str] | None = Field(
+        None, description='Arguments of `kyran`, e.g. ["crawl", "telegram", "somechannel"].')
+    call: str | None = Field(
+        None, description="module:function of an async callable (config, store, services).")
+    time_limit: str | None = Field(None, description="Overrides daemon.crawl_time_limit.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return check_schedule(value)
+
+    @field_validator("time_limit")
+    @classmethod
+    def _interval(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_interval(value)
+        return value
+
+    @field_validator("call")
+    @classmethod
+    def _dotted(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.]+:\w+", value):
+            raise ValueError("expected module:function, e.g. mypackage.jobs:check")
+        return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> DaemonJob:
+        if (self.command is None) == (self.call is None):
+            raise ValueError("set exactly one of command and call")
+        return self
 
 
 class DaemonConfig(Section):
@@ -36,6 +73,17 @@ class DaemonConfig(Section):
     log_format: Literal["text", "json"] = Field(
         "text", description="text, or json: one JSON object per line.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
+    kill_grace: int = Field(
+        10, ge=1, le=600, description="Seconds a job's process gets after SIGTERM (at its time "
+        "limit or on shutdown) before SIGKILL.")
+    disable: list[str] = Field(
+        default_factory=list, description="Ids of built-in jobs not to run (see `kyran jobs`), "
+        'e.g. ["crawl:telegram-preview"] when the MTProto monitor covers the watchlist.')
+    jobs: dict[str, DaemonJob] = Field(
+        default_factory=dict, description="[daemon.jobs.NAME]: jobs of your own (job id NAME).")
+    services: dict[str, str] = Field(
+        default_factory=dict, description="Long-lived services of your own: NAME = "
+        '"module:factory", factory(config, store) returning an object with async run(stop).')
 
     @field_validator("preview_schedule")
     @classmethod

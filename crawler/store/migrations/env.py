@@ -19,10 +19,16 @@ def run() -> None:
     engine.dispose()
 
 
+def _ours(obj, name, type_, reflected, compare_to) -> bool:
+    """APScheduler's job table (the daemon's, crawler/daemon/core.py) is not Kyran's schema."""
+    return not (type_ == "table" and name == "apscheduler_jobs")
+
+
 def _migrate(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_object=_ours,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
