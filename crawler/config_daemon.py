@@ -69,7 +69,7 @@ class DaemonConfig(Section):
         "doubling each time it fails again …")
     retry_max: str = Field("6h", description="… up to this.")
     health_listen: str | None = Field(
-        "127.0.0.1:9464", description="HOST:PORT of /healthz and /metrics (unset: none).")
+        "127.0.0.1:9464", description="HOST:PORT of /healthz and /metrics (\"\": none).")
     log_format: Literal["text", "json"] = Field(
         "text", description="text, or json: one JSON object per line.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
@@ -99,6 +99,8 @@ class DaemonConfig(Section):
     @field_validator("health_listen")
     @classmethod
     def _host_port(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None  # "" switches the endpoint off (TOML has no null)
         if value is not None and not re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}", value):
             raise ValueError("expected HOST:PORT, e.g. 127.0.0.1:9464")
         return value

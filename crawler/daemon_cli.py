@@ -21,13 +21,18 @@ from crawler.store.models_ops import JobRun
 log = logging.getLogger("kyran.daemon")
 
 
-def setup_logging(level: str) -> None:
-    """Lines on stderr (the integrator may swap in crawler.daemon.logs for JSON lines)."""
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level != "DEBUG":
-        for noisy in ("apscheduler", "alembic"):
+def setup_logging(config):
+    """Text or JSON lines on stderr (`daemon.log_format`), with every secret the configuration
+    holds or points to masked."""
+    from crawler.daemon.logs import setup_logging as route_logs
+
+    masker = route_logs(config.daemon.log_level, config.daemon.log_format)
+    if config.telegram.api_hash:
+        masker.add(config.telegram.api_hash)
+    if config.daemon.log_level != "DEBUG":
+        for noisy in ("apscheduler", "alembic", "telethon"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    return masker
 
 
 async def _serve(daemon, once: bool) -> bool:
@@ -48,7 +53,7 @@ def _stopper(stop: asyncio.Event, sig: signal.Signals):
     return handler
 
 
-def run_daemon(config, config_path: str | None, store, once: bool) -> bool:
+def run_daemon(config, config_path: str | None, store, once: bool, masker=None) -> bool:
     """The daemon until stopped (or, with `once`, until the due jobs ran); the store's lock is
     held throughout. DaemonAlreadyRunning when another daemon holds it."""
     from crawler.daemon.builtin import make_services
@@ -58,7 +63,12 @@ def run_daemon(config, config_path: str | None, store, once: bool) -> bool:
     lock = DaemonLock(config.database_url, store.engine)
     lock.acquire()
     try:
-        daemon = Daemon(config, config_path, store, make_services(config, store), lock)
+        services = make_services(config, store)
+        for service in services.values():  # the alerter's token and password
+            for secret in (service.secrets() if hasattr(service, "secrets") else []):
+                if masker is not None:
+                    masker.add(secret)
+        daemon = Daemon(config, config_path, store, services, lock)
         ok = asyncio.run(_serve(daemon, once))
         if daemon.lost_lock:
             raise DaemonAlreadyRunning(daemon.lost_lock)
@@ -160,10 +170,10 @@ def register(cli: click.Group, pass_context) -> None:
         from crawler.daemon.lock import DaemonAlreadyRunning
 
         config = ctx.config
-        setup_logging(config.daemon.log_level)
+        masker = setup_logging(config)
         store = ctx.store()
         try:
-            ok = run_daemon(config, _config_path(ctx.config_path), store, once)
+            ok = run_daemon(config, _config_path(ctx.config_path), store, once, masker)
         except DaemonAlreadyRunning as exc:
             click.echo(f"kyran: {exc}", err=True)
             sys.exit(1)

@@ -109,10 +109,8 @@ def account_status(session: Session, configured: list[str], poll_interval: int,
 def daemon_state(url: str, engine) -> str:
     """running | not running | unknown: whether a daemon holds this store's lock, asked of the
     daemon core's lock (crawler.daemon.lock.held_elsewhere, a non-blocking try)."""
-    try:
-        from crawler.daemon.lock import held_elsewhere
-    except ImportError:  # a build without the daemon core
-        return "unknown"
+    from crawler.daemon.lock import held_elsewhere
+
     try:
         return "running" if held_elsewhere(url, engine) else "not running"
     except (OSError, SQLAlchemyError):  # e.g. a store on a read-only disk: no lock file there

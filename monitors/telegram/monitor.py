@@ -194,6 +194,14 @@ class TelegramMonitor:
             self._executor = None
             self._stop = None
 
+    def resolver(self):
+        """An async `resolver(name) -> Check` for liveness, through the active accounts' resolve
+        buckets (shared with the monitor's own resolving)."""
+        from monitors.telegram.resolver import make_resolver
+
+        return make_resolver(list(self.accounts.values()), lambda: [
+            name for name, row in self.states.items() if row.state == "active"])
+
     # -- accounts ---------------------------------------------------------------------------
 
     async def _load_states(self) -> None:

@@ -51,6 +51,11 @@ class TelegramService:
         self.monitor = TelegramMonitor(self.config, self.store, chain, captures, boundaries)
         return self.monitor, captures
 
+    def resolver(self):
+        """Liveness's `resolver(name) -> Check` through the running monitor's accounts, or None
+        while no monitor runs."""
+        return self.monitor.resolver() if self.monitor is not None else None
+
     async def run(self, stop) -> None:
         monitor, captures = self._monitor()
         try:

@@ -118,24 +118,17 @@ def test_status_without_a_store_is_one_line(tmp_path, kyran):
     assert not (tmp_path / "missing.sqlite").exists()
 
 
-def test_daemon_state_asks_the_daemon_lock(store, monkeypatch):
-    import sys
-    import types
-
+def test_daemon_state_sees_a_daemons_lock(store, db_url):
+    """`kyran status` asks the daemon's own lock (flock beside SQLite, an advisory lock on
+    PostgreSQL) whether a daemon holds the store."""
+    from crawler.daemon.lock import DaemonLock
     from crawler.status_cli import daemon_state
 
-    asked = []
-
-    def held_elsewhere(url, engine):
-        asked.append((url, engine))
-        if url == "broken":
-            raise OSError("read-only file system")
-        return url == "held"
-
-    fake = types.ModuleType("crawler.daemon.lock")
-    fake.held_elsewhere = held_elsewhere
-    monkeypatch.setitem(sys.modules, "crawler.daemon.lock", fake)
-    assert daemon_state("held", store.engine) == "running"
-    assert daemon_state("free", store.engine) == "not running"
-    assert daemon_state("broken", store.engine) == "unknown"
-    assert [url for url, _ in asked] == ["held", "free", "broken"]
+    assert daemon_state(db_url, store.engine) == "not running"
+    lock = DaemonLock(db_url, store.engine)
+    lock.acquire()
+    try:
+        assert daemon_state(db_url, store.engine) == "running"
+    finally:
+        lock.release()
+    assert daemon_state(db_url, store.engine) == "not running"
