@@ -52,4 +52,11 @@ async def liveness_job(config: KyranConfig, store: Store, services: dict) -> dic
 
     telegram = services.get("telegram")
     resolver = telegram.resolver() if hasattr(telegram, "resolver") else None
-    return await check_subjects(config, store, resolver=resolver)
+    counts = await check_subjects(config, store, resolver=resolver)
+    failed = int(counts.get("failed", 0))
+    summary = (f"liveness {'failed' if failed else 'ok'}: {counts.get('checked', 0)} subjects "
+               f"checked: {counts.get('up', 0)} up, {counts.get('gone', 0)} gone "
+               f"({counts.get('went_gone', 0)} newly, {counts.get('came_back', 0)} came back), "
+               f"{counts.get('unknown', 0)} unknown, {counts.get('skipped', 0)} skipped"
+               + (f"; {failed} checks failed (network), retried" if failed else ""))
+    return {**counts, "ok": not failed, "summary": summary}

@@ -48,11 +48,16 @@ def test_liveness_resolves_through_the_running_monitor(tmp_path, store, db_url, 
 
     async def check_subjects(config, store, resolver=None):
         handed.append(resolver)
-        return {"checked": 0, "failed": 0}
+        return {"checked": 3, "up": 1, "gone": 1, "unknown": 1, "failed": len(handed) - 1}
 
     monkeypatch.setattr("monitors.liveness.check_subjects", check_subjects)
-    asyncio.run(builtin.liveness_job(config, store, {}))
+    first = asyncio.run(builtin.liveness_job(config, store, {}))
     asyncio.run(builtin.liveness_job(config, store, {"telegram": service}))  # not running yet
     service.monitor = type("Running", (), {"resolver": lambda self: "the monitor's"})()
-    asyncio.run(builtin.liveness_job(config, store, {"telegram": service}))
+    last = asyncio.run(builtin.liveness_job(config, store, {"telegram": service}))
     assert handed == [None, None, "the monitor's"]
+    assert first["ok"] and first["summary"] == (
+        "liveness ok: 3 subjects checked: 1 up, 1 gone (0 newly, 0 came back), 1 unknown, "
+        "0 skipped")
+    assert not last["ok"]  # checks that failed on the network: the run failed, retried later
+    assert last["summary"].endswith("; 2 checks failed (network), retried")
