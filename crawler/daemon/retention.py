@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from crawler.store.captures import CaptureError, read_record_bytes, safe_capture_path
 from crawler.store.db import Store
 from crawler.store.ingest import QUARANTINE, add_event
+from crawler.durable import fsync_dir
 from crawler.store.models import (Candidate, Capture, Event, Post, PostCapture, PostEntity,
                                   PostRevision, Verdict)
 
@@ -154,14 +155,6 @@ def _compact_name(relpath: str) -> str:
     return f"{stem}.compact-{secrets.token_hex(4)}.warc.gz"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _clean_leftovers(store: Store, root: Path) -> int:
     """Remove what a crashed run left: compacted files no row points at, and old files an
     event says were dropped that are still there."""
@@ -209,7 +202,7 @@ def _compact_file(store: Store, root: Path, relpath: str, dropped: dict[int, Cap
                     out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-            _fsync_dir(new_path.parent)
+            fsync_dir(new_path.parent)
         except CaptureError as exc:
             new_path.unlink(missing_ok=True)
             report.files_skipped.append(f"{relpath}: a record to keep is damaged ({exc})")
@@ -238,7 +231,7 @@ def _compact_file(store: Store, root: Path, relpath: str, dropped: dict[int, Cap
     new_size = safe_capture_path(root, new_relpath).stat().st_size if new_relpath else 0
     if path.exists():
         path.unlink()
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     report.captures_dropped += len(drop_ids)
     report._posts.update(touched)
     report.posts_touched = len(report._posts)

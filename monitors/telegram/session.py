@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from crawler.config import KyranConfig
+from crawler.durable import fsync_dir
 
 
 class SessionFileError(Exception):
@@ -129,7 +130,7 @@ def write_session(config: KyranConfig, account: str, secret: SessionSecret) -> P
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return path
 
 
@@ -149,11 +150,3 @@ def _make_private_dir(directory: Path) -> None:
                                    f"{exc.strerror}") from None
     if missing:
         os.chmod(directory, 0o700)  # mkdir's mode is filtered by the umask
-
-
-def _fsync_dir(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
