@@ -7,6 +7,7 @@ import pytest
 
 from crawler.config import load_config
 from crawler.store.captures import CaptureWriter
+from crawler.store.ingest import watch
 from monitors.telegram import TelegramMonitor
 from pipelines.chain import ProcessingChain
 from tests.monitors.fake_telegram import Clock, FakeTelegram
@@ -54,3 +55,10 @@ def make_monitor(store, world, clock, tmp_path, make_config):
 
 def once(monitor) -> dict:
     return asyncio.run(monitor.run_once())
+
+
+def watch_names(store, *names):
+    """Put Telegram usernames on the watchlist, as `kyran watchlist add` does."""
+    with store.session() as session:
+        for name in names:
+            watch(session, "telegram", name)

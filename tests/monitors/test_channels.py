@@ -7,15 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from telethon.tl import types
 
-from crawler.store.ingest import watch
 from crawler.store.models import Event, Post, Source
-from tests.monitors.conftest import once
-
-
-def watch_names(store, *names):
-    with store.session() as session:
-        for name in names:
-            watch(session, "telegram", name)
+from tests.monitors.conftest import once, watch_names
 
 
 def source_by_id(store, numeric_id):

@@ -4,17 +4,10 @@ oldest-due first, through the token bucket, and a capped backfill that still mov
 
 from sqlalchemy import select
 
-from crawler.store.ingest import watch
 from crawler.store.models import Capture, Post, Source
 from crawler.store.models_ops import TelegramPeer
-from tests.monitors.conftest import once
+from tests.monitors.conftest import once, watch_names
 from tests.monitors.fake_telegram import access_hash
-
-
-def watch_names(store, *names):
-    with store.session() as session:
-        for name in names:
-            watch(session, "telegram", name)
 
 
 def posts(store, handle):
