@@ -104,6 +104,8 @@ class Source(Base):
     linked_chat_id: Mapped[int | None] = mapped_column(BigInteger)  # discussion group
     pinned_message_id: Mapped[int | None] = mapped_column(BigInteger)
     metadata_refreshed_at: Mapped[datetime | None]
+    region: Mapped[str | None] = mapped_column(String(64))  # city or region it serves, if known
+    watch_reason: Mapped[str | None] = mapped_column(Text)  # why it was added by hand
 
     posts: Mapped[list[Post]] = relationship(back_populates="source")
 
@@ -282,6 +284,12 @@ class Candidate(Base):
     reasons: Mapped[list] = mapped_column(default=list)
     assigned_to: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     claimed_at: Mapped[datetime | None]
+    # The decision: the policy it applies (from the configured list), a dismissal's reason (from
+    # the configured list; feeds training data), who decided and when.
+    policy: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
     last_evidence_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -313,6 +321,14 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default="analyst")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # What exported material and other analysts see: may be a pseudonym, never required to be
+    # a real name.
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    locale: Mapped[str] = mapped_column(String(8), default="ru")  # ru | en | kk
+    blur_media: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login: Mapped[datetime | None]
 
 
 # The daemon's and the monitor's tables live beside these, on the same metadata.
