@@ -7,8 +7,9 @@ batches by id (keyset pages), so memory stays flat however long the log and no c
 open between batches. The export stops at the newest event that existed when it started.
 
 Every filter value is a bound parameter; an action prefix matches literally (`%` and `_` are
-escaped). CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or
-carriage return) are prefixed with a quote.
+escaped). JSON Lines escape control, bidi and separator characters as \\uXXXX (lossless).
+CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or carriage
+return) are prefixed with a quote.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crawler.defang import json_line
 from crawler.store.models import Event
 
 FORMATS = ("csv", "jsonl")
@@ -191,5 +193,4 @@ def _csv_lines(session: Session, filters: EventFilters) -> Iterator[str]:
 
 def _jsonl_lines(session: Session, filters: EventFilters) -> Iterator[str]:
     for event in _batches(session, filters):
-        yield json.dumps(event_record(event), ensure_ascii=False, sort_keys=True,
-                         default=str) + "\n"
+        yield json_line(event_record(event)) + "\n"
