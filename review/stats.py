@@ -230,21 +230,24 @@ class DecisionTimes:
 
 def decision_times(session: Session, period: Period) -> DecisionTimes:
     """Median and p90 (interpolated between ranks, as percentile_cont) from detection to the
-    current decision, over decisions made in the period; sorted in SQL, two rows fetched each."""
+    current decision, over decisions made in the period: one sort in SQL, at most four rows
+    fetched."""
     took = seconds_between(session, Candidate.created_at, Candidate.decided_at)
     where = _judged(period)
     count = session.scalar(select(func.count()).select_from(Candidate).where(where)) or 0
+    if not count:
+        return DecisionTimes(0, None, None)
+    ranks = {q: q * (count - 1) for q in (0.5, 0.9)}
+    wanted = sorted({n for rank in ranks.values() for n in (math.floor(rank), math.ceil(rank))})
+    ordered = select(took.label("took"), func.row_number().over(order_by=took).label("n")) \
+        .where(where).subquery()
+    value = {int(n) - 1: float(v) for v, n in session.execute(
+        select(ordered.c.took, ordered.c.n).where(ordered.c.n.in_([n + 1 for n in wanted])))}
 
-    def quantile(q: float) -> float | None:
-        if not count:
-            return None
-        rank = q * (count - 1)
-        low = math.floor(rank)
-        values = [float(v) for v in session.scalars(
-            select(took).where(where).order_by(took).offset(low).limit(2))]
-        if len(values) == 1 or rank == low:
-            return values[0]
-        return values[0] + (values[1] - values[0]) * (rank - low)
+    def quantile(q: float) -> float:
+        rank = ranks[q]
+        low, high = value[math.floor(rank)], value[math.ceil(rank)]
+        return low + (high - low) * (rank - math.floor(rank))
 
     return DecisionTimes(count, quantile(0.5), quantile(0.9))
 
@@ -302,15 +305,18 @@ def top_entities(session: Session, period: Period, limit: int = 10) -> list[TopE
     """Indicators of flagged posts first seen in the period, by the sources carrying them."""
     sources = func.count(distinct(Post.source_id))
     posts = func.count(distinct(Post.id))
-    inner = (select(PostEntity.entity_id.label("entity_id"), sources.label("sources"),
+    # "+ 0": grouping by the bare column leads SQLite to walk post_entity in entity order and
+    # look every post up at random (4x slower on 1M posts) instead of starting from verdicts.
+    entity_id = PostEntity.entity_id + literal_column("0")
+    inner = (select(entity_id.label("entity_id"), sources.label("sources"),
                     posts.label("posts"))
              .select_from(Verdict)
              .join(Post, Post.id == Verdict.subject_id)
              .join(PostEntity, PostEntity.post_id == Post.id)
              .where(Verdict.subject_type == "post", Verdict.category != "none",
                     period.covers(Post.first_seen))
-             .group_by(PostEntity.entity_id)
-             .order_by(sources.desc(), posts.desc(), PostEntity.entity_id)
+             .group_by(entity_id)
+             .order_by(sources.desc(), posts.desc(), entity_id)
              .limit(limit)).subquery()
     rows = session.execute(
         select(Entity.id, Entity.kind, Entity.value, inner.c.sources, inner.c.posts)

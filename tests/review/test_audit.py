@@ -175,3 +175,13 @@ def test_empty_log_exports_a_header_only(store):
         assert list(audit.export_events(session, None, "csv")) == [
             "id,at,actor,action,subject_type,subject_id,payload\r\n"]
         assert list(audit.export_events(session, None, "jsonl")) == []
+
+
+def test_jsonl_escapes_controls_losslessly(store):
+    tricky = "\u202eevil\u202c line\u2028sep \x1b[31m кириллица 🙂"
+    with store.session() as session:
+        event(session, "user:ana", "decision.note", at(hours=1), note=tricky)
+        line, = audit.export_events(session, None, "jsonl")
+    assert "\u202e" not in line and "\u2028" not in line and "\x1b" not in line
+    assert "кириллица 🙂" in line
+    assert json.loads(line)["payload"]["note"] == tricky
