@@ -12,7 +12,7 @@ from sqlalchemy import event as sa_event
 
 from review import audit
 from review.audit import AuditError, EventFilters
-from tests.review.stats_data import NOW, at, event
+from tests.review.test_stats_support import NOW, at, event
 
 INJECTIONS = ["' OR '1'='1", "'; DROP TABLE event; --", "%", "_", "\\", "\" OR 1=1 --",
               "decision.%", "1 UNION SELECT password_hash FROM \"user\"", "ä'"]

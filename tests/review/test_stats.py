@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from review import stats
 from review.stats import Period, StatsError
-from tests.review.stats_data import NOW, at, candidate, entity, event, post, source, user
+from tests.review.test_stats_support import NOW, at, candidate, entity, event, post, source, user
 
 TODAY = NOW.date()
 PERIOD = Period(TODAY - timedelta(days=6), TODAY)
