@@ -22,6 +22,8 @@ bound parameters.
 from __future__ import annotations
 
 import math
+import threading
+from time import monotonic as time_now
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -382,3 +384,26 @@ def dashboard(session: Session, period: Period | None = None, now: datetime | No
                      precision_by_rule(session, period, rules), decision_times(session, period),
                      throughput(session, period), top_entities(session, period, entities),
                      queue_age(session, now), totals)
+
+
+class DashboardCache:
+    """The dashboard of each period, kept `seconds` (a lead's page need not be recomputed, about
+    2 s on 1M posts, on every load). One per app (`app.state`), never module-global."""
+
+    def __init__(self, seconds: float = 60, size: int = 16) -> None:
+        self.seconds, self.size = seconds, size
+        self._kept: dict[Period, tuple[float, Dashboard]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, period: Period | None = None) -> Dashboard:
+        period = period or Period.last()
+        with self._lock:
+            kept = self._kept.get(period)
+        if kept and time_now() - kept[0] < self.seconds:
+            return kept[1]
+        board = dashboard(session, period)
+        with self._lock:
+            if len(self._kept) >= self.size:
+                self._kept.pop(min(self._kept, key=lambda p: self._kept[p][0]))
+            self._kept[period] = (time_now(), board)
+        return board

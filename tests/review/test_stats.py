@@ -225,3 +225,16 @@ def test_dashboard_gathers_every_figure(store):
     assert board.queue.total == 1
     assert empty_period.totals == {"opened": 0, "confirmed": 0, "dismissed": 0}
     assert len(empty_period.days) == 31
+
+
+def test_dashboard_cache(store):
+    cache, fresh = stats.DashboardCache(seconds=3600, size=1), stats.DashboardCache(seconds=0)
+    with store.session() as session:
+        first = cache.get(session, PERIOD)
+        candidate(session, created=at(hours=2))
+        assert cache.get(session, PERIOD) is first  # kept
+        assert fresh.get(session, PERIOD).totals["opened"] == 1
+        other = cache.get(session, Period(date(2020, 1, 1), date(2020, 1, 2)))  # evicts
+        assert cache.get(session, PERIOD) is not first
+        assert cache.get(session, PERIOD).totals["opened"] == 1
+        assert other.totals["opened"] == 0
