@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from markupsafe import Markup
@@ -170,3 +170,36 @@ def histogram(buckets: Sequence[tuple[str, int]], title: str = "Queue age") -> M
     ET.SubElement(root, "line", {"x1": _n(left), "y1": _n(base), "x2": _n(width - left),
                                  "y2": _n(base), "class": "axis", "stroke": COLOURS["axis"]})
     return _markup(root)
+
+
+# Interface text of the charts: keys for the app's `t()`, with the English used when a locale
+# lacks them.
+CHART_TEXT = {
+    "dashboard.chart.days": "Candidates per day", "dashboard.opened": "opened",
+    "dashboard.confirmed": "confirmed", "dashboard.dismissed": "dismissed",
+    "dashboard.chart.rules": "Precision per rule", "dashboard.chart.categories":
+    "Precision per category", "dashboard.chart.queue": "Queue age",
+    "dashboard.nothing_decided": "nothing decided in this period",
+    "dashboard.age.lt_1h": "< 1 h", "dashboard.age.lt_1d": "< 1 day",
+    "dashboard.age.lt_7d": "< 7 days", "dashboard.age.older": "older",
+}
+
+
+def dashboard_charts(board, text: Callable[[str], str] | None = None) -> dict[str, Markup]:
+    """The charts of a `stats.Dashboard`: "days", "rules", "categories" and "queue". `text` is
+    the page's `t` (a key it does not know, returned as is, falls back to English)."""
+    def say(key: str) -> str:
+        said = text(key) if text else key
+        return CHART_TEXT[key] if said == key else said
+
+    names = {key: say(f"dashboard.{key}") for key in ("opened", "confirmed", "dismissed")}
+    return {
+        "days": day_chart(board.days, say("dashboard.chart.days"), names),
+        "rules": precision_chart(board.by_rule, say("dashboard.chart.rules"),
+                                 say("dashboard.nothing_decided")),
+        "categories": precision_chart(board.by_category, say("dashboard.chart.categories"),
+                                      say("dashboard.nothing_decided")),
+        "queue": histogram([(say(f"dashboard.age.{name}"), count)
+                            for name, count in board.queue.buckets.items()],
+                           say("dashboard.chart.queue")),
+    }

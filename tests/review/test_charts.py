@@ -120,3 +120,27 @@ def test_markup_is_not_escaped_again_by_jinja():
         chart=chart, text="<svg onload=alert(1)>")
     assert "<svg xmlns" in page and "&lt;b&gt;" in page
     assert "&lt;svg onload" in page
+
+
+def test_dashboard_charts_from_a_dashboard(store):
+    from review import stats
+    from tests.review.test_stats_support import NOW, at, candidate
+
+    with store.session() as session:
+        candidate(session, created=at(days=2), status="confirmed", decided=at(days=1),
+                  rules=["sale.price"])
+        candidate(session, created=at(hours=3))
+        board = stats.dashboard(session, stats.Period.last(7, NOW.date()), now=NOW)
+    russian = {"dashboard.chart.queue": "Возраст очереди", "dashboard.opened": "открыто"}
+    made = charts.dashboard_charts(board, lambda key: russian.get(key, key))
+    assert set(made) == {"days", "rules", "categories", "queue"}
+    for chart in made.values():
+        check_safe_and_accessible(parse(chart), parse(chart).get("aria-label"))
+    assert parse(made["queue"]).get("aria-label") == "Возраст очереди"
+    queue_labels = [t.text for t in parse(made["queue"]).iter(f"{SVG}text")
+                    if t.get("class") == "label"]
+    assert queue_labels == ["< 1 h", "< 1 day", "< 7 days", "older"]
+    assert "открыто" in str(made["days"]) and "Candidates per day" in str(made["days"])
+    assert "100% (1/1)" in str(made["rules"])
+    english = charts.dashboard_charts(board)
+    assert "Queue age" in str(english["queue"])
