@@ -92,6 +92,8 @@ def _resolve_user(session: Session, who: User | str | int | None) -> User | None
         return who
     if isinstance(who, int):
         user = session.get(User, who)
+    elif "\x00" in who:
+        user = None
     else:
         user = session.scalars(select(User).where(User.username == who.strip())).one_or_none()
     if user is None:
@@ -116,6 +118,8 @@ def validate_request(actor: User, action: str, *, policy: str | None, reason: st
         raise DecisionError("a category is given by confirm only")
     if assignee is not None and action != "assign":
         raise DecisionError("an assignee is named by assign only")
+    if note is not None and "\x00" in note:
+        raise DecisionError("note: contains a NUL character")
     if note is not None and len(note) > MAX_NOTE:
         raise DecisionError(f"note: at most {MAX_NOTE} characters")
     if category is not None and category not in CONFIRM_CATEGORIES:

@@ -10,6 +10,7 @@ from people (an unknown sort, a score that is not a number) raise `QueryError` w
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -174,6 +175,9 @@ def filter_conditions(session: Session, filters: QueueFilters | None, user: User
                       now: datetime | None = None) -> list:
     """The WHERE conditions of `filters` (for the user asking, for "mine")."""
     filters = filters or QueueFilters(status=None)
+    if any(isinstance(value, str) and "\x00" in value
+           for value in dataclasses.astuple(filters)):
+        return [false()]  # no stored text has a NUL (PostgreSQL cannot even compare one)
     conditions = []
     if filters.status:
         conditions.append(Candidate.status == filters.status)

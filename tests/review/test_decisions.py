@@ -73,6 +73,8 @@ def test_dismiss_keeps_reason_queryable_for_training(store, people):
     ("note", {}, "note needs the note's text"),
     ("note", {"note": "   "}, "note needs the note's text"),
     ("note", {"note": "x" * 4001}, "at most 4000"),
+    ("note", {"note": "a\x00b"}, "note: contains a NUL character"),
+    ("confirm", {"policy": "drug\x00sale"}, "unknown policy"),
     ("destroy", {}, "unknown action 'destroy'"),
     ("assign", {"assignee": "bob"}, "assign needs the lead role; ann is analyst"),
     ("reopen", {}, "reopen needs the lead role"),
