@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import BigInteger, and_, cast, exists, false, func, or_, select, text
+from sqlalchemy import BigInteger, and_, cast, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from crawler.config_review import ReviewConfig
@@ -35,6 +35,7 @@ SORTS = {
 MAX_TEXT = 200  # characters of a free-text filter
 SPOT_CHECK_DAYS = 7  # dismissals this recent are sampled for a lead's second look
 SPOT_CHECK_SIZE = 20
+COUNT_CAP = 1000  # a page counts matches up to this many ("1000+"), not all of a large queue
 
 
 class QueryError(ValueError):
@@ -110,20 +111,23 @@ def _like(value: str) -> str:
 
 def _about_source(condition):
     """Candidates whose subject is, is posted in, or is carried by a source meeting
-    `condition` (an expression on Source)."""
+    `condition` (an expression on Source). Each branch is an uncorrelated IN (subquery): both
+    databases compute it once and probe it per candidate (or drive from it through the unique
+    (subject_type, subject_id) index when it is small)."""
+    sources = select(Source.id).where(condition)
     return or_(
-        and_(Candidate.subject_type == "source",
-             exists().where(Source.id == Candidate.subject_id, condition)),
-        and_(Candidate.subject_type == "post",
-             exists().where(Post.id == Candidate.subject_id, Source.id == Post.source_id,
-                            condition)),
-        and_(Candidate.subject_type == "entity",
-             exists().where(PostEntity.entity_id == Candidate.subject_id,
-                            Post.id == PostEntity.post_id, Source.id == Post.source_id,
-                            condition)))
+        and_(Candidate.subject_type == "source", Candidate.subject_id.in_(sources)),
+        and_(Candidate.subject_type == "post", Candidate.subject_id.in_(
+            select(Post.id).where(Post.source_id.in_(sources)))),
+        and_(Candidate.subject_type == "entity", Candidate.subject_id.in_(
+            select(PostEntity.entity_id).join(Post, Post.id == PostEntity.post_id)
+            .where(Post.source_id.in_(sources)))))
 
 
 def _text_condition(words: str):
+    """Words anywhere in the subject: a source's handle, title, about or external id; a post's
+    text, title or URL (or its source's); an entity's value. A scan of those columns (a trigram
+    index would make it an index search on PostgreSQL)."""
     pattern = _like(words)
 
     def has(column):
@@ -132,11 +136,10 @@ def _text_condition(words: str):
     return or_(
         _about_source(or_(has(Source.handle), has(Source.title), has(Source.about),
                           has(Source.external_id))),
-        and_(Candidate.subject_type == "post",
-             exists().where(Post.id == Candidate.subject_id,
-                            or_(has(Post.text), has(Post.title), has(Post.url)))),
-        and_(Candidate.subject_type == "entity",
-             exists().where(Entity.id == Candidate.subject_id, has(Entity.value))))
+        and_(Candidate.subject_type == "post", Candidate.subject_id.in_(
+            select(Post.id).where(or_(has(Post.text), has(Post.title), has(Post.url))))),
+        and_(Candidate.subject_type == "entity", Candidate.subject_id.in_(
+            select(Entity.id).where(has(Entity.value)))))
 
 
 def _rule_condition(session: Session, rule: str):
@@ -239,9 +242,10 @@ class QueueRow:
 @dataclass
 class QueuePage:
     rows: list[QueueRow]
-    total: int
+    total: int  # at most COUNT_CAP beyond this page's end: see `more`
     page: int
     page_size: int
+    more: bool = False  # more matches than `total` counted
 
     @property
     def pages(self) -> int:
@@ -265,11 +269,17 @@ def queue_page(session: Session, filters: QueueFilters | None = None, sort: str 
         raise QueryError("page_size: expected a whole number from 1 to 500")
     now = now or datetime.now(timezone.utc)
     conditions = filter_conditions(session, filters, user, now)
-    total = session.scalar(select(func.count()).select_from(Candidate).where(*conditions))
+    order = order_of(sort)
     candidates = list(session.scalars(
-        select(Candidate).where(*conditions).order_by(*order_of(sort))
+        select(Candidate).where(*conditions).order_by(*order)
         .limit(page_size).offset((page - 1) * page_size)))
-    return QueuePage(rows_for(session, candidates, now), total or 0, page, page_size)
+    # Counting every match of a filter over a large queue costs a full scan; count up to a cap
+    # past this page instead (the unfiltered queue's count is an index-only count anyway).
+    cap = (page - 1) * page_size + COUNT_CAP
+    total = session.scalar(select(func.count()).select_from(
+        select(Candidate.id).where(*conditions).limit(cap + 1).subquery())) or 0
+    return QueuePage(rows_for(session, candidates, now), min(total, cap), page, page_size,
+                     more=total > cap)
 
 
 def rows_for(session: Session, candidates: list[Candidate], now: datetime) -> list[QueueRow]:
@@ -282,9 +292,10 @@ def rows_for(session: Session, candidates: list[Candidate], now: datetime) -> li
     by_type: dict[str, list[int]] = {}
     for c in candidates:
         by_type.setdefault(c.subject_type, []).append(c.subject_id)
+    # Held in `loaded` while the lines are made: the identity map keeps objects only weakly.
     posts = load(Post, by_type.get("post", []))
-    load(Source, by_type.get("source", []) + [p.source_id for p in posts])
-    load(Entity, by_type.get("entity", []))
+    loaded = [posts, load(Source, by_type.get("source", []) + [p.source_id for p in posts]),
+              load(Entity, by_type.get("entity", []))]
     users = {u.id: u for u in load(User, [c.assigned_to for c in candidates if c.assigned_to])}
     rows = []
     for c in candidates:
@@ -295,6 +306,7 @@ def rows_for(session: Session, candidates: list[Candidate], now: datetime) -> li
             status=c.status, claimed_by=(holder.display_name or holder.username) if holder
             else None, assigned_to=c.assigned_to, age=now - c.created_at,
             created_at=c.created_at, reasons=c.reasons or []))
+    del loaded
     return rows
 
 
