@@ -215,3 +215,31 @@ def test_bulk_is_lead_only_all_or_nothing_one_event_each(store, people):
         bulk_decide(s, people["lee"], [], "escalate")
     with pytest.raises(DecisionError, match="expected candidate ids"), store.session() as s:
         bulk_decide(s, people["lee"], ["1 OR 1=1"], "escalate")
+
+
+def test_concurrent_decisions_on_one_candidate_one_wins(store, people):
+    from tests.conftest import run_concurrently
+
+    with store.session() as session:
+        cid = add_candidate(session).id
+        deciders = [add_user(session, f"racer{i}") for i in range(8)]
+    won, lost = [], []
+
+    def work(index: int) -> None:
+        try:
+            with store.session() as session:
+                if index % 2:
+                    decide(session, deciders[index], cid, "dismiss", reason="duplicate")
+                else:
+                    decide(session, deciders[index], cid, "confirm", policy="drug-sale")
+            won.append(index)
+        except DecisionError as exc:
+            assert exc.status == 409 and "already" in str(exc)
+            lost.append(index)
+
+    assert run_concurrently(work, 8) == []
+    assert len(won) == 1 and len(lost) == 7
+    with store.reader() as session:
+        [only] = events(session, cid)
+        c = session.get(Candidate, cid)
+        assert only.actor == f"user:racer{won[0]}" and c.decided_by == deciders[won[0]].id
