@@ -46,7 +46,7 @@ class QueryError(ValueError):
 class QueueFilters:
     """What to show. Empty fields do not filter. `status` "all" (or None) shows every status."""
 
-    status: str | None = "open"
+    status: str | tuple[str, ...] | None = "open"  # one status, or several
     category: str | None = None
     platform: str | None = None
     region: str | None = None
@@ -69,8 +69,12 @@ class QueueFilters:
             return value or None
 
         status = get("status") or "open"
-        if status != "all" and status not in STATUSES:
-            raise QueryError(f"status: expected one of {', '.join(STATUSES)} or all")
+        if status != "all":
+            status = tuple(part.strip() for part in status.split(",") if part.strip())
+            if not status or any(part not in STATUSES for part in status):
+                raise QueryError(f"status: expected one of {', '.join(STATUSES)} (or several, "
+                                 "comma-separated) or all")
+            status = status[0] if len(status) == 1 else status
         for name, allowed in (("category", CATEGORIES), ("platform", PLATFORMS)):
             if get(name) is not None and get(name) not in allowed:
                 raise QueryError(f"{name}: expected one of {', '.join(allowed)}")
@@ -178,12 +182,15 @@ def filter_conditions(session: Session, filters: QueueFilters | None, user: User
                       now: datetime | None = None) -> list:
     """The WHERE conditions of `filters` (for the user asking, for "mine")."""
     filters = filters or QueueFilters(status=None)
-    if any(isinstance(value, str) and "\x00" in value
-           for value in dataclasses.astuple(filters)):
+    strings = [v for v in dataclasses.astuple(filters) if isinstance(v, str)]
+    strings += list(filters.status) if isinstance(filters.status, tuple) else []
+    if any("\x00" in value for value in strings):
         return [false()]  # no stored text has a NUL (PostgreSQL cannot even compare one)
     conditions = []
-    if filters.status:
+    if isinstance(filters.status, str):
         conditions.append(Candidate.status == filters.status)
+    elif filters.status:
+        conditions.append(Candidate.status.in_(filters.status))
     if filters.category:
         conditions.append(Candidate.category == filters.category)
     if filters.platform:
@@ -237,6 +244,13 @@ class QueueRow:
     age: timedelta
     created_at: datetime
     reasons: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """For JSON: times as ISO 8601, the age in whole seconds."""
+        record = dataclasses.asdict(self)
+        record["age"] = int(self.age.total_seconds())
+        record["created_at"] = self.created_at.isoformat()
+        return record
 
 
 @dataclass

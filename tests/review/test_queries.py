@@ -100,6 +100,10 @@ def test_every_filter(store, world):
     assert ids_of(store, F(text="100%_real")) == [ids["web"]]  # % and _ taken literally
     assert ids_of(store, F(text="100%_")) == [ids["web"]]
     assert ids_of(store, F(status="dismissed")) == []
+    assert len(ids_of(store, F(status=("open", "dismissed")))) == 4
+    with store.reader() as session:
+        record = queue_page(session, F(), now=T0).rows[0].as_dict()
+        assert (record["age"], record["created_at"]) == (1800, "2026-11-01T11:30:00+00:00")
     with store.session() as session:
         ann = session.get(User, world["ann"].id)
         decide(session, world["lee"], ids["post"], "assign", assignee=ann)
@@ -146,6 +150,8 @@ def test_from_params(store, world):
     assert (filters.status, filters.score_min, filters.mine, filters.text, filters.platform) == (
         None, 0.5, True, "клад", None)
     assert QueueFilters.from_params({}).status == "open"
+    assert QueueFilters.from_params({"status": "confirmed, dismissed"}).status == (
+        "confirmed", "dismissed")
     for params, message in (({"score_min": "abc"}, "score_min: expected a number"),
                             ({"score_max": "nan"}, "score_max: expected a finite number"),
                             ({"text": "x" * 201}, "text: at most 200 characters"),
