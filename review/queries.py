@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import BigInteger, and_, cast, false, func, or_, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, and_, cast, false, func, or_, select, text, union_all
+from sqlalchemy.orm import Session, aliased
 
 from crawler.config_review import ReviewConfig
 from crawler.store.models import Candidate, Entity, Post, PostEntity, Source, User
@@ -113,19 +113,30 @@ def _like(value: str) -> str:
     return f"%{escaped}%"
 
 
-def _about_source(condition):
+def _about_source(condition, narrow: bool = False):
     """Candidates whose subject is, is posted in, or is carried by a source meeting
-    `condition` (an expression on Source). Each branch is an uncorrelated IN (subquery): both
-    databases compute it once and probe it per candidate (or drive from it through the unique
-    (subject_type, subject_id) index when it is small)."""
+    `condition` (an expression on Source). Every subquery is uncorrelated, so both databases
+    compute it once. A `narrow` condition (one source) is `candidate.id IN (a UNION ALL of
+    lookups through the unique (subject_type, subject_id) index)`, which PostgreSQL drives from;
+    a broad one (a platform, a region: thousands of posts) is tested on each candidate the
+    queue index yields instead, which measured 3-7 times faster there for those."""
     sources = select(Source.id).where(condition)
-    return or_(
-        and_(Candidate.subject_type == "source", Candidate.subject_id.in_(sources)),
-        and_(Candidate.subject_type == "post", Candidate.subject_id.in_(
-            select(Post.id).where(Post.source_id.in_(sources)))),
-        and_(Candidate.subject_type == "entity", Candidate.subject_id.in_(
-            select(PostEntity.entity_id).join(Post, Post.id == PostEntity.post_id)
-            .where(Post.source_id.in_(sources)))))
+    posts = select(Post.id).where(Post.source_id.in_(sources))
+    entities = (select(PostEntity.entity_id).join(Post, Post.id == PostEntity.post_id)
+                .where(Post.source_id.in_(sources)))
+    if not narrow:
+        return or_(and_(Candidate.subject_type == "source", Candidate.subject_id.in_(sources)),
+                   and_(Candidate.subject_type == "post", Candidate.subject_id.in_(posts)),
+                   and_(Candidate.subject_type == "entity",
+                        Candidate.subject_id.in_(entities)))
+    by_subject = aliased(Candidate)
+
+    def subjects(subject_type: str, ids):
+        return select(by_subject.id).where(by_subject.subject_type == subject_type,
+                                           by_subject.subject_id.in_(ids))
+
+    return Candidate.id.in_(union_all(subjects("source", sources), subjects("post", posts),
+                                      subjects("entity", entities)))
 
 
 def _text_condition(words: str):
@@ -206,7 +217,7 @@ def filter_conditions(session: Session, filters: QueueFilters | None, user: User
     if filters.assigned_to is not None:
         conditions.append(Candidate.assigned_to == user_id_of(session, filters.assigned_to))
     if filters.source:
-        conditions.append(_about_source(_source_match(filters.source)))
+        conditions.append(_about_source(_source_match(filters.source), narrow=True))
     if filters.rule:
         conditions.append(_rule_condition(session, filters.rule))
     if filters.text:
