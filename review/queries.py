@@ -1,6 +1,6 @@
 """The queue's queries: filters (status, category, platform, region, score range, assignee,
-source, rule, text), sorts, one page of rows ready for display, and the counts per queue (open,
-escalated, mine, spot-check).
+source, rule, text), sorts, one page of rows ready for display; the counts per queue (open,
+escalated, mine, spot-check) are in review/counts.py (and importable from here).
 
 Every filter value is bound as a parameter. Filters on where a candidate comes from (platform,
 region, source, text) are EXISTS subqueries on its subject, so the page query stays one row per
@@ -15,12 +15,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import BigInteger, and_, cast, false, func, or_, select, text, union_all
+from sqlalchemy import and_, false, func, or_, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
-from crawler.config_review import ReviewConfig
 from crawler.store.models import Candidate, Entity, Post, PostEntity, Source, User
 from crawler.store.views import subject_line
+from review.counts import QueueCounts, queue_counts, spot_check_ids
 
 STATUSES = ("open", "in_review", "escalated", "confirmed", "dismissed", "reported",
             "taken_down")
@@ -33,8 +33,6 @@ SORTS = {
     "score": (Candidate.score.desc(), Candidate.id),
 }
 MAX_TEXT = 200  # characters of a free-text filter
-SPOT_CHECK_DAYS = 7  # dismissals this recent are sampled for a lead's second look
-SPOT_CHECK_SIZE = 20
 COUNT_CAP = 1000  # a page counts matches up to this many ("1000+"), not all of a large queue
 
 
@@ -175,18 +173,6 @@ def user_id_of(session: Session, who: str | int | None) -> int | None:
         return int(who)
     found = session.scalar(select(User.id).where(User.username == who))
     return found if found is not None else -1
-
-
-def spot_check_ids(session: Session, now: datetime | None = None,
-                   size: int = SPOT_CHECK_SIZE, days: int = SPOT_CHECK_DAYS):
-    """A subquery of the spot-check sample: recent dismissals picked by a hash of their id that
-    changes daily, so the sample is stable through a day and differs from one day to the next."""
-    now = now or datetime.now(timezone.utc)
-    day = now.toordinal()
-    mixed = (cast(Candidate.id, BigInteger) * 7919 + day * 104729) % 10007
-    return (select(Candidate.id).where(Candidate.status == "dismissed",
-                                       Candidate.decided_at >= now - timedelta(days=days))
-            .order_by(mixed, Candidate.id).limit(size))
 
 
 def filter_conditions(session: Session, filters: QueueFilters | None, user: User | None,
@@ -335,30 +321,5 @@ def rows_for(session: Session, candidates: list[Candidate], now: datetime) -> li
     return rows
 
 
-@dataclass
-class QueueCounts:
-    open: int
-    escalated: int
-    mine: int
-    spot_check: int
-
-
-def queue_counts(session: Session, user: User | None, now: datetime | None = None,
-                 review: ReviewConfig | None = None) -> QueueCounts:
-    """How many are open, escalated, held by (claimed or assigned to) the user, and in the
-    spot-check sample. A claim older than `claim_minutes` no longer counts as the user's."""
-    now = now or datetime.now(timezone.utc)
-    cutoff = now - timedelta(minutes=(review or ReviewConfig()).claim_minutes)
-    by_status = dict(session.execute(
-        select(Candidate.status, func.count()).where(Candidate.status.in_(
-            ("open", "escalated"))).group_by(Candidate.status)).all())
-    mine = 0
-    if user is not None:
-        mine = session.scalar(select(func.count()).select_from(Candidate).where(
-            Candidate.assigned_to == user.id,
-            or_(Candidate.status.in_(("open", "escalated")),
-                and_(Candidate.status == "in_review", Candidate.claimed_at >= cutoff))))
-    sample = session.scalar(select(func.count()).select_from(
-        spot_check_ids(session, now).subquery()))
-    return QueueCounts(by_status.get("open", 0), by_status.get("escalated", 0), mine or 0,
-                       sample or 0)
+__all__ = ["QueryError", "QueueFilters", "QueuePage", "QueueRow", "QueueCounts", "queue_counts",
+           "queue_page", "filter_conditions", "spot_check_ids"]

@@ -173,7 +173,8 @@ def test_counts_and_spot_check(store, world):
         decide(session, world["lee"], ids["post"], "assign", assignee="ann", now=T0)
     with store.reader() as session:
         counts = queue_counts(session, world["ann"], now=T0)
-        assert (counts.open, counts.escalated, counts.mine, counts.spot_check) == (3, 1, 1, 20)
+        assert (counts.open, counts.escalated, counts.mine, counts.spot_check) == (3, 1, 1, 0)
+        assert queue_counts(session, world["lee"], now=T0).spot_check == 20
         sample = queue_page(session, QueueFilters(status=None, spot_check=True), "age", 1, 50,
                             now=T0)
         assert sample.total == 20 and {r.status for r in sample.rows} == {"dismissed"}
