@@ -152,3 +152,24 @@ def test_concurrent_takers_never_get_the_same_candidate(store, people):
             Candidate.status == "open")) == 0
         assert session.scalar(select(func.count()).select_from(Event).where(
             Event.action == "claim.next")) == threads * takes
+
+
+def test_mine_counts_live_claims_and_assignments_only(store, people):
+    from review.queries import queue_counts
+
+    review = ReviewConfig(claim_minutes=10)
+    with store.session() as session:
+        for i in range(3):
+            add_candidate(session, subject_id=i + 1)
+    with store.session() as session:
+        take_next(session, people["ann"], now=T0, review=review)
+        take_next(session, people["ann"], now=T0 + timedelta(minutes=8), review=review)
+    with store.reader() as session:
+        at = T0 + timedelta(minutes=12)  # the first claim has expired, the second has not
+        assert queue_counts(session, people["ann"], now=at, review=review).mine == 1
+        assert queue_counts(session, people["bob"], now=at, review=review).mine == 0
+    with store.session() as session:  # bob takes over the expired one
+        got = take_next(session, people["bob"], now=at, review=review)
+        assert got.status == "in_review" and got.assigned_to == people["bob"].id
+        assert take_next(session, people["bob"], now=at, review=review).status == "in_review"
+        assert take_next(session, people["bob"], now=at, review=review) is None
