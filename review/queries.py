@@ -33,6 +33,7 @@ SORTS = {
     "score": (Candidate.score.desc(), Candidate.id),
 }
 MAX_TEXT = 200  # characters of a free-text filter
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing
 COUNT_CAP = 1000  # a page counts matches up to this many ("1000+"), not all of a large queue
 
 
@@ -167,10 +168,11 @@ def _rule_condition(session: Session, rule: str):
 
 def user_id_of(session: Session, who: str | int | None) -> int | None:
     """A user's id from a username or an id; -1 (matches nobody) when there is no such user."""
-    if who is None or isinstance(who, int):
-        return who
-    if who.isdigit() and len(who) < 12:
-        return int(who)
+    if who is None:
+        return None
+    if isinstance(who, int) or who.isdigit():
+        number = int(who) if len(str(who)) < 12 else -1
+        return number if 0 < number <= MAX_ID else -1
     found = session.scalar(select(User.id).where(User.username == who))
     return found if found is not None else -1
 
@@ -219,7 +221,7 @@ def _source_match(key: str):
     if handle.startswith(("https://t.me/", "t.me/")):
         handle = handle.rstrip("/").rsplit("/", 1)[-1]
     match = or_(Source.handle == handle, Source.external_id == key)
-    if key.isdigit() and len(key) < 12:
+    if key.isdigit() and len(key) < 12 and 0 < int(key) <= MAX_ID:
         match = or_(match, Source.id == int(key))
     return match if key else false()
 

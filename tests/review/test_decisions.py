@@ -92,7 +92,7 @@ def test_bad_requests_fail_with_one_line_and_change_nothing(store, people, actio
 
 
 def test_unknown_candidate_is_404(store, people):
-    for bad in (99999, 0, -3, "1; DROP TABLE candidate"):
+    for bad in (99999, 2**40, 2**63 - 1, 2**70, 0, -3, True, "1; DROP TABLE candidate"):
         with pytest.raises(DecisionError) as caught, store.session() as session:
             decide(session, people["ann"], bad, "escalate")
         assert caught.value.status == 404
@@ -192,11 +192,11 @@ def test_bulk_is_lead_only_all_or_nothing_one_event_each(store, people):
     with store.session() as session:
         decide(session, people["ann"], ids[3], "confirm", policy="drug-sale")
     with pytest.raises(DecisionError) as caught, store.session() as session:
-        bulk_decide(session, people["lee"], ids + [424242], "dismiss", reason="duplicate")
+        bulk_decide(session, people["lee"], ids + [2**40], "dismiss", reason="duplicate")
     message = str(caught.value)
     assert "2 of 8 candidates cannot take it, nothing was changed" in message
     assert f"#{ids[3]}: candidate {ids[3]} is already confirmed" in message
-    assert "#424242: no such candidate" in message
+    assert f"#{2**40}: no such candidate" in message
     with store.reader() as session:
         assert session.scalar(select(func.count()).select_from(Candidate).where(
             Candidate.status == "dismissed")) == 0
