@@ -176,6 +176,10 @@ def validate(session: Session, actor: User, candidate: Candidate, action: str, *
     if held and not has_role(actor, "lead"):
         raise DecisionError(f"candidate {candidate.id} is being reviewed by "
                             f"{_who(session, candidate.assigned_to)}", 409)
+    assigned = candidate.status == "open" and candidate.assigned_to not in (None, actor.id)
+    if assigned and not has_role(actor, "lead"):
+        raise DecisionError(f"candidate {candidate.id} is assigned to "
+                            f"{_who(session, candidate.assigned_to)}", 409)
 
 
 def apply(session: Session, actor: User, candidate: Candidate, action: str, *,

@@ -152,6 +152,9 @@ def test_assign_and_claims_held_by_others(store, people):
         decide(session, people["lee"], cid, "assign", assignee="ann", now=T0)
         c = session.get(Candidate, cid)
         assert (c.status, c.assigned_to, c.claimed_at) == ("open", people["ann"].id, None)
+    with pytest.raises(DecisionError, match="is assigned to ann"), store.session() as session:
+        decide(session, people["bob"], cid, "escalate", now=T0)
+    with store.session() as session:
         decide(session, people["ann"], cid, "dismiss", reason="gone", now=T0)
         [assigned, dismissed] = events(session, cid)
         assert assigned.payload == {"previous_status": "in_review", "previous_assignee": "bob",
