@@ -21,7 +21,7 @@ from crawler.store.ingest import add_event
 from crawler.store.models import Candidate, User
 from review.decisions import (DecisionError, actor_of, check_actor, has_role,
                               locked_candidate)
-from review.queries import QueueFilters, filter_conditions
+from review.queries import QueueFilters, as_filters, filter_conditions
 
 ROUNDS = 20  # rounds before giving up on a queue emptied under our feet
 
@@ -50,6 +50,7 @@ def take_next(session: Session, user: User, filters: QueueFilters | None = None,
     review = review or ReviewConfig()
     now = now or datetime.now(timezone.utc)
     cutoff = _cutoff(now, review)
+    filters = as_filters(filters)
     scope = dataclasses.replace(filters, status=None) if filters else None
     conditions = filter_conditions(session, scope, user, now)
     postgres = session.get_bind().dialect.name == "postgresql"

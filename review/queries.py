@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -177,10 +178,19 @@ def user_id_of(session: Session, who: str | int | None) -> int | None:
     return found if found is not None else -1
 
 
+def as_filters(filters) -> QueueFilters | None:
+    """QueueFilters as given, or from a mapping of strings (a form, a query string)."""
+    if filters is None or isinstance(filters, QueueFilters):
+        return filters
+    if isinstance(filters, Mapping):
+        return QueueFilters.from_params(filters)
+    raise QueryError(f"filters: expected QueueFilters or a mapping, not {type(filters).__name__}")
+
+
 def filter_conditions(session: Session, filters: QueueFilters | None, user: User | None,
                       now: datetime | None = None) -> list:
     """The WHERE conditions of `filters` (for the user asking, for "mine")."""
-    filters = filters or QueueFilters(status=None)
+    filters = as_filters(filters) or QueueFilters(status=None)
     strings = [v for v in dataclasses.astuple(filters) if isinstance(v, str)]
     strings += list(filters.status) if isinstance(filters.status, tuple) else []
     if any("\x00" in value for value in strings):

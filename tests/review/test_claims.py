@@ -81,8 +81,7 @@ def test_take_next_with_filters(store, people):
                                                              region="almaty"), now=T0)
         assert got.id == wanted
     with store.session() as session:
-        assert take_next(session, people["ann"], QueueFilters(category="recruitment"),
-                         now=T0) is None
+        assert take_next(session, people["ann"], {"category": "recruitment"}, now=T0) is None
 
 
 def test_claim_and_release(store, people):
