@@ -115,20 +115,26 @@ def _like(value: str) -> str:
 
 def _about_source(condition, narrow: bool = False):
     """Candidates whose subject is, is posted in, or is carried by a source meeting
-    `condition` (an expression on Source). Every subquery is uncorrelated, so both databases
-    compute it once. A `narrow` condition (one source) is `candidate.id IN (a UNION ALL of
-    lookups through the unique (subject_type, subject_id) index)`, which PostgreSQL drives from;
-    a broad one (a platform, a region: thousands of posts) is tested on each candidate the
-    queue index yields instead, which measured 3-7 times faster there for those."""
+    `condition` (an expression on Source). A `narrow` condition (one source) is `candidate.id
+    IN (a UNION ALL of lookups through the unique (subject_type, subject_id) index)`, which
+    PostgreSQL drives from. A broad one (a platform, a region: up to every post) is a
+    correlated EXISTS tested on each candidate the queue index yields, through primary keys and
+    post_entity's entity index: an uncorrelated `IN (every post id)` does not fit PostgreSQL's
+    work_mem once there are a million posts and was re-scanned for each candidate (minutes)."""
     sources = select(Source.id).where(condition)
     posts = select(Post.id).where(Post.source_id.in_(sources))
     entities = (select(PostEntity.entity_id).join(Post, Post.id == PostEntity.post_id)
                 .where(Post.source_id.in_(sources)))
     if not narrow:
-        return or_(and_(Candidate.subject_type == "source", Candidate.subject_id.in_(sources)),
-                   and_(Candidate.subject_type == "post", Candidate.subject_id.in_(posts)),
-                   and_(Candidate.subject_type == "entity",
-                        Candidate.subject_id.in_(entities)))
+        source_is = select(Source.id).where(Source.id == Candidate.subject_id, condition)
+        post_in = (select(Post.id).join(Source, Source.id == Post.source_id)
+                   .where(Post.id == Candidate.subject_id, condition))
+        entity_on = (select(PostEntity.post_id).join(Post, Post.id == PostEntity.post_id)
+                     .join(Source, Source.id == Post.source_id)
+                     .where(PostEntity.entity_id == Candidate.subject_id, condition))
+        return or_(and_(Candidate.subject_type == "source", source_is.exists()),
+                   and_(Candidate.subject_type == "post", post_in.exists()),
+                   and_(Candidate.subject_type == "entity", entity_on.exists()))
     by_subject = aliased(Candidate)
 
     def subjects(subject_type: str, ids):
