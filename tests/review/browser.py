@@ -82,8 +82,13 @@ def open_watched(browser, out: Path) -> Watched:
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    page.on("console", lambda msg: watched.console_errors.append(msg.text)
-            if msg.type == "error" else None)
+    def on_console(msg) -> None:
+        # Chromium asks every site for /favicon.ico by itself: its 404 is not the page's doing
+        if msg.type == "error" and not (msg.text.startswith("Failed to load resource")
+                                        and msg.location.get("url", "").endswith("/favicon.ico")):
+            watched.console_errors.append(f"{msg.text} at {msg.location.get('url')}")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda exc: watched.page_errors.append(str(exc)))
     context.on("request", lambda request: watched.requests.append(request.url))
     return watched
