@@ -13,8 +13,8 @@ from typing import Annotated
 
 from markupsafe import Markup, escape
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crawler.defang import one_line, safe
 from crawler.store.models import User
@@ -65,7 +65,7 @@ def _page(request: Request, user: User, candidate_id: int, error: str | None = N
     with store.reader() as session:
         view = candidate_view(session, candidate_id)
         if view is None:
-            return PlainTextResponse(f"no candidate {candidate_id}", status_code=404)
+            raise HTTPException(404, f"no candidate {candidate_id}")
         evidence = [{"post": e.post, "source": e.source, "verdict": e.verdict,
                      "html": highlight(e.post.text, e.spans()),
                      "url": one_line(e.post.url), "handle": one_line(e.source.handle),
@@ -85,8 +85,7 @@ def _page(request: Request, user: User, candidate_id: int, error: str | None = N
             history=view.history, policies=config.review.policies,
             reasons=config.review.dismiss_reasons, shortcuts=SHORTCUTS,
             default_policy=DEFAULT_POLICY.get(view.candidate.category),
-            filters=filter_params(request.query_params), error=error)
-    response.status_code = status
+            filters=filter_params(request.query_params), error=error, status_code=status)
     return response
 
 
@@ -114,7 +113,7 @@ async def decide_candidate(request: Request, candidate_id: int,
                    review=config.review, via="web")
     except DecisionError as exc:
         if exc.status == 404:
-            return PlainTextResponse(str(exc), status_code=404)
+            raise HTTPException(404, str(exc)) from None
         return _page(request, user, candidate_id, str(exc), exc.status)
     kept = {name[2:]: str(value).strip() for name, value in form.items()  # the queue's filters
             if name.startswith("q_") and name[2:] in FILTER_FIELDS and str(value).strip()}

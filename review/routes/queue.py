@@ -11,8 +11,8 @@ from typing import Annotated
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crawler.defang import one_line
 from crawler.store.models import User
@@ -66,9 +66,13 @@ def queue(request: Request, user: Analyst):
             context["error"], status = str(exc), 400
     context["link"] = lambda **change: "/queue?" + urlencode(
         {**kept, "sort": context["sort"], **change})
-    response = render(request, "queue.html", **context)
-    response.status_code = status
-    return response
+    return render(request, "queue.html", status_code=status, **context)
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    """The queue is where analysts start."""
+    return RedirectResponse("/queue", status_code=303)
 
 
 @router.post("/queue/next", dependencies=[Depends(csrf_protect)])
@@ -89,8 +93,7 @@ def take_next_response(request: Request, user: User, kept: dict[str, str]):
             candidate = take_next(session, user, filters, review=config.review)
             claimed = candidate.id if candidate is not None else None
     except (QueryError, DecisionError) as exc:
-        status = getattr(exc, "status", 400)
-        return PlainTextResponse(str(exc), status_code=status)
+        raise HTTPException(getattr(exc, "status", 400), str(exc)) from None
     if claimed is None:
         return RedirectResponse("/queue?" + urlencode({**kept, "empty": "1"}), status_code=303)
     suffix = ("?" + urlencode(kept)) if kept else ""

@@ -10,6 +10,7 @@ noqa: F401`.
 from __future__ import annotations
 
 import json
+import uuid
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -127,3 +128,62 @@ def serve(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def add_flagged_source(session, *, handle: str, title: str, texts: list[str],
+                       spans: list[list[tuple[int, int]]] | None = None, priority: int = 50,
+                       category: str = "sale", entities: list[tuple[str, str]] = ()) -> int:
+    """A Telegram channel with flagged posts (verdict hits at `spans` of each text), linked
+    entities, and an open candidate on the channel; the candidate's id."""
+    from datetime import datetime, timezone
+
+    from crawler.store.models import (Candidate, Entity, Event, Post, PostEntity, Source,
+                                      Verdict)
+
+    now = datetime.now(timezone.utc)
+    source = Source(platform="telegram", kind="channel", external_id=f"-100{uuid.uuid4().int % 10**12}",
+                    handle=handle[:255], title=title, subscribers=1234, status="active",
+                    region="almaty", last_seen=now)
+    session.add(source)
+    session.flush()
+    for number, text in enumerate(texts):
+        post = Post(source_id=source.id, external_id=str(number + 1),
+                    url=f"https://t.me/{handle[:60]}/{number + 1}", posted_at=now, text=text,
+                    content_hash=f"{source.id}-{number}")
+        session.add(post)
+        session.flush()
+        matches = [{"concept": "substance", "term": text[s:e], "text": text[s:e], "span": [s, e],
+                    "weight": 1.0, "field": "text"}
+                   for s, e in ((spans or [[]] * len(texts))[number] or [(0, min(8, len(text)))])]
+        session.add(Verdict(subject_type="post", subject_id=post.id, category=category,
+                            score=0.9, hits=[{"rule": f"{category}.substance_with_delivery",
+                                              "category": category, "concepts": ["substance"],
+                                              "contribution": 0.9, "matches": matches}],
+                            indicators=[], scores={category: 0.9}, model_version="test"))
+        for kind, value in entities:
+            entity = session.query(Entity).filter_by(kind=kind, value=value[:512]).one_or_none()
+            if entity is None:
+                entity = Entity(kind=kind, value=value[:512])
+                session.add(entity)
+                session.flush()
+            session.add(PostEntity(post_id=post.id, entity_id=entity.id))
+    candidate = Candidate(subject_type="source", subject_id=source.id, category=category,
+                          status="open", priority=priority, score=0.9,
+                          reasons=[{"rule": f"{category}.substance_with_delivery",
+                                    "contribution": 0.9, "words": [title[:40]]}],
+                          last_evidence_at=now)
+    session.add(candidate)
+    session.flush()
+    session.add(Event(actor="component:queue", action="candidate.opened",
+                      subject_type="candidate", subject_id=candidate.id,
+                      payload={"category": category}))
+    return candidate.id
+
+
+def log_in(watched: Watched, base: str, username: str, password: str) -> None:
+    page = watched.page
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
