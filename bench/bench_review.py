@@ -14,7 +14,6 @@ the same server as the baseline. p50 and p95 per kind are printed side by side, 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import random
 import secrets
@@ -63,24 +62,19 @@ def serve_child(config_path: str) -> None:
 
 
 def make_users(url: str, count: int) -> list[str]:
-    """`count` analysts, each with an API token; the tokens."""
+    """`count` analysts, each with an API token (review.users, as `kyran user` makes them); the
+    tokens."""
     from crawler.store.db import open_store
-    from crawler.store.models import User
-    from crawler.store.models_ops import ApiToken
+    from review.users import add_user, issue_token
 
     store = open_store(url)
     tokens = []
     try:
         with store.session() as session:
             for i in range(count):
-                user = User(username=f"bench{i}_{secrets.token_hex(3)}", password_hash="!",
-                            role="analyst", locale="en")
-                session.add(user)
-                session.flush()
-                token = secrets.token_urlsafe(32)
-                session.add(ApiToken(user_id=user.id, name="bench",
-                                     token_sha256=hashlib.sha256(token.encode()).hexdigest()))
-                tokens.append(token)
+                user = add_user(session, "component:bench", f"bench{i}-{secrets.token_hex(3)}",
+                                "analyst", secrets.token_urlsafe(16), locale="en")
+                tokens.append(issue_token(session, "component:bench", user, "bench").token)
     finally:
         store.dispose()
     return tokens
