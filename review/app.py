@@ -2,6 +2,10 @@
 session handling, security headers, templates, static files, error pages and every router
 listed in review/routes (ROUTERS).
 
+Templates get filters for scraped text (autoescape stays on; these add to it): `safe_text`
+(controls and bidi overrides removed, links defanged), `one_line` (that, on one line) and
+`payload` (an event's payload as one line of JSON, defanged).
+
 Every router is included with `csrf_protect` as a dependency, so no state-changing route can
 forget it. Errors are one clear line with their status: a page for browsers, JSON otherwise.
 """
@@ -20,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from crawler.config import KyranConfig
+from crawler.defang import defang, json_line, one_line, safe
 from crawler.store.db import Store
 from review.auth import SESSION_COOKIE, SessionCodec
 from review.i18n import Translator, load_catalogs
@@ -128,6 +133,8 @@ def create_app(config: KyranConfig, store: Store) -> FastAPI:
         limit=config.review.login_attempts * 4, window=config.review.lockout_minutes * 60)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.autoescape = True
+    templates.env.filters.update(safe_text=safe, one_line=one_line,
+                                 payload=lambda value: defang(json_line(value)))
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for name in ROUTERS:
