@@ -5,4 +5,6 @@ ROUTERS = [
     "review.routes.health",
     "review.routes.auth",
     "review.routes.admin",
+    "review.routes.queue",
+    "review.routes.candidates",
 ]

@@ -70,8 +70,8 @@ def queue(request: Request, user: Analyst):
 
 
 @router.get("/", include_in_schema=False)
-def home() -> RedirectResponse:
-    """The queue is where analysts start."""
+def home(user: Analyst) -> RedirectResponse:
+    """The queue is where analysts start (after logging in)."""
     return RedirectResponse("/queue", status_code=303)
 
 
