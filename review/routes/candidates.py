@@ -20,6 +20,7 @@ from crawler.defang import one_line, safe
 from crawler.store.models import User
 from crawler.store.views import candidate_view
 from review.decisions import DecisionError, decide
+from review.users import display_names
 from review.routes.queue import FILTER_FIELDS, filter_params, take_next_response
 from review.web import csrf_protect, get_config, get_store, render, require_role
 
@@ -82,7 +83,7 @@ def _page(request: Request, user: User, candidate_id: int, error: str | None = N
                    for rule, words in rules.items()},
             entities=[(entity, one_line(entity.value), posts, sources)
                       for entity, posts, sources in view.entities],
-            history=view.history, policies=config.review.policies,
+            history=view.history, names=display_names(session), policies=config.review.policies,
             reasons=config.review.dismiss_reasons, shortcuts=SHORTCUTS,
             default_policy=DEFAULT_POLICY.get(view.candidate.category),
             filters=filter_params(request.query_params), error=error, status_code=status)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crawler.store.models import Candidate, Event
-from tests.review.browser import add_flagged_source, log_in, serve
+from tests.review.browser import add_flagged_source, log_in, open_watched, serve
+from tests.review.conftest import make_user
 from tests.review.browser import chromium, watched  # noqa: F401  (fixtures)
 
 TEXT = ("Лучший мефедрон в городе, закладки по Алматы 24/7. Пиши @best_shop_bot, "
@@ -43,6 +44,7 @@ def test_take_next_highlight_confirm_with_keyboard(
         watched.shot("candidate")
         page.keyboard.press("c")  # confirm, policy preselected for a sale
         page.wait_for_selector("#history [data-action='decision.confirm']")
+        assert "Pseudonym A" in page.locator("#history").inner_text()  # never the username
         assert "confirm" in page.locator("#status").get_attribute("class") or \
             page.locator("#status.status-confirmed").count() == 1
         watched.shot("candidate-confirmed")
@@ -81,3 +83,36 @@ def test_dismiss_and_next_with_keyboard_needs_a_reason(
         assert session.get(Candidate, first).status == "dismissed"
         assert session.get(Candidate, first).reason == "legitimate-goods"
         assert session.get(Candidate, second).status == "in_review"
+
+
+def test_two_analysts_taking_next_at_once_get_different_ones(
+        store, review_app, users, chromium, tmp_path):  # noqa: F811
+    with store.session() as session:
+        ids = {add_flagged_source(session, handle=f"s{i}", title=f"T{i}", texts=["мефедрон"],
+                                  priority=50) for i in range(3)}
+    second = make_user(store, "boris", "analyst", "boris-password-1")
+    with serve(review_app) as base:
+        pages = [open_watched(chromium, tmp_path / name) for name in ("a", "b")]
+        try:
+            log_in(pages[0], base, users["analyst"].username, users["analyst"].password)
+            log_in(pages[1], base, second.username, second.password)
+            for watched_page in pages:
+                watched_page.page.goto(base + "/queue")
+            for watched_page in pages:  # both clicks before either page is awaited
+                watched_page.page.evaluate("document.getElementById('take-next').click()")
+            taken = []
+            for watched_page in pages:
+                watched_page.page.wait_for_url("**/candidates/*")
+                taken.append(int(watched_page.page.url.rsplit("/", 1)[1].split("?")[0]))
+            assert len(set(taken)) == 2 and set(taken) <= ids
+        finally:
+            for watched_page in pages:
+                watched_page.page.context.close()
+
+
+def test_analyst_refused_at_the_users_page(store, review_app, users, watched):  # noqa: F811
+    with serve(review_app) as base:
+        log_in(watched, base, users["analyst"].username, users["analyst"].password)
+        response = watched.page.goto(base + "/admin/users")
+        assert response.status == 403
+        assert watched.page.locator("table").count() == 0
