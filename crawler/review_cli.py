@@ -14,9 +14,10 @@ import sys
 
 import click
 
-from crawler.cli_support import ID, InputError
+from crawler.cli_support import InputError
 
 ACTOR = "component:cli"
+ROW_ID = click.IntRange(1, 2**31 - 1)  # api_token.id is an INTEGER column
 
 
 def _listen_address(listen: str) -> tuple[str, int]:
@@ -153,7 +154,7 @@ def register(cli: click.Group, pass_context) -> None:
         click.echo(issued.token)
 
     @user_group.command("revoke-token")
-    @click.argument("token_id", type=ID)
+    @click.argument("token_id", type=ROW_ID)
     @pass_context
     def user_revoke(ctx, token_id):
         """Revoke an API token (by its id)."""

@@ -21,10 +21,9 @@ from crawler.store.ingest import add_event
 from crawler.store.models import Candidate, User
 from review.decisions import (DecisionError, actor_of, check_actor, has_role,
                               locked_candidate)
-from review.queries import QueueFilters, filter_conditions
+from review.queries import QueueFilters, as_filters, filter_conditions
 
-BATCH = 8  # candidates locked and tried per round
-ROUNDS = 50  # rounds before giving up on a queue emptied under our feet
+ROUNDS = 20  # rounds before giving up on a queue emptied under our feet
 
 
 class ClaimError(DecisionError):
@@ -51,6 +50,7 @@ def take_next(session: Session, user: User, filters: QueueFilters | None = None,
     review = review or ReviewConfig()
     now = now or datetime.now(timezone.utc)
     cutoff = _cutoff(now, review)
+    filters = as_filters(filters)
     scope = dataclasses.replace(filters, status=None) if filters else None
     conditions = filter_conditions(session, scope, user, now)
     postgres = session.get_bind().dialect.name == "postgresql"
@@ -60,19 +60,26 @@ def take_next(session: Session, user: User, filters: QueueFilters | None = None,
     parts = [and_(Candidate.status == "open",
                   or_(Candidate.assigned_to.is_(None), Candidate.assigned_to == user.id)),
              and_(Candidate.status == "in_review", Candidate.claimed_at < cutoff)]
+    takeable = _takeable(user, cutoff)
     for _ in range(ROUNDS):
         tried = []
         for part in parts:
-            query = select(Candidate).where(part, *conditions).order_by(*order).limit(BATCH)
-            if postgres:
+            query = select(Candidate).where(part, *conditions).order_by(*order).limit(1)
+            if postgres:  # rows other takers hold are passed over, not waited for
                 query = query.with_for_update(skip_locked=True, of=Candidate)
             tried += session.scalars(query.execution_options(populate_existing=True)).all()
+        if not tried and postgres:
+            # Everything left may be locked by takers that will claim something else: wait
+            # for the top one (holding no lock meanwhile, so no deadlock) and read it again.
+            query = (select(Candidate).where(takeable, *conditions).order_by(*order).limit(1)
+                     .with_for_update(of=Candidate))
+            tried = session.scalars(query.execution_options(populate_existing=True)).all()
         if not tried:
             return None
         tried.sort(key=lambda c: (-c.priority, c.created_at, c.id))
         for candidate in tried:
             before = (candidate.status, candidate.assigned_to, candidate.claimed_at)
-            if _conditional_claim(session, candidate.id, user, now, _takeable(user, cutoff)):
+            if _conditional_claim(session, candidate.id, user, now, takeable):
                 payload = {"previous_status": before[0]}
                 if before[0] == "in_review":
                     payload["expired_claim_of"] = _username(session, before[1])

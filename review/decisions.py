@@ -29,6 +29,7 @@ DECIDED = ("confirmed", "dismissed", "reported", "taken_down")
 CONFIRM_CATEGORIES = ("sale", "recruitment")
 MAX_NOTE = 4000
 MAX_BULK = 5000
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: a larger number names nothing
 # The role an action needs; escalated candidates are for leads.
 NEEDS = {"confirm": "analyst", "dismiss": "analyst", "escalate": "analyst", "note": "analyst",
          "assign": "lead", "reopen": "lead"}
@@ -74,6 +75,8 @@ def locked_candidate(session: Session, candidate_id: int) -> Candidate:
     if not isinstance(candidate_id, int) or isinstance(candidate_id, bool) or candidate_id < 1:
         raise DecisionError(f"candidate id: expected a positive whole number, got "
                             f"{str(candidate_id)[:40]!r}", 404)
+    if candidate_id > MAX_ID:
+        raise DecisionError(f"no candidate {candidate_id}", 404)
     candidate = session.scalars(
         select(Candidate).where(Candidate.id == candidate_id).with_for_update()
         .execution_options(populate_existing=True)).one_or_none()
@@ -91,7 +94,9 @@ def _resolve_user(session: Session, who: User | str | int | None) -> User | None
     if who is None or isinstance(who, User):
         return who
     if isinstance(who, int):
-        user = session.get(User, who)
+        user = session.get(User, who) if 0 < who <= MAX_ID else None
+    elif "\x00" in who:
+        user = None
     else:
         user = session.scalars(select(User).where(User.username == who.strip())).one_or_none()
     if user is None:
@@ -116,6 +121,8 @@ def validate_request(actor: User, action: str, *, policy: str | None, reason: st
         raise DecisionError("a category is given by confirm only")
     if assignee is not None and action != "assign":
         raise DecisionError("an assignee is named by assign only")
+    if note is not None and "\x00" in note:
+        raise DecisionError("note: contains a NUL character")
     if note is not None and len(note) > MAX_NOTE:
         raise DecisionError(f"note: at most {MAX_NOTE} characters")
     if category is not None and category not in CONFIRM_CATEGORIES:
@@ -168,6 +175,10 @@ def validate(session: Session, actor: User, candidate: Candidate, action: str, *
             and candidate.claimed_at is not None and candidate.claimed_at.timestamp() > cutoff)
     if held and not has_role(actor, "lead"):
         raise DecisionError(f"candidate {candidate.id} is being reviewed by "
+                            f"{_who(session, candidate.assigned_to)}", 409)
+    assigned = candidate.status == "open" and candidate.assigned_to not in (None, actor.id)
+    if assigned and not has_role(actor, "lead"):
+        raise DecisionError(f"candidate {candidate.id} is assigned to "
                             f"{_who(session, candidate.assigned_to)}", 409)
 
 
@@ -264,8 +275,8 @@ def bulk_decide(session: Session, actor: User, ids, action: str, *, policy: str 
     validate_request(actor, action, policy=policy, reason=reason, note=note, category=category,
                      assignee=target, review=review)
     found = {c.id: c for c in session.scalars(
-        select(Candidate).where(Candidate.id.in_(wanted)).order_by(Candidate.id)
-        .with_for_update().execution_options(populate_existing=True))}
+        select(Candidate).where(Candidate.id.in_([i for i in wanted if 0 < i <= MAX_ID]))
+        .order_by(Candidate.id).with_for_update().execution_options(populate_existing=True))}
     problems = [f"#{i}: no such candidate" for i in wanted if i not in found]
     for candidate in found.values():
         try:

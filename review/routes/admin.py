@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from crawler.store.models import User
@@ -21,6 +21,8 @@ from review.web import get_config, get_store, render, require_role
 
 router = APIRouter(prefix="/admin")
 Admin = Annotated[User, Depends(require_role("admin"))]
+# Row ids are INTEGER columns: a larger number names nothing (422), never a database error.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 DONE = {"added", "role", "enabled", "disabled", "password", "revoked"}
 
 
@@ -66,14 +68,14 @@ def users_add(request: Request, admin: Admin,
 
 
 @router.post("/users/{user_id}/role", include_in_schema=False)
-def users_role(request: Request, user_id: int, admin: Admin,
+def users_role(request: Request, user_id: RowId, admin: Admin,
                role: str = Form(..., max_length=16)):
     return _change(request, admin, lambda session, actor: set_role(
         session, actor, _user(session, user_id), role), "role")
 
 
 @router.post("/users/{user_id}/active", include_in_schema=False)
-def users_active(request: Request, user_id: int, admin: Admin,
+def users_active(request: Request, user_id: RowId, admin: Admin,
                  active: str = Form(..., max_length=8)):
     wanted = active == "yes"
     return _change(request, admin, lambda session, actor: set_active(
@@ -81,14 +83,14 @@ def users_active(request: Request, user_id: int, admin: Admin,
 
 
 @router.post("/users/{user_id}/password", include_in_schema=False)
-def users_password(request: Request, user_id: int, admin: Admin,
+def users_password(request: Request, user_id: RowId, admin: Admin,
                    password: str = Form(..., max_length=1024)):
     return _change(request, admin, lambda session, actor: set_password(
         session, actor, _user(session, user_id), password), "password")
 
 
 @router.post("/users/{user_id}/tokens", include_in_schema=False)
-def users_token(request: Request, user_id: int, admin: Admin,
+def users_token(request: Request, user_id: RowId, admin: Admin,
                 name: str = Form(..., max_length=200)):
     try:
         with get_store(request).session() as session:
@@ -101,7 +103,7 @@ def users_token(request: Request, user_id: int, admin: Admin,
 
 
 @router.post("/tokens/{token_id}/revoke", include_in_schema=False)
-def tokens_revoke(request: Request, token_id: int, admin: Admin):
+def tokens_revoke(request: Request, token_id: RowId, admin: Admin):
     return _change(request, admin, lambda session, actor: revoke_token(session, actor, token_id),
                    "revoked")
 

@@ -124,6 +124,10 @@ def test_the_last_admin_stays(client_for, users):
         assert response.status_code == 400 and "last active admin" in response.text
     unknown = admin.post("/admin/users/999/role", data={"role": "lead", "csrf_token": admin.csrf})
     assert unknown.status_code == 400 and "no user 999" in unknown.text
+    for huge in ("2147483648", "99999999999999999999", "0", "-1"):
+        response = admin.post(f"/admin/users/{huge}/role",
+                              data={"role": "lead", "csrf_token": admin.csrf})
+        assert response.status_code == 422, huge
 
 
 def test_display_names_shown_to_others_not_usernames(client_for, users):

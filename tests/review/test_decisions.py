@@ -73,6 +73,8 @@ def test_dismiss_keeps_reason_queryable_for_training(store, people):
     ("note", {}, "note needs the note's text"),
     ("note", {"note": "   "}, "note needs the note's text"),
     ("note", {"note": "x" * 4001}, "at most 4000"),
+    ("note", {"note": "a\x00b"}, "note: contains a NUL character"),
+    ("confirm", {"policy": "drug\x00sale"}, "unknown policy"),
     ("destroy", {}, "unknown action 'destroy'"),
     ("assign", {"assignee": "bob"}, "assign needs the lead role; ann is analyst"),
     ("reopen", {}, "reopen needs the lead role"),
@@ -90,7 +92,7 @@ def test_bad_requests_fail_with_one_line_and_change_nothing(store, people, actio
 
 
 def test_unknown_candidate_is_404(store, people):
-    for bad in (99999, 0, -3, "1; DROP TABLE candidate"):
+    for bad in (99999, 2**40, 2**63 - 1, 2**70, 0, -3, True, "1; DROP TABLE candidate"):
         with pytest.raises(DecisionError) as caught, store.session() as session:
             decide(session, people["ann"], bad, "escalate")
         assert caught.value.status == 404
@@ -150,6 +152,9 @@ def test_assign_and_claims_held_by_others(store, people):
         decide(session, people["lee"], cid, "assign", assignee="ann", now=T0)
         c = session.get(Candidate, cid)
         assert (c.status, c.assigned_to, c.claimed_at) == ("open", people["ann"].id, None)
+    with pytest.raises(DecisionError, match="is assigned to ann"), store.session() as session:
+        decide(session, people["bob"], cid, "escalate", now=T0)
+    with store.session() as session:
         decide(session, people["ann"], cid, "dismiss", reason="gone", now=T0)
         [assigned, dismissed] = events(session, cid)
         assert assigned.payload == {"previous_status": "in_review", "previous_assignee": "bob",
@@ -190,11 +195,11 @@ def test_bulk_is_lead_only_all_or_nothing_one_event_each(store, people):
     with store.session() as session:
         decide(session, people["ann"], ids[3], "confirm", policy="drug-sale")
     with pytest.raises(DecisionError) as caught, store.session() as session:
-        bulk_decide(session, people["lee"], ids + [424242], "dismiss", reason="duplicate")
+        bulk_decide(session, people["lee"], ids + [2**40], "dismiss", reason="duplicate")
     message = str(caught.value)
     assert "2 of 8 candidates cannot take it, nothing was changed" in message
     assert f"#{ids[3]}: candidate {ids[3]} is already confirmed" in message
-    assert "#424242: no such candidate" in message
+    assert f"#{2**40}: no such candidate" in message
     with store.reader() as session:
         assert session.scalar(select(func.count()).select_from(Candidate).where(
             Candidate.status == "dismissed")) == 0
@@ -213,3 +218,31 @@ def test_bulk_is_lead_only_all_or_nothing_one_event_each(store, people):
         bulk_decide(s, people["lee"], [], "escalate")
     with pytest.raises(DecisionError, match="expected candidate ids"), store.session() as s:
         bulk_decide(s, people["lee"], ["1 OR 1=1"], "escalate")
+
+
+def test_concurrent_decisions_on_one_candidate_one_wins(store, people):
+    from tests.conftest import run_concurrently
+
+    with store.session() as session:
+        cid = add_candidate(session).id
+        deciders = [add_user(session, f"racer{i}") for i in range(8)]
+    won, lost = [], []
+
+    def work(index: int) -> None:
+        try:
+            with store.session() as session:
+                if index % 2:
+                    decide(session, deciders[index], cid, "dismiss", reason="duplicate")
+                else:
+                    decide(session, deciders[index], cid, "confirm", policy="drug-sale")
+            won.append(index)
+        except DecisionError as exc:
+            assert exc.status == 409 and "already" in str(exc)
+            lost.append(index)
+
+    assert run_concurrently(work, 8) == []
+    assert len(won) == 1 and len(lost) == 7
+    with store.reader() as session:
+        [only] = events(session, cid)
+        c = session.get(Candidate, cid)
+        assert only.actor == f"user:racer{won[0]}" and c.decided_by == deciders[won[0]].id

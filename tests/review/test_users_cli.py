@@ -58,6 +58,8 @@ def test_bad_usernames_and_short_passwords_are_one_line(review_config_file):
             input=password + "\n", capture_output=True, text=True, cwd=REPO, timeout=60)
         assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
         assert "Traceback" not in result.stderr
+    huge = run_kyran("user", "revoke-token", "99999999999", config=review_config_file)
+    assert huge.returncode == 2 and "Traceback" not in huge.stderr
 
 
 def _start_serve(config, *extra):
