@@ -13,7 +13,7 @@ from typing import Annotated
 
 from markupsafe import Markup, escape
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from crawler.defang import one_line, safe
@@ -26,6 +26,7 @@ from review.web import csrf_protect, get_config, get_store, render, require_role
 
 router = APIRouter()
 Analyst = Annotated[User, Depends(require_role("analyst"))]
+CandidateId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER ids: a larger one is 422
 
 ACTIONS = ("confirm", "dismiss", "escalate", "note")
 # key → what it does; keys.js presses the element carrying data-key, the page lists them.
@@ -91,13 +92,13 @@ def _page(request: Request, user: User, candidate_id: int, error: str | None = N
 
 
 @router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
-def candidate_page(request: Request, candidate_id: int,
+def candidate_page(request: Request, candidate_id: CandidateId,
                    user: Analyst):
     return _page(request, user, candidate_id)
 
 
 @router.post("/candidates/{candidate_id}/decide", dependencies=[Depends(csrf_protect)])
-async def decide_candidate(request: Request, candidate_id: int,
+async def decide_candidate(request: Request, candidate_id: CandidateId,
                            user: Analyst):
     """Apply the form's action; then stay on the candidate or take the next one."""
     form = await request.form()
