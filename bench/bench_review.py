@@ -23,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -180,6 +181,24 @@ def run_backend(name: str, url: str, args, workdir: Path) -> None:
               f"{percentile(values, 0.95) * 1000:>10.1f}")
 
 
+@contextmanager
+def own_schema(url: str):
+    """A fresh PostgreSQL schema for a generated store (never the database's public one),
+    dropped afterwards; yields the URL that uses it."""
+    from sqlalchemy import create_engine
+
+    schema = f"kyran_bench_{os.getpid()}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", help=argparse.SUPPRESS)
@@ -198,8 +217,11 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         sqlite = args.sqlite or str(workdir / "review.sqlite")
         run_backend("sqlite", f"sqlite:///{Path(sqlite).absolute()}", args, workdir)
-        if args.postgres:
+        if args.postgres and args.reuse:
             run_backend("postgresql", args.postgres, args, workdir)
+        elif args.postgres:
+            with own_schema(args.postgres) as url:
+                run_backend("postgresql", url, args, workdir)
     return 0
 
 
