@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from urllib.parse import quote
+
 from markupsafe import Markup, escape
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
@@ -61,6 +63,12 @@ def highlight(text: str | None, spans: list[tuple[int, int, str]]) -> Markup:
     return Markup("").join(out)
 
 
+def entity_href(kind: str, value: str) -> str:
+    """The entity page's address (part E's `/entities/{kind}/{value}`), every character of the
+    scraped value percent-encoded, so it is always a path on this server."""
+    return f"/entities/{quote(kind, safe='')}/{quote(value, safe='')}"
+
+
 def _page(request: Request, user: User, candidate_id: int, error: str | None = None,
           status: int = 200):
     config, store = get_config(request), get_store(request)
@@ -82,7 +90,8 @@ def _page(request: Request, user: User, candidate_id: int, error: str | None = N
             subject=one_line(view.subject), evidence=evidence,
             rules={one_line(rule): sorted({one_line(w) for w in words})[:8]
                    for rule, words in rules.items()},
-            entities=[(entity, one_line(entity.value), posts, sources)
+            entities=[(entity_href(entity.kind, entity.value), entity.kind,
+                       one_line(entity.value), posts, sources)
                       for entity, posts, sources in view.entities],
             history=view.history, names=display_names(session), policies=config.review.policies,
             reasons=config.review.dismiss_reasons, shortcuts=SHORTCUTS,

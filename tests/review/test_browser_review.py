@@ -39,7 +39,7 @@ def test_take_next_highlight_confirm_with_keyboard(
         assert marks == ["мефедрон", "закладки"]
         assert "shop[.]example[.]kz" in page.locator("#evidence .text").inner_text()
         assert page.locator("#evidence a").count() == 0  # nothing scraped is a link
-        assert page.locator("#indicators a[href^='/entities/']").count() == 1
+        assert page.locator("#indicators a[href='/entities/telegram_bot/%40best_shop_bot']").count() == 1
         assert page.locator("#shortcuts kbd").count() >= 8
         watched.shot("candidate")
         page.keyboard.press("c")  # confirm, policy preselected for a sale
