@@ -47,3 +47,18 @@ def test_take_next_on_an_empty_queue_says_so(store, client_for):
     assert response.status_code == 303 and response.headers["location"].startswith("/queue?")
     page = analyst.get(response.headers["location"])
     assert 'id="queue-empty"' in page.text
+
+
+def test_highlight_escapes_marks_and_defangs():
+    from review.routes.candidates import highlight
+
+    text = "<b>мефедрон</b> \u202eзакладки\u202c https://shop.kz/x"
+    html = str(highlight(text, [(3, 11, "r1"), (7, 11, "bot"), (17, 25, "r2"), (50, 99, "bad"),
+                                (5, 5, "empty")]))
+    assert html.startswith("&lt;b&gt;")
+    assert '<mark title="r1">мефе</mark><mark title="bot, r1">дрон</mark>' in html
+    assert '<mark title="r2">закладки</mark>' in html  # the bidi override is gone
+    assert "\u202e" not in html and "\u202c" not in html
+    assert "hxxps://shop[.]kz/x" in html and "<a" not in html
+    cut = str(highlight("x" * 30_000, []))
+    assert len(cut) < 21_000 and cut.endswith('<span class="cut">[…]</span>')
