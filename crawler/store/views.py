@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, distinct, func, literal, select
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Candidate, Entity, Event, Post, PostEntity, Source, Verdict
@@ -50,7 +50,11 @@ def _flagged_posts_query(subject_type: str, subject_id: int):
     if subject_type == "source":
         return query.where(Post.source_id == subject_id, Verdict.category != "none")
     if subject_type == "post":
-        return query.where((Post.cluster_id == subject_id) | (Post.id == subject_id))
+        # The post and its near-duplicates. Spelt as an IN over a UNION of two index lookups:
+        # SQLite plans the plain OR as a scan of every source's posts (a second with 1M posts).
+        cluster = select(Post.id).where(Post.cluster_id == subject_id).union(
+            select(literal(subject_id)))
+        return query.where(Post.id.in_(cluster))
     return query.join(PostEntity, PostEntity.post_id == Post.id).where(
         PostEntity.entity_id == subject_id, Verdict.category != "none")
 

@@ -1,0 +1,133 @@
+"""The candidate page: the subject, the evidence posts with the matched words highlighted in the
+original text, score and rules, indicators (links to their entity pages), the event history, and
+the actions (confirm, dismiss, escalate, note; each with "& next"), all with keyboard shortcuts.
+
+Post text is hostile: `highlight` cuts it at the verdict's spans (offsets into the original
+text), strips control and bidi characters and defangs links piece by piece, escapes every piece
+and wraps the matched ones in `<mark>`; nothing scraped is ever a link.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from urllib.parse import quote
+
+from markupsafe import Markup, escape
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from crawler.defang import one_line, safe
+from crawler.store.models import User
+from crawler.store.views import candidate_view
+from review.decisions import DecisionError, decide
+from review.users import display_names
+from review.routes.queue import FILTER_FIELDS, filter_params, take_next_response
+from review.web import csrf_protect, get_config, get_store, render, require_role
+
+router = APIRouter()
+Analyst = Annotated[User, Depends(require_role("analyst"))]
+CandidateId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # INTEGER ids: a larger one is 422
+
+ACTIONS = ("confirm", "dismiss", "escalate", "note")
+# key → what it does; keys.js presses the element carrying data-key, the page lists them.
+SHORTCUTS = (("c", "shortcut.confirm"), ("C", "shortcut.confirm_next"),
+             ("d", "shortcut.dismiss"), ("D", "shortcut.dismiss_next"),
+             ("e", "shortcut.escalate"), ("E", "shortcut.escalate_next"),
+             ("n", "shortcut.note"), ("t", "shortcut.take_next"), ("q", "shortcut.queue"))
+DEFAULT_POLICY = {"sale": "drug-sale", "recruitment": "courier-recruitment"}
+MAX_TEXT = 20_000  # characters of a post shown; the rest is cut with a marker
+
+
+def highlight(text: str | None, spans: list[tuple[int, int, str]]) -> Markup:
+    """`text` escaped, with `<mark title=rule>` around each span (overlaps merged)."""
+    text = text or ""
+    cut = len(text) > MAX_TEXT
+    text = text[:MAX_TEXT]
+    bounds = {0, len(text)}
+    for start, end, _label in spans:
+        if 0 <= start < end <= len(text):
+            bounds.update((start, end))
+    points = sorted(bounds)
+    out = []
+    for start, end in zip(points, points[1:], strict=False):
+        labels = sorted({label for s, e, label in spans if s <= start and end <= e and s < e})
+        piece = escape(safe(text[start:end]))
+        if labels:
+            out.append(Markup('<mark title="{}">{}</mark>').format(", ".join(labels), piece))
+        else:
+            out.append(piece)
+    if cut:
+        out.append(Markup(" <span class=\"cut\">[…]</span>"))
+    return Markup("").join(out)
+
+
+def entity_href(kind: str, value: str) -> str:
+    """The entity page's address (part E's `/entities/{kind}/{value}`), every character of the
+    scraped value percent-encoded, so it is always a path on this server."""
+    return f"/entities/{quote(kind, safe='')}/{quote(value, safe='')}"
+
+
+def _page(request: Request, user: User, candidate_id: int, error: str | None = None,
+          status: int = 200):
+    config, store = get_config(request), get_store(request)
+    with store.reader() as session:
+        view = candidate_view(session, candidate_id)
+        if view is None:
+            raise HTTPException(404, f"no candidate {candidate_id}")
+        evidence = [{"post": e.post, "source": e.source, "verdict": e.verdict,
+                     "html": highlight(e.post.text, e.spans()),
+                     "url": one_line(e.post.url), "handle": one_line(e.source.handle),
+                     "title": one_line(e.source.title)} for e in view.evidence]
+        rules = {}
+        for e in view.evidence:
+            for hit in (e.verdict.hits if e.verdict else []):
+                rules.setdefault(hit.get("rule", "?"), []).extend(
+                    m.get("text", "") for m in hit.get("matches", []))
+        response = render(
+            request, "candidate.html", view=view, candidate=view.candidate,
+            subject=one_line(view.subject), evidence=evidence,
+            rules={one_line(rule): sorted({one_line(w) for w in words})[:8]
+                   for rule, words in rules.items()},
+            entities=[(entity_href(entity.kind, entity.value), entity.kind,
+                       one_line(entity.value), posts, sources)
+                      for entity, posts, sources in view.entities],
+            history=view.history, names=display_names(session), policies=config.review.policies,
+            reasons=config.review.dismiss_reasons, shortcuts=SHORTCUTS,
+            default_policy=DEFAULT_POLICY.get(view.candidate.category),
+            filters=filter_params(request.query_params), error=error, status_code=status)
+    return response
+
+
+@router.get("/candidates/{candidate_id}", response_class=HTMLResponse)
+def candidate_page(request: Request, candidate_id: CandidateId,
+                   user: Analyst):
+    return _page(request, user, candidate_id)
+
+
+@router.post("/candidates/{candidate_id}/decide", dependencies=[Depends(csrf_protect)])
+async def decide_candidate(request: Request, candidate_id: CandidateId,
+                           user: Analyst):
+    """Apply the form's action; then stay on the candidate or take the next one."""
+    form = await request.form()
+    action = str(form.get("action") or "")
+    if action not in ACTIONS:
+        return _page(request, user, candidate_id, f"action: expected one of {', '.join(ACTIONS)}",
+                     400)
+    config, store = get_config(request), get_store(request)
+    try:
+        with store.session() as session:
+            decide(session, user, candidate_id, action, policy=form.get("policy"),
+                   reason=form.get("reason"), note=form.get("note") or None,
+                   category=form.get("category") if action == "confirm" else None,
+                   review=config.review, via="web")
+    except DecisionError as exc:
+        if exc.status == 404:
+            raise HTTPException(404, str(exc)) from None
+        return _page(request, user, candidate_id, str(exc), exc.status)
+    kept = {name[2:]: str(value).strip() for name, value in form.items()  # the queue's filters
+            if name.startswith("q_") and name[2:] in FILTER_FIELDS and str(value).strip()}
+    if form.get("then") == "next":
+        return take_next_response(request, user, kept)
+    return RedirectResponse(f"/candidates/{candidate_id}", status_code=303)
