@@ -29,6 +29,7 @@ from crawler.store.db import Store
 from review.auth import SESSION_COOKIE, SessionCodec
 from review.i18n import Translator, load_catalogs
 from review.routes import ROUTERS
+from review.stats import DashboardCache
 from review.security import SECURITY_HEADERS, AddressLimiter, load_secret_key
 from review.web import CurrentUser, LoginRequired, csrf_protect, render
 
@@ -129,6 +130,7 @@ def create_app(config: KyranConfig, store: Store) -> FastAPI:
     app.state.store = store
     app.state.codec = SessionCodec(key, config.review.session_hours * 3600)
     app.state.translator = Translator(load_catalogs())
+    app.state.dashboard_cache = DashboardCache()
     app.state.login_limiter = AddressLimiter(
         limit=config.review.login_attempts * 4, window=config.review.lockout_minutes * 60)
     templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -5,4 +5,8 @@ ROUTERS = [
     "review.routes.health",
     "review.routes.auth",
     "review.routes.admin",
+    "review.routes.dashboard",
+    "review.routes.entities",
+    "review.routes.sources",
+    "review.routes.media",
 ]
