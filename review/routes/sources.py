@@ -39,8 +39,11 @@ def site_host(raw: str) -> str:
     text = raw.strip()
     if not text or len(text) > 255 or any(ch.isspace() for ch in text):
         raise WatchError("a site is a host name or an http(s) address without spaces")
-    parts = urlsplit(text if "://" in text else f"http://{text}")
-    host = (parts.hostname or "").rstrip(".")
+    try:
+        parts = urlsplit(text if "://" in text else f"http://{text}")
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        raise WatchError(f"{ascii(text[:80])} is not a web site address") from None
     labels = host.split(".")
     if parts.scheme not in ("http", "https") or len(labels) < 2 or not all(
             label and len(label) <= 63 and all(ch.isalnum() or ch == "-" for ch in label)
