@@ -23,7 +23,7 @@ from review.web import get_store, render, require_role
 
 router = APIRouter()
 Analyst = Annotated[User, Depends(require_role("analyst"))]
-TIMELINE_POSTS = 200
+TIMELINE_POSTS = 100
 
 
 def entity_href(kind: str, value: str) -> str:
