@@ -104,7 +104,12 @@ def _install_session(app: FastAPI, codec: SessionCodec, config: KyranConfig) -> 
         static = request.url.path.startswith("/static/")
         if not static:
             request.state.session = codec.decode(request.cookies.get(SESSION_COOKIE))
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # a failure no handler took: one line, with the headers too
+            LOG.error("%s %s failed: %s", request.method, request.url.path,
+                      type(exc).__name__, exc_info=exc)
+            response = _error(request, 500, "internal error; the log says more")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if static:
