@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crawler.store.models import Event, User
+from crawler.store.models_ops import ApiToken
 from review.auth import SESSION_COOKIE
 from tests.review.conftest import login, token_client
 
@@ -136,6 +137,12 @@ def test_api_token_acts_as_its_user_until_revoked(review_app, users, store):
         token, token_id = issued.token, issued.row.id
     robot = token_client(review_app, token)
     assert robot.get("/account").status_code == 200
+    with store.reader() as session:
+        first_use = session.get(ApiToken, token_id).last_used_at
+    assert first_use is not None
+    assert robot.get("/account").status_code == 200
+    with store.reader() as session:  # noted at most once a minute: no write per request
+        assert session.get(ApiToken, token_id).last_used_at == first_use
     assert robot.post("/account", data={"locale": "en"},
                       follow_redirects=False).status_code == 303  # no CSRF needed
     assert "set-cookie" not in robot.get("/account").headers
