@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from crawler.config import KyranConfig
 from crawler.defang import defang, json_line, one_line, safe
 from crawler.store.db import Store
-from review.auth import SESSION_COOKIE, SessionCodec
+from review.auth import SESSION_COOKIE, Revocations, SessionCodec
 from review.i18n import Translator, load_catalogs
 from review.routes import ROUTERS
 from review.security import SECURITY_HEADERS, AddressLimiter, load_secret_key
@@ -133,6 +133,9 @@ def create_app(config: KyranConfig, store: Store) -> FastAPI:
     app.state.config = config
     app.state.store = store
     app.state.codec = SessionCodec(key, config.review.session_hours * 3600)
+    app.state.revocations = Revocations(config.review.session_hours * 3600)
+    with store.reader() as session:
+        app.state.revocations.load(session)
     app.state.translator = Translator(load_catalogs())
     app.state.login_limiter = AddressLimiter(
         limit=config.review.login_attempts * 4, window=config.review.lockout_minutes * 60)

@@ -192,3 +192,39 @@ def note_token_use(session: Session, token_id: int) -> None:
 def token_use_due(api_token: ApiToken) -> bool:
     last = aware(api_token.last_used_at)
     return last is None or now() - last > timedelta(minutes=1)
+
+
+class Revocations:
+    """Sessions ended by logout before their cookie expires: a signed cookie stays valid by
+    itself, so a copy of it (taken before logout) must be refused by its id. Kept in memory and
+    loaded at start from the recent `logout` events (their payload names the session), so a
+    restart forgets none; one `kyran serve` process holds them."""
+
+    def __init__(self, max_age_seconds: int) -> None:
+        self.max_age = max_age_seconds
+        self._ended: dict[str, datetime] = {}
+
+    @staticmethod
+    def session_id(data: SessionData) -> str:
+        return hashlib.sha256(b"session:" + data.nonce.encode()).hexdigest()[:32]
+
+    def load(self, session: Session) -> None:
+        from crawler.store.models import Event
+
+        since = now() - timedelta(seconds=self.max_age)
+        for at, payload in session.execute(select(Event.at, Event.payload).where(
+                Event.action == "logout", Event.subject_type == "user", Event.at >= since)):
+            if isinstance(payload, dict) and isinstance(payload.get("ended_session"), str):
+                self._ended[payload["ended_session"]] = aware(at)
+
+    def end(self, data: SessionData) -> str:
+        moment = now()
+        cutoff = moment - timedelta(seconds=self.max_age)
+        for key in [key for key, at in self._ended.items() if at < cutoff]:
+            del self._ended[key]  # its cookie has expired by itself
+        key = self.session_id(data)
+        self._ended[key] = moment
+        return key
+
+    def ended(self, data: SessionData) -> bool:
+        return bool(self._ended) and self.session_id(data) in self._ended

@@ -70,6 +70,9 @@ def _load_user(request: Request) -> User | None:
     data = session_data(request)
     if data.user_id is None:
         return None
+    if request.app.state.revocations.ended(data):  # logged out: a kept copy of the cookie
+        request.state.session = SessionData()
+        return None
     with store.reader() as session:
         user = session.scalar(select(User).where(User.id == data.user_id))
     if user is None or not user.active or data.fingerprint != fingerprint(user):

@@ -151,3 +151,24 @@ def test_api_token_acts_as_its_user_until_revoked(review_app, users, store):
     assert robot.get("/account").status_code == 401
     wrong = token_client(review_app, "kyr_not-a-token")
     assert wrong.get("/account").status_code == 401
+
+
+def test_a_copy_of_a_logged_out_cookie_is_refused_even_after_a_restart(
+        client_for, review_config, store):
+    from review.app import create_app
+    from tests.review.conftest import ReviewClient
+
+    client, other = client_for("analyst"), client_for("analyst")
+    copy = client.cookies.get(SESSION_COOKIE)
+    client.post("/logout", data={"csrf_token": client.csrf})
+    thief = client_for(None)
+    thief.cookies.set(SESSION_COOKIE, copy)
+    assert thief.get("/account", follow_redirects=False).status_code == 401
+    assert other.get("/account").status_code == 200  # only the session logged out ends
+    restarted = create_app(review_config, store)
+    with ReviewClient(restarted) as after:
+        after.cookies.set(SESSION_COOKIE, copy)
+        assert after.get("/account", follow_redirects=False).status_code == 401
+    with ReviewClient(restarted) as again:
+        again.cookies.set(SESSION_COOKIE, other.cookies.get(SESSION_COOKIE))
+        assert again.get("/account").status_code == 200
