@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from crawler.store.models import User
 from review.charts import dashboard_charts
+from review.routes.entities import entity_href
 from review.stats import DashboardCache, Period, StatsError
 from review.web import get_store, render, require_role, translator
 
@@ -56,4 +57,5 @@ def dashboard_page(request: Request, _lead: Lead,
     oldest = board.queue.oldest_age(now)
     return render(request, "dashboard.html", board=board, period=period,
                   charts=dashboard_charts(board, translator(request)), duration=duration,
+                  entity_href=entity_href,
                   oldest=duration(oldest.total_seconds()) if oldest is not None else "—")

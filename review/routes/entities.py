@@ -28,8 +28,11 @@ TIMELINE_POSTS = 100
 
 def entity_href(kind: str, value: str) -> str:
     """The page of an entity: every character of the value that could end or redirect the path
-    percent-encoded."""
-    return f"/entities/{quote(kind, safe='')}/{quote(value, safe='')}"
+    percent-encoded (a value of "." or ".." too, which a browser would otherwise resolve)."""
+    def part(text: str) -> str:
+        quoted = quote(text, safe="")
+        return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+    return f"/entities/{part(kind)}/{part(value)}"
 
 
 def _moment(item: EvidencePost):

@@ -65,6 +65,11 @@ def test_url_values_with_slashes_and_unknown_entities(client_for, users, store):
         post(session, source(session, "shop_three"), at(days=2), entities=[link])
     analyst = client_for("analyst")
     assert analyst.get(entity_href("url", "https://t.me/+AbCdEf/12?x=1#y")).status_code == 200
+    with store.session() as session:
+        dots = entity(session, "handle", "..")
+        post(session, source(session, "shop_four"), at(days=2), entities=[dots])
+    assert entity_href("handle", "..") == "/entities/handle/%2E%2E"
+    assert "shop_four" in analyst.get(entity_href("handle", "..")).text
     missing = analyst.get("/entities/wallet/nothing-here", headers={"accept": "application/json"})
     assert missing.status_code == 404 and missing.json() == {"detail": "no such entity"}
     too_long = analyst.get("/entities/wallet/" + "a" * 600,
