@@ -26,9 +26,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from crawler.config import KyranConfig
 from crawler.defang import defang, json_line, one_line, safe
 from crawler.store.db import Store
-from review.auth import SESSION_COOKIE, SessionCodec
+from review.auth import SESSION_COOKIE, Revocations, SessionCodec
 from review.i18n import Translator, load_catalogs
 from review.routes import ROUTERS
+from review.stats import DashboardCache
 from review.security import SECURITY_HEADERS, AddressLimiter, load_secret_key
 from review.web import CurrentUser, LoginRequired, csrf_protect, render
 
@@ -104,7 +105,12 @@ def _install_session(app: FastAPI, codec: SessionCodec, config: KyranConfig) -> 
         static = request.url.path.startswith("/static/")
         if not static:
             request.state.session = codec.decode(request.cookies.get(SESSION_COOKIE))
-        response = await call_next(request)
+        try:
+            response = await call_next(request)
+        except Exception as exc:  # a failure no handler took: one line, with the headers too
+            LOG.error("%s %s failed: %s", request.method, request.url.path,
+                      type(exc).__name__, exc_info=exc)
+            response = _error(request, 500, "internal error; the log says more")
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if static:
@@ -128,7 +134,11 @@ def create_app(config: KyranConfig, store: Store) -> FastAPI:
     app.state.config = config
     app.state.store = store
     app.state.codec = SessionCodec(key, config.review.session_hours * 3600)
+    app.state.revocations = Revocations(config.review.session_hours * 3600)
+    with store.reader() as session:
+        app.state.revocations.load(session)
     app.state.translator = Translator(load_catalogs())
+    app.state.dashboard_cache = DashboardCache()
     app.state.login_limiter = AddressLimiter(
         limit=config.review.login_attempts * 4, window=config.review.lockout_minutes * 60)
     templates = Jinja2Templates(directory=str(HERE / "templates"))

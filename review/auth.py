@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crawler.store.ingest import add_event
@@ -172,19 +172,59 @@ def new_token() -> str:
 
 
 def user_for_token(session: Session, token: str) -> tuple[User, ApiToken] | None:
-    """The active user an unrevoked API token acts for; its last use is noted (at most once a
-    minute, so a busy client does not write on every request)."""
+    """The active user an unrevoked API token acts for, and the token (only reads)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = session.execute(
         select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_sha256 == token_digest(token), ApiToken.revoked_at.is_(None),
                User.active.is_(True))).first()
-    if row is None:
-        return None
-    user, api_token = row
-    moment = now()
+    return None if row is None else (row[0], row[1])
+
+
+def note_token_use(session: Session, token_id: int) -> None:
+    """Record a token's last use; callers do it at most once a minute (token_use_due), so a
+    busy client does not write on every request."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id)
+                    .values(last_used_at=now()))
+
+
+def token_use_due(api_token: ApiToken) -> bool:
     last = aware(api_token.last_used_at)
-    if last is None or moment - last > timedelta(minutes=1):
-        api_token.last_used_at = moment
-    return user, api_token
+    return last is None or now() - last > timedelta(minutes=1)
+
+
+class Revocations:
+    """Sessions ended by logout before their cookie expires: a signed cookie stays valid by
+    itself, so a copy of it (taken before logout) must be refused by its id. Kept in memory and
+    loaded at start from the recent `logout` events (their payload names the session), so a
+    restart forgets none; one `kyran serve` process holds them."""
+
+    def __init__(self, max_age_seconds: int) -> None:
+        self.max_age = max_age_seconds
+        self._ended: dict[str, datetime] = {}
+
+    @staticmethod
+    def session_id(data: SessionData) -> str:
+        return hashlib.sha256(b"session:" + data.nonce.encode()).hexdigest()[:32]
+
+    def load(self, session: Session) -> None:
+        from crawler.store.models import Event
+
+        since = now() - timedelta(seconds=self.max_age)
+        for at, payload in session.execute(select(Event.at, Event.payload).where(
+                Event.action == "logout", Event.subject_type == "user", Event.at >= since)):
+            if isinstance(payload, dict) and isinstance(payload.get("ended_session"), str):
+                self._ended[payload["ended_session"]] = aware(at)
+
+    def end(self, data: SessionData) -> str:
+        moment = now()
+        cutoff = moment - timedelta(seconds=self.max_age)
+        for key in [key for key, at in self._ended.items() if at < cutoff]:
+            del self._ended[key]  # its cookie has expired by itself
+        key = self.session_id(data)
+        self._ended[key] = moment
+        return key
+
+    def ended(self, data: SessionData) -> bool:
+        return bool(self._ended) and self.session_id(data) in self._ended

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from crawler.config import KyranConfig
 from crawler.store.db import Store
 from crawler.store.models import User
-from review.auth import SessionData, fingerprint, user_for_token
+from review.auth import (SessionData, fingerprint, note_token_use, token_use_due,
+                         user_for_token)
 from review.i18n import negotiate
 from review.users import RANK, display
 
@@ -58,11 +59,19 @@ def _load_user(request: Request) -> User | None:
     token = bearer_token(request)
     if token is not None:
         request.state.via_token = True
-        with store.session() as session:
+        with store.reader() as session:
             found = user_for_token(session, token)
-        return found[0] if found else None
+        if found is None:
+            return None
+        if token_use_due(found[1]):
+            with store.session() as session:
+                note_token_use(session, found[1].id)
+        return found[0]
     data = session_data(request)
     if data.user_id is None:
+        return None
+    if request.app.state.revocations.ended(data):  # logged out: a kept copy of the cookie
+        request.state.session = SessionData()
         return None
     with store.reader() as session:
         user = session.scalar(select(User).where(User.id == data.user_id))

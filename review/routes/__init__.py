@@ -7,4 +7,8 @@ ROUTERS = [
     "review.routes.admin",
     "review.routes.queue",
     "review.routes.candidates",
+    "review.routes.dashboard",
+    "review.routes.entities",
+    "review.routes.sources",
+    "review.routes.media",
 ]

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from crawler.store.models import User
-from review.auth import SessionData, attempt_login, check_password, fingerprint
+from crawler.store.ingest import add_event
+from review.auth import Revocations, SessionData, attempt_login, check_password, fingerprint
 from review.users import LOCALES, UserError, set_password, update_settings
 from review.web import CurrentUser, get_config, get_store, render, session_data
 
@@ -60,10 +61,12 @@ def login(request: Request, username: str = Form("", max_length=200),
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, user: CurrentUser):
+    """End this session: the cookie is replaced, and a copy of it is refused from now on."""
+    data = session_data(request)
     with get_store(request).session() as session:
-        from crawler.store.ingest import add_event
-
-        add_event(session, f"user:{user.username}", "logout", "user", user.id)
+        add_event(session, f"user:{user.username}", "logout", "user", user.id,
+                  ended_session=Revocations.session_id(data))
+    request.app.state.revocations.end(data)
     request.state.session = SessionData()
     return RedirectResponse("/login", status_code=303)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from crawler.store.models import Event, User
+from crawler.store.models_ops import ApiToken
 from review.auth import SESSION_COOKIE
 from tests.review.conftest import login, token_client
 
@@ -136,6 +137,12 @@ def test_api_token_acts_as_its_user_until_revoked(review_app, users, store):
         token, token_id = issued.token, issued.row.id
     robot = token_client(review_app, token)
     assert robot.get("/account").status_code == 200
+    with store.reader() as session:
+        first_use = session.get(ApiToken, token_id).last_used_at
+    assert first_use is not None
+    assert robot.get("/account").status_code == 200
+    with store.reader() as session:  # noted at most once a minute: no write per request
+        assert session.get(ApiToken, token_id).last_used_at == first_use
     assert robot.post("/account", data={"locale": "en"},
                       follow_redirects=False).status_code == 303  # no CSRF needed
     assert "set-cookie" not in robot.get("/account").headers
@@ -144,3 +151,24 @@ def test_api_token_acts_as_its_user_until_revoked(review_app, users, store):
     assert robot.get("/account").status_code == 401
     wrong = token_client(review_app, "kyr_not-a-token")
     assert wrong.get("/account").status_code == 401
+
+
+def test_a_copy_of_a_logged_out_cookie_is_refused_even_after_a_restart(
+        client_for, review_config, store):
+    from review.app import create_app
+    from tests.review.conftest import ReviewClient
+
+    client, other = client_for("analyst"), client_for("analyst")
+    copy = client.cookies.get(SESSION_COOKIE)
+    client.post("/logout", data={"csrf_token": client.csrf})
+    thief = client_for(None)
+    thief.cookies.set(SESSION_COOKIE, copy)
+    assert thief.get("/account", follow_redirects=False).status_code == 401
+    assert other.get("/account").status_code == 200  # only the session logged out ends
+    restarted = create_app(review_config, store)
+    with ReviewClient(restarted) as after:
+        after.cookies.set(SESSION_COOKIE, copy)
+        assert after.get("/account", follow_redirects=False).status_code == 401
+    with ReviewClient(restarted) as again:
+        again.cookies.set(SESSION_COOKIE, other.cookies.get(SESSION_COOKIE))
+        assert again.get("/account").status_code == 200

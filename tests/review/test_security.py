@@ -9,8 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi import APIRouter
 
 from review.security import CSP, SecretKeyError, load_secret_key
+from review.web import CurrentUser
 
 REVIEW = Path(__file__).resolve().parents[2] / "review"
 
@@ -156,3 +158,20 @@ def test_accept_language_picks_the_login_page_language(client_for):
     assert "Вход" in client.get("/login", headers={"accept-language": "de"}).text
     assert "Log in" in client.get(
         "/login", headers={"accept-language": "ru;q=0.2, en;q=0.8"}).text
+
+
+def test_an_unexpected_failure_is_one_line_500_with_the_headers(review_app, client_for):
+    router = APIRouter()
+
+    @router.get("/boom")
+    def boom(_user: CurrentUser):
+        raise RuntimeError("secret detail that must not reach the client")
+
+    review_app.include_router(router)
+    client = client_for("analyst")
+    for accept in ("application/json", "text/html"):
+        response = client.get("/boom", headers={"accept": accept})
+        assert response.status_code == 500
+        assert "secret detail" not in response.text and "Traceback" not in response.text
+        assert "internal error; the log says more" in response.text
+        assert_secure_headers(response)
