@@ -70,7 +70,7 @@ def test_blurred_image_revealed_by_a_click_and_nothing_runs(server, users, store
             page.fill("input[name=username]", users["lead"].username)
             page.fill("input[name=password]", users["lead"].password)
             page.click("button[type=submit]")
-            page.wait_for_url(server + "/")
+            page.wait_for_url(lambda url: "/login" not in url)
             page.goto(server + href)
             image = page.locator("img.capture-image")
             image.wait_for()
