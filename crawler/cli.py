@@ -24,6 +24,7 @@ from crawler.store.ingest import find_source, watch
 from crawler.store.post_captures import captures_of, check_captures, newest_verified
 from crawler.store.models import Post, Source
 from crawler.retention_cli import register as register_retention_command
+from crawler.review_cli import register as register_review_commands
 from crawler.status_cli import register as register_status_command
 from detection.commands import eval_command, train_command
 
@@ -341,6 +342,7 @@ register_quarantine_command(cli, pass_context)
 register_telegram_commands(cli, pass_context)
 register_liveness_command(cli, pass_context)
 register_daemon_commands(cli, pass_context)
+register_review_commands(cli, pass_context)
 
 
 @cli.command("demo")

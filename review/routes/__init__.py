@@ -1,0 +1,8 @@
+"""The review app's route modules: each has a `router` (an APIRouter); `create_app` includes
+every module named in ROUTERS, in this order."""
+
+ROUTERS = [
+    "review.routes.health",
+    "review.routes.auth",
+    "review.routes.admin",
+]
