@@ -14,6 +14,7 @@ from crawler.cli_support import ID, LIMIT, check_channels, run_main
 from crawler.content_coding import decode_body
 from crawler.defang import json_line, one_line, safe
 from crawler.daemon_cli import register as register_daemon_commands
+from crawler.decide_cli import register as register_decide_command
 from crawler.quarantine_cli import register as register_quarantine_command
 from crawler.liveness_cli import register as register_liveness_command
 from crawler.queue_cli import register as register_queue_commands
@@ -338,6 +339,7 @@ register_retention_command(cli, pass_context)
 cli.add_command(eval_command)
 cli.add_command(train_command)
 register_queue_commands(cli, pass_context)
+register_decide_command(cli, pass_context)
 register_quarantine_command(cli, pass_context)
 register_telegram_commands(cli, pass_context)
 register_liveness_command(cli, pass_context)
