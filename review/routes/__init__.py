@@ -5,4 +5,5 @@ ROUTERS = [
     "review.routes.health",
     "review.routes.auth",
     "review.routes.admin",
+    "review.routes.api",
 ]
