@@ -4,6 +4,9 @@ schema (status code, content type, body). Bounded and derandomized, so CI never 
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 import fastapi.routing
 import pytest
 import schemathesis
@@ -14,24 +17,32 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                status_code_conformance)
 
 from crawler.config import load_config
-from tests.conftest import write_config
+from tests.conftest import POSTGRES, postgres_schema, write_config
 from tests.review.conftest import make_user
 from tests.review.test_api_support import seed, token_for
 
 CHECKS = [schemathesis.checks.not_a_server_error, status_code_conformance,
           content_type_conformance, response_schema_conformance]
-# Per operation and generation mode (schema-valid and schema-invalid data).
-EXAMPLES = 20
+# Per operation and generation mode (schema-valid and schema-invalid data); raise it to fuzz
+# deeper by hand (KYRAN_FUZZ_EXAMPLES=500), CI keeps the bounded default.
+EXAMPLES = int(os.environ.get("KYRAN_FUZZ_EXAMPLES", "20"))
 
 
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory):
     """The app on a seeded SQLite store, and a lead's token."""
+    where = tmp_path_factory.mktemp("fuzz")
+    with contextlib.ExitStack() as stack:
+        url = f"sqlite:///{where}/kyran.sqlite"
+        if os.environ.get("KYRAN_FUZZ_BACKEND") == "postgresql":  # by hand; CI fuzzes SQLite
+            url = f"{POSTGRES}?options=-csearch_path%3D{stack.enter_context(postgres_schema())}"
+        yield from _fuzzed(where, url)
+
+
+def _fuzzed(where, url):
     from crawler.store.db import open_store
     from review.app import create_app
 
-    where = tmp_path_factory.mktemp("fuzz")
-    url = f"sqlite:///{where}/kyran.sqlite"
     config = load_config(str(write_config(
         where / "kyran.toml", url, f'\n[review]\nsecret_key_file = "{where}/secret.key"\n')))
     store = open_store(url)
