@@ -207,3 +207,59 @@ def test_watchlist(api, store, world):
             Event.subject_type == "source", Event.subject_id == sid).order_by(Event.id)).all()
         assert session.get(Source, sid).watched is True
     assert actions == ["source.watched", "watchlist.add", "watchlist.pause", "watchlist.resume"]
+
+
+def test_mine_assigned_and_text_filters(api, world):
+    anna = api("analyst")
+    taken = anna.post("/api/take-next").json()["candidate"]["id"]
+    assert [r["id"] for r in anna.get("/api/queue?status=all&mine=true").json()["rows"]] == \
+        [taken]
+    assert [r["id"] for r in anna.get("/api/queue?status=in_review&assigned_to=anna")
+            .json()["rows"]] == [taken]
+    assert anna.get("/api/queue?status=all&assigned_to=nobody").json()["rows"] == []
+    assert [r["id"] for r in anna.get("/api/queue", params={"text": "<script>"})
+            .json()["rows"]] == [world.candidates[1]]
+    assert [r["id"] for r in anna.get("/api/queue?status=open,in_review").json()["rows"]] == \
+        world.candidates
+    for bad, message in (("status=nope", "status: expected one of"),
+                         ("sort=evil", "sort: Input should be"),
+                         ("score_min=nan", "score_min: Input should be a finite number"),
+                         ("page=0", "page: Input should be greater than or equal to 1")):
+        response = anna.get(f"/api/queue?{bad}")
+        assert response.status_code in (400, 422) and response.json()["error"].startswith(
+            f"query.{message}" if response.status_code == 422 else message), response.text
+
+
+def test_api_and_command_line_decisions_record_the_same_event(api, store, world, users):
+    from crawler.store.models import User
+    from review.decisions import decide
+
+    api("analyst").post(f"/api/candidates/{world.candidates[0]}/decision",
+                        json={"action": "dismiss", "reason": "duplicate", "note": "n"})
+    with store.session() as session:
+        anna = session.scalars(select(User).where(User.username == "anna")).one()
+        decide(session, anna, world.candidates[2], "dismiss", reason="duplicate", note="n",
+               via="cli")
+    with store.reader() as session:
+        by_api, by_cli = session.scalars(select(Event).where(
+            Event.action == "decision.dismiss").order_by(Event.id)).all()
+    assert (by_api.actor, by_api.action) == (by_cli.actor, by_cli.action)
+    assert {**by_api.payload, "via": "cli"} == by_cli.payload
+
+
+def test_openapi_describes_requests_responses_and_errors(api):
+    document = api("analyst").get("/api/openapi.json").json()
+    operations = [(path, method, op) for path, item in document["paths"].items()
+                  if path.startswith("/api/") for method, op in item.items()]
+    assert len(operations) == 11
+    for path, method, op in operations:
+        ok = op["responses"].get("201") or op["responses"]["200"]
+        assert "$ref" in ok["content"]["application/json"]["schema"], (path, method)
+        for status in ("400", "401", "403", "404", "409", "422"):
+            assert op["responses"][status]["content"]["application/json"]["schema"] == \
+                {"$ref": "#/components/schemas/ErrorOut"}, (path, method, status)
+        assert op.get("summary") and op.get("description"), (path, method)
+    schemas = document["components"]["schemas"]
+    assert {"DecisionIn", "BulkDecisionIn", "SourceIn", "CandidateDetailOut", "PostOut",
+            "SpanOut", "EventOut", "QueuePageOut"} <= set(schemas)
+    assert schemas["DecisionIn"]["additionalProperties"] is False
