@@ -104,3 +104,29 @@ def test_sql_injection_in_every_filter(review_app, store, users, world, name):
         assert session.scalar(select(func.count()).select_from(User)) == 3
         assert session.scalar(select(func.count()).select_from(Candidate).where(
             Candidate.status != "open")) == 0
+
+
+def test_concurrent_take_next_never_hands_out_one_candidate_twice(review_app, store, users,
+                                                                   world):
+    from tests.conftest import run_concurrently
+    from tests.review.conftest import make_user
+
+    names = ["anna", "leon", "adam"] + [make_user(store, f"extra{i}", "analyst",
+                                                  "analyst-password-1").username
+                                        for i in range(3)]
+    clients = [token_client(review_app, token_for(store, name)) for name in names]
+    got: dict[int, int | None] = {}
+
+    def take(index):
+        response = clients[index].post("/api/take-next")
+        assert response.status_code == 200, response.text
+        candidate = response.json()["candidate"]
+        got[index] = candidate["id"] if candidate else None
+
+    try:
+        assert run_concurrently(take, len(clients)) == []
+    finally:
+        for client in clients:
+            client.close()
+    taken = [i for i in got.values() if i is not None]
+    assert len(got) == 6 and sorted(taken) == sorted(world.candidates)  # 4 to take, 6 takers
