@@ -15,7 +15,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Action = Literal["confirm", "dismiss", "escalate", "note", "assign", "reopen"]
-ShortText = Field(None, max_length=64)
 
 
 def clean_text(value: str | None, name: str) -> str | None:
@@ -185,8 +184,8 @@ class CandidateDetailOut(BaseModel):
 class DecisionIn(RequestModel):
     action: Action
     category: Literal["sale", "recruitment"] | None = None
-    policy: str | None = ShortText
-    reason: str | None = ShortText
+    policy: str | None = Field(None, max_length=64, description="A configured policy id.")
+    reason: str | None = Field(None, max_length=64, description="A configured reason id.")
     note: str | None = Field(None, max_length=4000)
     assignee: str | None = Field(None, max_length=64, description="Username (assign only).")
 
