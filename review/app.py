@@ -59,7 +59,8 @@ def _error(request: Request, status: int, message: str, headers=None) -> Respons
             LOG.exception("error page failed")
             response = Response(message + "\n", status_code=status, media_type="text/plain")
     else:
-        response = JSONResponse({"detail": message}, status_code=status)
+        key = "error" if request.url.path.startswith("/api") else "detail"  # the API's shape
+        response = JSONResponse({key: message}, status_code=status)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
@@ -72,7 +73,8 @@ def _install_handlers(app: FastAPI) -> None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             response = RedirectResponse(f"/login?next={_quote(target)}", status_code=303)
             return response
-        return JSONResponse({"detail": "login required"}, status_code=401,
+        key = "error" if request.url.path.startswith("/api") else "detail"
+        return JSONResponse({key: "login required"}, status_code=401,
                             headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(StarletteHTTPException)

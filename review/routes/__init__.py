@@ -11,4 +11,5 @@ ROUTERS = [
     "review.routes.entities",
     "review.routes.sources",
     "review.routes.media",
+    "review.routes.api",
 ]
