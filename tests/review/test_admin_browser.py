@@ -4,33 +4,10 @@ page breaks the Content-Security-Policy or logs a console error."""
 
 from __future__ import annotations
 
-import socket
-import threading
-from contextlib import contextmanager
-
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
-from tests.conftest import wait_until
-
-
-@contextmanager
-def serving(app):
-    """The app under uvicorn on 127.0.0.1 port 0, in a thread; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, 30, "uvicorn to start")
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-        sock.close()
+from tests.review.browser import serve
 
 
 @pytest.fixture
@@ -60,7 +37,7 @@ def log_in(page, base: str, username: str, password: str) -> None:
 
 def test_analyst_refused_and_admin_adds_a_user(review_app, users, browser, tmp_path):
     problems: list[str] = []
-    with serving(review_app) as base:
+    with serve(review_app) as base:
         analyst = watched_page(browser, problems)
         log_in(analyst, base, "anna", users["analyst"].password)
         response = analyst.goto(base + "/admin/users")

@@ -6,16 +6,14 @@ host; the page breaks no rule of the CSP."""
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 
 import pytest
-import uvicorn
 from playwright.sync_api import sync_playwright
 
 from sqlalchemy import select
 
 from crawler.store.models import Candidate, Entity
+from tests.review.browser import serve
 from tests.review.test_media import post_with_image
 from tests.review.test_stats_support import at, post, source
 
@@ -26,18 +24,8 @@ HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>javascript:ale
 @pytest.fixture
 def server(review_app):
     """The app on a real socket (port 0, the address read back); its base URL."""
-    config = uvicorn.Config(review_app, host="127.0.0.1", port=0, log_level="warning",
-                            lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:  # wait for the condition, polling
-        assert thread.is_alive(), "the server did not start"
-        time.sleep(0.01)
-    host, port = running.servers[0].sockets[0].getsockname()[:2]
-    yield f"http://{host}:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
+    with serve(review_app) as url:
+        yield url
 
 
 def test_blurred_image_revealed_by_a_click_and_nothing_runs(server, users, store,
