@@ -80,16 +80,21 @@ class StoreCollector(Collector):
                 *_accounts(accounts, peers), *_others(alerts, liveness)]
 
 
+def _from_rows(family, name: str, documentation: str, labels: list[str], rows) -> Metric:
+    """A metric family with one sample per row (its label values, then its count)."""
+    metric = family(name, documentation, labels=labels)
+    for *values, count in rows:
+        metric.add_metric(list(values), count)
+    return metric
+
+
 def _posts(ingested, scored) -> list[Metric]:
-    posts = CounterMetricFamily("kyran_posts_ingested", "Posts stored, by source platform "
-                                "and kind.", labels=["platform", "kind"])
-    for platform, kind, count in ingested:
-        posts.add_metric([platform, kind], count)
-    verdicts = CounterMetricFamily("kyran_posts_scored", "Posts scored (with a verdict), by "
-                                   "source platform and kind.", labels=["platform", "kind"])
-    for platform, kind, count in scored:
-        verdicts.add_metric([platform, kind], count)
-    return [posts, verdicts]
+    labels = ["platform", "kind"]
+    return [_from_rows(CounterMetricFamily, "kyran_posts_ingested",
+                       "Posts stored, by source platform and kind.", labels, ingested),
+            _from_rows(CounterMetricFamily, "kyran_posts_scored",
+                       "Posts scored (with a verdict), by source platform and kind.", labels,
+                       scored)]
 
 
 def _candidates(rows) -> list[Metric]:
@@ -152,15 +157,11 @@ def _accounts(accounts, peers: dict[str, int]) -> list[Metric]:
 
 
 def _others(alerts, liveness) -> list[Metric]:
-    sent = CounterMetricFamily("kyran_alerts", "Alerts about candidates, by channel and status "
-                               "(sent, held, summarised, failed).", labels=["channel", "status"])
-    for channel, status, count in alerts:
-        sent.add_metric([channel, status], count)
-    subjects = GaugeMetricFamily("kyran_reported_subjects", "Reported or confirmed subjects "
-                                 "by liveness (up, gone, unknown).", labels=["type", "state"])
-    for subject_type, state, count in liveness:
-        subjects.add_metric([subject_type, state], count)
-    return [sent, subjects]
+    return [_from_rows(CounterMetricFamily, "kyran_alerts", "Alerts about candidates, by channel "
+                       "and status (sent, held, summarised, failed).", ["channel", "status"],
+                       alerts),
+            _from_rows(GaugeMetricFamily, "kyran_reported_subjects", "Reported or confirmed "
+                       "subjects by liveness (up, gone, unknown).", ["type", "state"], liveness)]
 
 
 def build_registry(store: Store) -> CollectorRegistry:
