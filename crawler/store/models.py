@@ -270,6 +270,9 @@ class Candidate(Base):
     __table_args__ = (
         UniqueConstraint("subject_type", "subject_id"),
         Index("ix_candidate_queue", "status", "priority"),
+        Index("ix_candidate_status_created", "status", "created_at"),
+        Index("ix_candidate_assigned", "assigned_to"),
+        Index("ix_candidate_status_decided", "status", "decided_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
