@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -296,6 +297,13 @@ class Candidate(Base):
     last_evidence_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Imported from a partner's evidence package: the sending organisation, the package id and
+    # the sender's decision (confirmed sale / recruitment); NULL for our own findings.
+    origin_org: Mapped[str | None] = mapped_column(String(128))
+    origin_package: Mapped[str | None] = mapped_column(String(64))
+    origin_decision: Mapped[str | None] = mapped_column(String(16))
+    # A low-scoring post sampled into the spot-check queue (recall measured in production).
+    sampled: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Event(Base):

@@ -1,6 +1,6 @@
 """Models of what keeps Kyran running: Telegram accounts and the channels each can reach
 (numeric id + access hash, so a restart never re-resolves a username), the daemon's job runs,
-liveness of reported subjects, and alerts sent."""
+liveness of reported subjects, alerts sent, and evidence packages exported or imported."""
 
 from __future__ import annotations
 
@@ -115,3 +115,25 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class EvidencePackage(Base):
+    """An evidence package this store exported (direction ``out``, with its recipient profile) or
+    imported from a partner (direction ``in``, with the sending organisation)."""
+
+    __tablename__ = "evidence_package"
+    __table_args__ = (UniqueConstraint("package_id", "direction"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(8))  # out | in
+    recipient: Mapped[str | None] = mapped_column(String(32))  # telegram | regulator | generic
+    organisation: Mapped[str | None] = mapped_column(String(128))  # the sender, for imports
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    file_name: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    subjects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    posts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    key_fingerprint: Mapped[str | None] = mapped_column(String(128))
