@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from crawler.config_base import Section, check_schedule
 from crawler.config_daemon import AlertsConfig, DaemonConfig, LivenessConfig, RetentionConfig
+from crawler.config_evidence import EvidenceConfig
 from crawler.config_review import ReviewConfig
 from crawler.config_telegram import TelegramConfig
 from crawler.usernames import UsernameError, parse_username
@@ -241,6 +242,7 @@ class KyranConfig(Section):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
     home: Path = Field(
         Path("."), description="Directory relative paths are resolved against (set on load)."
     )
