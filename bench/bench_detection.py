@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/bench_detection.py [--posts 100000] [--positive-rate 0.02]
 
+Three detectors run over the same corpus in the same run: the rules alone, the full detector
+(rules + the bundled model, which reads the rules' evidence as features) and the model alone
+(normalisation, n-gram and shape features, prediction; no rules). Rates are per CPU second of
+this single-threaded process, so other work on the machine does not count against them.
+
 The corpus is generated deterministically from the development set (tests/data/
 detection_dev.jsonl): 2% positives, 20% hard negatives (the dev set's news, prevention and
 legitimate look-alikes), the rest ordinary posts, each with a varied tail (so no two posts are the
@@ -91,7 +96,7 @@ def run_baseline(patterns: list[tuple[str, re.Pattern]], corpus: list[str],
     """Seconds to search every term in every post; also how many (post, term) pairs matched,
     so variants that must agree can be checked to agree."""
     found = 0
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for text in corpus:
         low = text.lower()
         if prefilter:
@@ -102,15 +107,27 @@ def run_baseline(patterns: list[tuple[str, re.Pattern]], corpus: list[str],
             for _term, p in patterns:
                 if p.search(low):
                     found += 1
-    return time.perf_counter() - t0, found
+    return time.process_time() - t0, found
 
 
 def run_detector(detector: Detector, corpus: list[str]) -> tuple[float, dict[str, int]]:
+    """CPU seconds to score every post, and the verdicts by category."""
     counts = {"sale": 0, "recruitment": 0, "none": 0}
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for text in corpus:
         counts[detector.score(text).category] += 1
-    return time.perf_counter() - t0, counts
+    return time.process_time() - t0, counts
+
+
+def run_model_alone(detector: Detector, corpus: list[str]) -> tuple[float, dict[str, int]]:
+    """CPU seconds for the model without the rules: fold, n-gram and shape features, predict."""
+    counts = {"sale": 0, "recruitment": 0, "none": 0}
+    space, model, bound, norm = detector.space, detector.model, detector._bound, detector.normalizer
+    t0 = time.process_time()
+    for text in corpus:
+        probs = model.predict(space.build(norm.normalize(text).text, {}, (), (), {}, ()), bound)
+        counts[max(probs, key=probs.get)] += 1
+    return time.process_time() - t0, counts
 
 
 def linearity(detector: Detector) -> list[tuple[str, float, float]]:
@@ -147,14 +164,18 @@ def main() -> None:
     args = ap.parse_args()
 
     t0 = time.perf_counter()
-    detector = Detector.from_config(DetectionConfig())
+    detector = Detector.from_config(DetectionConfig(rules_only=True))
     build = time.perf_counter() - t0
+    full = Detector.from_config(DetectionConfig())
     corpus = build_corpus(args.posts, args.positive_rate, args.hard_rate)
     mb = sum(len(t.encode("utf-8")) for t in corpus) / 1e6
     detector.score(corpus[0])  # warm the lazily built tables
+    full.score(corpus[0])
 
     elapsed, counts = run_detector(detector, corpus)
     rate, mbs = len(corpus) / elapsed, mb / elapsed
+    t_full, counts_full = run_detector(full, corpus)
+    t_model, counts_model = run_model_alone(full, corpus)
 
     sample = corpus[: args.baseline_posts]
     words, bare = baseline_patterns(detector, True), baseline_patterns(detector, False)
@@ -169,8 +190,12 @@ def main() -> None:
     print(f"detector built in {build:.2f}s: {len(detector.lexicon.terms)} lexicon terms")
     print(f"corpus: {len(corpus)} posts, {mb:.1f} MB UTF-8, {args.positive_rate:.0%} positive, "
           f"{args.hard_rate:.0%} hard negatives; verdicts {counts}")
-    print(f"detector (normalise + extract + score): {rate:,.0f} posts/s, {mbs:.2f} MB/s "
-          f"({elapsed:.1f}s, one core)")
+    print(f"rules alone (normalise + extract + score): {rate:,.0f} posts/s, {mbs:.2f} MB/s "
+          f"({elapsed:.1f} CPU s, one core)")
+    print(f"full detector (rules + model {full.model.version}): {len(corpus) / t_full:,.0f} "
+          f"posts/s, {mb / t_full:.2f} MB/s ({t_full:.1f} CPU s); verdicts {counts_full}")
+    print(f"model alone (fold + n-grams + predict, no rules): {len(corpus) / t_model:,.0f} "
+          f"posts/s ({t_model:.1f} CPU s); verdicts {counts_model}")
     print(f"baselines: for each lexicon term, re.search over the lower-cased post, {len(sample)} "
           f"posts (presence only: no normalisation, positions, indicators or rules):")
     rows = [
@@ -184,7 +209,9 @@ def main() -> None:
         print(f"  {name} {how:<32} {r:>8,.0f} posts/s  detector {rate / r:5.1f}x  - {meaning}")
     print(f"peak memory (max RSS of this process): {peak_mb:.0f} MB")
     ratios = ", ".join(f"vs {k}: {'met' if rate / v >= 20 else 'NOT met'}" for k, v in base.items())
-    print(f"aims: >= 20,000 posts/s: {'met' if rate >= 20_000 else 'NOT met'}; "
+    print(f"aims: full detector >= 10,000 posts/s: "
+          f"{'met' if len(corpus) / t_full >= 10_000 else 'NOT met'}; "
+          f"rules alone >= 20,000 posts/s: {'met' if rate >= 20_000 else 'NOT met'}; "
           f">= 20x baseline {ratios}; < 500 MB: {'met' if peak_mb < 500 else 'NOT met'}")
     if not args.no_linearity:
         print("pathological inputs (time at 1 MB, ratio to 0.5 MB; ~2 means linear):")

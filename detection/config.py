@@ -6,7 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["DetectionConfig"]
+__all__ = ["BUNDLED_MODEL", "DetectionConfig"]
+
+BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "default.npz"
 
 
 class DetectionConfig(BaseModel):
@@ -27,12 +29,22 @@ class DetectionConfig(BaseModel):
                     "detection/lexicons/.")
     model_path: Path | None = Field(
         None,
-        description="A model saved by 'kyran train' (its .npz file); None scores with the rules "
-                    "alone. A missing file is an error, not a silent fallback.")
+        description="A model saved by 'kyran train' (its .npz file); None uses the model bundled "
+                    "in detection/models/default.npz. A missing file is an error, not a silent "
+                    "fallback.")
+    rules_only: bool = Field(
+        False,
+        description="Score with the rules alone and load no model (model_path must then be "
+                    "unset).")
     model_weight: float = Field(
         0.35, ge=0.0, le=1.0,
-        description="Share of the learned model in a category score when a model is loaded: "
-                    "score = (1 - w) * rules + w * model.")
+        description="Only for a first-format model (kyran-tfidf-lr/1, text n-grams alone): its "
+                    "share in a category score, score = (1 - w) * rules + w * model. A "
+                    "second-format model reads the rules as features and gives the score itself.")
+    explain_top: int = Field(
+        5, ge=0, le=50,
+        description="Where the model decides a category, how many of its strongest reasons the "
+                    "verdict lists.")
     proximity: int = Field(
         400, ge=10, le=100_000,
         description="Two pieces of evidence combine in a rule only if they are at most this many "
@@ -60,4 +72,13 @@ class DetectionConfig(BaseModel):
             raise ValueError(f"lexicon_dir {self.lexicon_dir} is not a directory")
         if self.model_path is not None and not self.model_path.is_file():
             raise ValueError(f"model_path {self.model_path} is not a file")
+        if self.rules_only and self.model_path is not None:
+            raise ValueError("rules_only and model_path exclude each other")
         return self
+
+    def resolved_model_path(self) -> Path | None:
+        """The model file to load: none with ``rules_only``, else ``model_path`` or the bundled
+        one."""
+        if self.rules_only:
+            return None
+        return self.model_path or BUNDLED_MODEL

@@ -1,15 +1,26 @@
-"""The learned model: character n-gram TF-IDF + logistic regression over folded text.
+"""The learned models, saved as versioned ``.npz`` files of arrays and a JSON metadata string.
 
-``train_model`` fits it on labelled records and saves it as one versioned ``.npz`` file holding
-only arrays and a JSON metadata string: no pickle, so loading a model file runs no code and does
-not depend on the scikit-learn version that wrote it. Features are hashed (``HashingVectorizer``
-is stateless), so the file needs only the IDF vector and the regression weights.
+No pickle: loading a model file runs no code and does not depend on the scikit-learn version that
+wrote it. Two formats load:
+
+* ``kyran-lr/2`` (:class:`FeatureModel`, written by :func:`train_feature_model`): multinomial
+  logistic regression over :mod:`detection.features` — the rules' evidence as named features plus
+  hashed character and word n-grams. Its probabilities are the detector's scores.
+* ``kyran-tfidf-lr/1`` (:class:`LearnedModel`, the first format, still written by
+  :func:`train_model`): character n-gram TF-IDF only, blended with the rules' score.
+
+:func:`load_model` reads either. A v2 file is written byte for byte the same from the same data
+(fixed zip dates, a version derived from the data and parameters), so the bundled model can be
+rebuilt and compared.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
+import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,12 +28,16 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from detection.features import Features, describe, ngram_text
 from detection.normalize import Normalizer, default_normalizer
 
-__all__ = ["LABELS", "LearnedModel", "ModelError", "train_model"]
+__all__ = ["LABELS", "FeatureModel", "LearnedModel", "ModelError", "load_model",
+           "train_feature_model", "train_model"]
 
 LABELS = ("none", "recruitment", "sale")
 FORMAT = "kyran-tfidf-lr/1"
+FORMAT_V2 = "kyran-lr/2"
+_ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so the same model is the same bytes
 
 
 class ModelError(ValueError):
@@ -134,3 +149,198 @@ def train_model(records: Iterable[dict], out_dir: Path | str, *,
     np.savez_compressed(path, meta=np.array(json.dumps(meta)), idf=tfidf.idf_.astype(np.float64),
                         coef=coef, intercept=intercept)
     return path, LearnedModel.load(path)
+
+
+# -- v2: logistic regression over the detector's features ----------------------------------------
+@dataclass
+class FeatureModel:
+    """A loaded ``kyran-lr/2`` model. Named features are matched by name (:meth:`bind`), so a
+    model keeps working, without the features it never saw, when a rule or concept is added."""
+
+    version: str
+    labels: tuple[str, ...]
+    named: tuple[str, ...]
+    bits: int
+    coef_named: np.ndarray  # (len(named), n_labels)
+    coef_char: np.ndarray  # (2 ** bits, n_labels)
+    coef_word: np.ndarray  # (2 ** bits, n_labels)
+    intercept: np.ndarray  # (n_labels,)
+    meta: dict
+
+    def bind(self, names: Sequence[str]) -> np.ndarray:
+        """Weights, one row per name of a :class:`~detection.features.FeatureSpace`."""
+        pos = {n: i for i, n in enumerate(self.named)}
+        out = np.zeros((len(names), len(self.labels)))
+        for j, name in enumerate(names):
+            if name in pos:
+                out[j] = self.coef_named[pos[name]]
+        return out
+
+    def logits(self, f: Features, bound: np.ndarray) -> np.ndarray:
+        z = self.intercept.copy()
+        if f.named:
+            idx = np.fromiter(f.named.keys(), dtype=np.int64, count=len(f.named))
+            vals = np.fromiter(f.named.values(), dtype=np.float64, count=len(f.named))
+            z += vals @ bound[idx]
+        if len(f.char_ids):
+            z += f.char_vals @ self.coef_char[f.char_ids]
+        if len(f.word_ids):
+            z += f.word_vals @ self.coef_word[f.word_ids]
+        return z
+
+    def predict(self, f: Features, bound: np.ndarray) -> dict[str, float]:
+        """The probability of each label."""
+        z = self.logits(f, bound)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        return dict(zip(self.labels, p.tolist(), strict=True))
+
+    def contributions(self, f: Features, bound: np.ndarray, names: Sequence[str], label: str,
+                      folded: str, top: int = 5) -> list[tuple[str, float]]:
+        """The features that pushed ``label`` up against "none" the most, in words:
+        ``[("rule sale.substance_drop", 1.2), ("n-gram «клад»", 0.8), ...]``."""
+        j, k = self.labels.index(label), self.labels.index("none")
+        found: list[tuple[float, str, str, int]] = []  # (weight, kind, name or block, index)
+        for i, v in f.named.items():
+            found.append((v * (bound[i, j] - bound[i, k]), "named", names[i], i))
+        for block, ids, vals, coef in (("char", f.char_ids, f.char_vals, self.coef_char),
+                                       ("word", f.word_ids, f.word_vals, self.coef_word)):
+            if len(ids):
+                w = vals * (coef[ids, j] - coef[ids, k])
+                for pos in np.argsort(-w)[:3 * top]:  # overlapping pieces are skipped below
+                    found.append((float(w[pos]), block, block, int(ids[pos])))
+        out: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        grams: list[str] = []
+        for weight, kind, name, index in sorted(found, key=lambda t: -t[0]):
+            if weight <= 0 or len(out) == top:
+                break
+            if kind == "named":
+                words = describe(name)
+            else:
+                gram = ngram_text(folded, self.bits, kind, index)
+                if gram is None or not gram.strip():
+                    continue
+                words = f"{'n-gram' if kind == 'char' else 'words'} «{gram.strip()}»"
+                if any(gram.strip() in g or g in gram.strip() for g in grams):
+                    continue  # an overlapping piece of a gram already listed
+                grams.append(gram.strip())
+            if words not in seen:
+                seen.add(words)
+                out.append((words, round(weight, 4)))
+        return out
+
+    def save(self, path: Path | str) -> Path:
+        """Write the model; the same model gives the same bytes."""
+        arrays = {"meta": np.array(json.dumps(self.meta, sort_keys=True)),
+                  "intercept": self.intercept.astype(np.float64),
+                  "coef_named": self.coef_named.astype(np.float32)}
+        for block, coef in (("char", self.coef_char), ("word", self.coef_word)):
+            rows = np.nonzero(np.any(coef != 0, axis=1))[0].astype(np.int32)
+            arrays[f"{block}_rows"] = rows
+            arrays[f"{block}_coef"] = coef[rows].astype(np.float32)
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, arr in arrays.items():
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, arr, allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, buf.getvalue())
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def _from_arrays(cls, path: Path, meta: dict, data) -> FeatureModel:
+        labels, named, bits = tuple(meta["labels"]), tuple(meta["named"]), int(meta["bits"])
+        if not 8 <= bits <= 24:
+            raise ModelError(f"{path}: bits {bits} out of range")
+        coefs = {}
+        for block in ("char", "word"):
+            rows, values = data[f"{block}_rows"], data[f"{block}_coef"]
+            if values.shape != (len(rows), len(labels)) or (len(rows) and (
+                    rows.min() < 0 or rows.max() >= 1 << bits)):
+                raise ModelError(f"{path}: {block} weights do not match the metadata")
+            coef = np.zeros((1 << bits, len(labels)), dtype=np.float32)
+            coef[rows] = values
+            coefs[block] = coef
+        coef_named, intercept = data["coef_named"].astype(np.float64), data["intercept"]
+        if coef_named.shape != (len(named), len(labels)) or intercept.shape != (len(labels),):
+            raise ModelError(f"{path}: array shapes do not match the metadata")
+        if "none" not in labels:
+            raise ModelError(f"{path}: labels {labels} lack 'none'")
+        return cls(meta["version"], labels, named, bits, coef_named, coefs["char"],
+                   coefs["word"], intercept.astype(np.float64), meta)
+
+
+def load_model(path: Path | str) -> LearnedModel | FeatureModel:
+    """Either model format from ``path`` (see the module docstring)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if not isinstance(meta, dict):
+                raise ValueError("metadata is not an object")
+            if meta.get("format") == FORMAT_V2:
+                return FeatureModel._from_arrays(path, meta, data)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, ModelError):
+            raise
+        raise ModelError(f"{path}: not a Kyran model file ({exc})") from None
+    return LearnedModel.load(path)
+
+
+def train_feature_model(rows: Sequence[Features], labels: Sequence[str], names: Sequence[str],
+                        bits: int, *, c: float = 4.0, weights: Sequence[float] | None = None,
+                        meta: dict | None = None) -> FeatureModel:
+    """Fit multinomial logistic regression on feature rows (from ``Detector.features``), each
+    row counting ``weights[i]`` times (default once).
+
+    ``meta`` (sources, data digest) is recorded in the file; the version is derived from it and
+    the parameters, so the same data gives the same version."""
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    if len(rows) != len(labels):
+        raise ModelError(f"{len(rows)} feature rows but {len(labels)} labels")
+    bad = sorted({label for label in labels if label not in LABELS})
+    if bad:
+        raise ModelError(f"labels {bad} are not in {LABELS}")
+    if len(set(labels)) < 2:
+        raise ModelError(f"training needs at least two labels, found {sorted(set(labels))}")
+    d, h = len(names), 1 << bits
+    indptr, cols, vals = [0], [], []
+    for f in rows:
+        cols += [np.fromiter(f.named.keys(), dtype=np.int64, count=len(f.named)),
+                 d + f.char_ids, d + h + f.word_ids]
+        vals += [np.fromiter(f.named.values(), dtype=np.float64, count=len(f.named)),
+                 f.char_vals, f.word_vals]
+        indptr.append(indptr[-1] + len(f.named) + len(f.char_ids) + len(f.word_ids))
+    x = csr_matrix((np.concatenate(vals), np.concatenate(cols), np.array(indptr)),
+                   shape=(len(rows), d + 2 * h))
+    used = np.unique(x.indices)  # most buckets never occur: fit on the columns that do
+    clf = LogisticRegression(C=c, max_iter=1000, tol=1e-4).fit(
+        x[:, used], list(labels), sample_weight=None if weights is None else np.asarray(weights))
+    coef = np.zeros((d + 2 * h, len(LABELS)))
+    intercept = np.full(len(LABELS), -30.0)
+    classes = list(clf.classes_)
+    if len(classes) == 2:  # binary: one row for classes[1]; logits (0, z) give the same softmax
+        coef[used, LABELS.index(classes[1])] = clf.coef_[0]
+        intercept[LABELS.index(classes[1])] = clf.intercept_[0]
+        intercept[LABELS.index(classes[0])] = 0.0
+    else:
+        for row, label in enumerate(classes):
+            coef[used, LABELS.index(label)] = clf.coef_[row]
+            intercept[LABELS.index(label)] = clf.intercept_[row]
+    info = dict(meta or {})
+    info.update({"format": FORMAT_V2, "labels": list(LABELS), "named": list(names),
+                 "bits": bits, "C": c, "samples": len(rows),
+                 "label_counts": {label: list(labels).count(label) for label in LABELS}})
+    digest = hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()
+    info["version"] = f"lr2-{digest[:12]}"
+    coef32 = coef.astype(np.float32)
+    return FeatureModel(info["version"], LABELS, tuple(names), bits,
+                        coef32[:d].astype(np.float64),
+                        coef32[d:d + h], coef32[d + h:], intercept, info)

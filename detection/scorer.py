@@ -1,8 +1,14 @@
 """The detector: normalise, match lexicons, extract indicators, apply rules, score.
 
 ``Detector.from_config(cfg)`` builds everything once (lexicons, automata, compiled patterns and
-the learned model if configured); ``score(text)`` then returns a :class:`Verdict` for a post and
-``score_source(...)`` one for a channel, bot or site.
+the learned model: the bundled one unless configured otherwise or ``rules_only``); ``score(text)``
+then returns a :class:`Verdict` for a post and ``score_source(...)`` one for a channel, bot or
+site.
+
+With a second-format model (:class:`~detection.model.FeatureModel`) the rules' evidence becomes
+features of the model (:mod:`detection.features`) and the model's probabilities are the scores;
+the verdict still lists the rules that fired with their spans and, where the model decided a
+category, its strongest reasons in words.
 """
 
 from __future__ import annotations
@@ -12,13 +18,14 @@ import math
 from typing import Sequence
 
 from detection.config import DetectionConfig
-from detection.extract import Extractor, Indicator
+from detection.extract import KINDS, Extractor, Indicator
+from detection.features import Features, FeatureSpace
 from detection.lexicon import Lexicon
 from detection.matcher import Matcher
-from detection.model import LearnedModel
+from detection.model import FeatureModel, LearnedModel, load_model
 from detection.normalize import Normalizer, default_normalizer
 from detection.rules import DEFAULT_RULES, PatternFinder, RuleEngine, indicator_evidence
-from detection.verdict import Match, RuleHit, Verdict
+from detection.verdict import Contribution, Match, RuleHit, Verdict
 
 __all__ = ["Detector"]
 
@@ -26,12 +33,14 @@ SCORED = ("sale", "recruitment")
 SOURCE_FIELDS = ("title", "description", "pinned")
 _PRICED = frozenset({"substance", "drop"})
 _NO_EVIDENCE = {"sale": 0.0, "recruitment": 0.0}
+_BUILT_IN_CONCEPTS = ("price", "quantity", "contact", "payment")  # patterns and indicators
 
 
 class Detector:
     """Scores posts and sources; build once, reuse for every text."""
 
-    def __init__(self, config: DetectionConfig, lexicon: Lexicon, model: LearnedModel | None = None,
+    def __init__(self, config: DetectionConfig, lexicon: Lexicon,
+                 model: LearnedModel | FeatureModel | None = None,
                  normalizer: Normalizer | None = None) -> None:
         self.config = config
         self.lexicon = lexicon
@@ -49,17 +58,22 @@ class Detector:
         # A post with no rule evidence (most posts) always gets the same scores and category.
         self._quiet = self._decide(
             {c: self._to_score(_NO_EVIDENCE[c]) for c in SCORED}, [], []) if model is None else None
+        context = [f"context.{n}" for n, c in lexicon.concepts.items() if c.kind == "context"]
+        self.space = FeatureSpace([r.name for r in DEFAULT_RULES] + context,
+                                  [*lexicon.concepts, *_BUILT_IN_CONCEPTS], list(KINDS),
+                                  bits=model.bits if isinstance(model, FeatureModel) else 18)
+        self._v2 = isinstance(model, FeatureModel)
+        self._bound = model.bind(self.space.names) if isinstance(model, FeatureModel) else None
         rule_concepts = {c for r in DEFAULT_RULES for g in r.groups for c in g}
-        missing = (rule_concepts - set(lexicon.concepts)
-                   - {"price", "quantity", "contact", "payment"})
+        missing = rule_concepts - set(lexicon.concepts) - set(_BUILT_IN_CONCEPTS)
         self.missing_concepts = sorted(missing)  # rules that cannot fire with this lexicon
 
     @classmethod
     def from_config(cls, config: DetectionConfig | None = None) -> Detector:
         config = config or DetectionConfig()
         lexicon = Lexicon.load(config.lexicon_dir)
-        model = LearnedModel.load(config.model_path) if config.model_path else None
-        return cls(config, lexicon, model)
+        path = config.resolved_model_path()
+        return cls(config, lexicon, load_model(path) if path else None)
 
     # -- evidence ---------------------------------------------------------------------------
     def _collect(self, text: str):
@@ -67,8 +81,10 @@ class Detector:
         folded = self.normalizer.normalize(text)
         found = self.matcher.find_spans(folded.text)
         concepts = {term.concept for term, _, _ in found}
-        # Prices and doses only count next to a substance or stash words.
-        patterns = [] if concepts.isdisjoint(_PRICED) else self.patterns.find(folded.text)
+        # Prices and doses only count next to a substance or stash words (rules need one of
+        # those to use them); the model reads them everywhere.
+        patterns = (self.patterns.find(folded.text) if self._v2 or not concepts.isdisjoint(_PRICED)
+                    else [])
         indicators = self.extractor.extract(text)
         return folded, found, patterns, indicators, concepts
 
@@ -101,9 +117,18 @@ class Detector:
         x = self.config.score_steepness * (raw - self.config.score_midpoint)
         return 1.0 / (1.0 + math.exp(-x)) if x > -60 else 0.0
 
-    def _blend(self, rule_scores: dict[str, float], folded: str) -> dict[str, float]:
+    def _blend(self, rule_scores: dict[str, float], folded: str,
+               features: Features | None = None) -> dict[str, float]:
+        """Category scores: the rules' alone, blended with a first-format model's, or a
+        second-format model's probabilities (from ``features``, or from the rules' scores and
+        the text's n-grams when there are none)."""
         if self.model is None:
             return rule_scores
+        if isinstance(self.model, FeatureModel):
+            if features is None:
+                features = self.space.build(folded, {}, (), (), rule_scores, ())
+            probs = self.model.predict(features, self._bound)
+            return {c: probs[c] for c in SCORED}
         probs = self.model.predict_proba([folded])[0]
         w = self.config.model_weight
         return {c: (1 - w) * rule_scores[c] + w * probs.get(c, 0.0) for c in SCORED}
@@ -139,8 +164,29 @@ class Detector:
             return Verdict(q.category, q.score, [], indicators, q.model_version, dict(q.scores))
         else:  # no rule can fire: skip mapping spans and building matches (most posts)
             raw, hits = _NO_EVIDENCE, []
-        scores = self._blend({c: self._to_score(raw[c]) for c in SCORED}, folded.text)
-        return self._decide(scores, hits, indicators)
+        rule_scores = {c: self._to_score(raw[c]) for c in SCORED}
+        if not self._v2:
+            return self._decide(self._blend(rule_scores, folded.text), hits, indicators)
+        features = self.space.build(folded.text, _strength(found, patterns, indicators), hits,
+                                    indicators, rule_scores, patterns)
+        verdict = self._decide(self._blend(rule_scores, folded.text, features), hits, indicators)
+        if verdict.category != "none" and self.config.explain_top:
+            verdict.contributions = [Contribution(words, weight) for words, weight in
+                                     self.model.contributions(
+                                         features, self._bound, self.space.names,
+                                         verdict.category, folded.text, self.config.explain_top)]
+        return verdict
+
+    def features(self, text: str) -> Features:
+        """The model's features of a post (what :meth:`score` feeds a second-format model)."""
+        folded, found, patterns, indicators, _ = self._collect(text)
+        if not patterns:  # the rules-alone detector skips prices far from substance words
+            patterns = self.patterns.find(folded.text)
+        matches = self._matches(text, folded, found, patterns, indicators, "text")
+        raw, hits = self.engine.evaluate(matches)
+        rule_scores = {c: self._to_score(raw[c]) for c in SCORED}
+        return self.space.build(folded.text, _strength(found, patterns, indicators), hits,
+                                indicators, rule_scores, patterns)
 
     def score_source(self, title: str | None, description: str | None, pinned_text: str | None,
                      post_verdicts: Sequence[Verdict]) -> Verdict:
@@ -176,3 +222,21 @@ class Detector:
                 hits.append(RuleHit(f"source.posts_{c}", c, ("posts",), posts, ()))
             scores[c] = 1.0 - (1.0 - profile[c]) * (1.0 - posts)
         return self._decide(scores, hits, indicators)
+
+
+def _strength(found, patterns, indicators) -> dict[str, float]:
+    """Per concept, the sum of the weights of its distinct terms (patterns and indicators by
+    name)."""
+    seen: set[tuple[str, str]] = set()
+    out: dict[str, float] = {}
+    items = [(t.concept, t.text, t.weight) for t, _, _ in found]
+    items += [(concept, name, weight) for concept, name, _, _, weight in patterns]
+    for ind in indicators:
+        ev = indicator_evidence(ind.kind)
+        if ev:
+            items.append((ev[0], ind.kind, ev[1]))
+    for concept, name, weight in items:
+        if (concept, name) not in seen:
+            seen.add((concept, name))
+            out[concept] = out.get(concept, 0.0) + weight
+    return out

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from detection.extract import Indicator
 
-__all__ = ["CATEGORIES", "Indicator", "Match", "RuleHit", "Verdict"]
+__all__ = ["CATEGORIES", "Contribution", "Indicator", "Match", "RuleHit", "Verdict"]
 
 CATEGORIES = ("sale", "recruitment", "none")
 
@@ -59,6 +59,19 @@ class RuleHit:
                 "matches": [m.to_dict() for m in self.matches]}
 
 
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """A feature that pushed the learned model towards the verdict's category, in an analyst's
+    words ("rule sale.substance_drop", "n-gram «клад»", "bot link"), and by how much (log-odds
+    against "none")."""
+
+    feature: str
+    weight: float
+
+    def to_dict(self) -> dict:
+        return {"feature": self.feature, "weight": round(self.weight, 4)}
+
+
 @dataclass(slots=True)
 class Verdict:
     """Detection result for one text (a post) or one source (a channel, bot or site)."""
@@ -69,6 +82,8 @@ class Verdict:
     indicators: list[Indicator] = field(default_factory=list)
     model_version: str = ""
     scores: dict[str, float] = field(default_factory=dict)  # per category, in [0, 1]
+    # Where the learned model decided a category: its strongest reasons, strongest first.
+    contributions: list[Contribution] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[str]:
@@ -83,4 +98,5 @@ class Verdict:
             "hits": [h.to_dict() for h in self.hits],
             "indicators": [i.to_dict() for i in self.indicators],
             "model_version": self.model_version,
+            "contributions": [c.to_dict() for c in self.contributions],
         }

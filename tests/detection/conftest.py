@@ -1,4 +1,5 @@
-"""Fixtures for the detection tests: one detector on the bundled lexicons, the labelled sets."""
+"""Fixtures for the detection tests: one rules-alone detector on the bundled lexicons, the
+labelled sets."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 @pytest.fixture(scope="session")
 def detector() -> Detector:
-    return Detector.from_config(DetectionConfig())
+    return Detector.from_config(DetectionConfig(rules_only=True))  # the rules, without a model
 
 
 @pytest.fixture(scope="session")

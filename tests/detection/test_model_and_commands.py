@@ -29,7 +29,8 @@ def test_train_saves_a_versioned_model_without_pickle(trained):
     assert path.endswith(".npz") and path.startswith(str(out))
     with np.load(path, allow_pickle=False) as data:  # loads with pickling refused
         meta = json.loads(str(data["meta"]))
-    assert meta["version"].startswith("tfidf-lr-") and meta["samples"] >= 400
+    assert meta["format"] == "kyran-lr/2" and meta["version"].startswith("lr2-")
+    assert meta["samples"] >= 400 and meta["sources"] == ["detection_dev.jsonl"]
     assert set(meta["label_counts"]) == {"none", "recruitment", "sale"}
 
 
@@ -57,15 +58,17 @@ def test_model_probabilities_match_scikit_learn(tmp_path):
             assert probs[label] == pytest.approx(p, abs=1e-4)
 
 
-def test_detector_blends_the_model_and_records_its_version(trained):
-    _, path = trained
+def test_a_first_format_model_still_loads_and_blends(tmp_path, data_dir):
+    from detection.evaluate import read_jsonl
+
+    path, _ = train_model(read_jsonl(data_dir / "detection_dev.jsonl"), tmp_path)
     d = Detector.from_config(DetectionConfig(model_path=path, model_weight=0.5))
-    rules_only = Detector.from_config(DetectionConfig())
+    rules_only = Detector.from_config(DetectionConfig(rules_only=True))
     text = "Меф 1г — 15 000 тг, закладки по Алматы, бот @snow_kz_bot"
     v, r = d.score(text), rules_only.score(text)
     assert v.category == "sale"
     assert "+tfidf-lr-" in v.model_version and "+" not in r.model_version
-    assert v.scores != r.scores
+    assert v.scores != r.scores and not v.contributions
 
 
 def test_model_errors(tmp_path):

@@ -1,0 +1,202 @@
+"""Features of one post for the learned model, and their names in an analyst's words.
+
+Two blocks:
+
+* **named** features from the detector's evidence: each fired rule's contribution (context rules
+  as their penalty), each concept's strength (distinct term weights, capped), the rules' own
+  score per category, counts of indicator kinds (bot, wallet, phone, handle, link), and the
+  post's shape (emoji density, digits, prices and doses, length). Once ``detection/quotes.py``
+  lands, concepts inside reported speech get their own names.
+* **hashed** n-grams of the folded text: character 2- to 5-grams (across word boundaries, so
+  they also see pairs of short words) and word 1- and 2-grams, each hashed into
+  ``2 ** bits`` buckets by a fixed integer hash (no Python ``hash``, which changes per process).
+  Each block is scaled to unit length.
+
+Character n-grams are hashed with numpy over the code points in a few vectorised passes, so a
+post costs tens of microseconds. :func:`ngram_text` recovers the n-gram behind a bucket from the
+post itself, for explanations ("n-gram «клад»").
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FeatureSpace", "Features", "describe", "hashed_ngrams", "ngram_text"]
+
+CHAR_N = (2, 3, 4, 5)
+SHAPE = ("emoji", "digits", "price", "dose", "length", "lines", "latin_mixed")
+INDICATOR_WORDS = {
+    "telegram_bot": "bot link", "telegram_handle": "Telegram handle",
+    "telegram_link": "Telegram link", "invite_link": "invite link", "url": "web link",
+    "domain": "domain", "onion": "onion address", "btc": "bitcoin wallet",
+    "eth": "ethereum wallet", "tron": "tron wallet", "xmr": "monero wallet",
+    "phone": "phone number",
+}
+SHAPE_WORDS = {
+    "emoji": "many emoji", "digits": "many digits", "price": "prices", "dose": "doses or weights",
+    "length": "long text", "lines": "many lines (a list)",
+    "latin_mixed": "Latin letters in Cyrillic words",
+}
+_WORD = re.compile(r"\w+")
+_MIXED = re.compile(r"(?:[а-яёәғқңөұүһі][a-z]|[a-z][а-яёәғқңөұүһі])")
+_P = np.uint64(0x100000001B3)  # FNV prime: the rolling multiplier
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier for the bucket
+_WORD_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """One post's features: named values by index, hashed bucket ids and values per block."""
+
+    named: dict[int, float]
+    char_ids: np.ndarray  # unique bucket ids, int64
+    char_vals: np.ndarray  # float64, unit length
+    word_ids: np.ndarray
+    word_vals: np.ndarray
+
+
+class FeatureSpace:
+    """The named features a detector can produce (rules, concepts, indicators, shape)."""
+
+    def __init__(self, rules: list[str], concepts: list[str], indicator_kinds: list[str],
+                 bits: int = 18) -> None:
+        names = [f"rules:{c}" for c in ("sale", "recruitment")]
+        names += [f"rule:{r}" for r in sorted(set(rules))]
+        names += [f"concept:{c}" for c in sorted(set(concepts))]
+        names += [f"indicator:{k}" for k in sorted(set(indicator_kinds))]
+        names += [f"shape:{s}" for s in SHAPE]
+        self.names = names
+        self.index = {n: i for i, n in enumerate(names)}
+        self.bits = bits
+
+    def build(self, folded: str, concept_strength: dict[str, float], hits, indicators,
+              rule_scores: dict[str, float], patterns) -> Features:
+        """Features from the detector's evidence for one post (see :class:`Detector.features`)."""
+        idx = self.index
+        named: dict[int, float] = {}
+        for c, s in rule_scores.items():
+            if s > 1e-6:
+                named[idx[f"rules:{c}"]] = s
+        for h in hits:
+            i = idx.get(f"rule:{h.rule}")
+            if i is not None:
+                named[i] = named.get(i, 0.0) + abs(h.contribution)
+        for c, s in concept_strength.items():
+            i = idx.get(f"concept:{c}")
+            if i is not None:
+                named[i] = min(2.0, s)
+        kinds: dict[str, int] = {}
+        for ind in indicators:
+            kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
+        for k, n in kinds.items():
+            i = idx.get(f"indicator:{k}")
+            if i is not None:
+                named[i] = 1.0 + 0.3 * min(n - 1, 3)
+        for name, value in _shape(folded, patterns).items():
+            if value:
+                named[idx[f"shape:{name}"]] = value
+        char_ids, char_vals, word_ids, word_vals = hashed_ngrams(folded, self.bits)
+        return Features(named, char_ids, char_vals, word_ids, word_vals)
+
+
+def _shape(folded: str, patterns) -> dict[str, float]:
+    n = len(folded) or 1
+    emoji = sum(1 for ch in folded if ch >= "\u2190" and not ch.isalpha())
+    digits = sum(ch.isdigit() for ch in folded)
+    prices = sum(1 for p in patterns if p[0] == "price")
+    doses = sum(1 for p in patterns if p[0] == "quantity")
+    return {"emoji": min(1.0, 10 * emoji / n), "digits": min(1.0, 4 * digits / n),
+            "price": min(1.0, prices / 2), "dose": min(1.0, doses / 2),
+            "length": min(1.0, n / 1000), "lines": min(1.0, folded.count("\n") / 8),
+            "latin_mixed": min(1.0, len(_MIXED.findall(folded)) / 2)}
+
+
+def _char_hashes(text: str) -> list[np.ndarray]:
+    """Per n in ``CHAR_N``, the 64-bit rolling hash of the n-gram starting at each position."""
+    a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    out, acc = [], a
+    for n in range(2, CHAR_N[-1] + 1):
+        if len(acc) < 2:
+            out.append(acc[:0])
+            continue
+        acc = acc[:-1] * _P + a[n - 1:]
+        if n >= CHAR_N[0]:
+            out.append(acc)
+    return out
+
+
+def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
+    h = (h ^ (h >> np.uint64(29))) * _MIX
+    return (h >> np.uint64(64 - bits)).astype(np.int64)
+
+
+def _unit(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if not len(ids):
+        return ids, np.zeros(0)
+    uniq, counts = np.unique(ids, return_counts=True)
+    vals = 1.0 + np.log(counts)
+    return uniq, vals / np.sqrt(vals @ vals)
+
+
+def _spaced(folded: str) -> str:
+    return " " + " ".join(folded.split()) + " "
+
+
+def _word_hashes(folded: str) -> tuple[list[str], np.ndarray]:
+    words = _WORD.findall(folded)
+    h = np.fromiter((zlib.crc32(w.encode()) for w in words), dtype=np.uint64, count=len(words))
+    return words, h
+
+
+def hashed_ngrams(folded: str, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                   np.ndarray]:
+    """Character and word n-gram bucket ids (unique) and their unit-length values."""
+    char = np.concatenate(_char_hashes(_spaced(folded)))
+    char_ids, char_vals = _unit(_bucket(char, bits))
+    _, h = _word_hashes(folded)
+    if len(h):
+        pairs = h[:-1] * _WORD_SALT + h[1:] + np.uint64(1)
+        word_ids, word_vals = _unit(_bucket(np.concatenate((h * _P, pairs)), bits))
+    else:
+        word_ids, word_vals = _unit(h.astype(np.int64))
+    return char_ids, char_vals, word_ids, word_vals
+
+
+def ngram_text(folded: str, bits: int, block: str, bucket: int) -> str | None:
+    """The first n-gram of ``folded`` that falls in ``bucket`` of ``block`` ("char"/"word")."""
+    if block == "char":
+        text = _spaced(folded)
+        for n, h in zip(CHAR_N[::-1], _char_hashes(text)[::-1], strict=True):  # longest first
+            hit = np.nonzero(_bucket(h, bits) == bucket)[0]
+            if len(hit):
+                return text[hit[0]:hit[0] + n]
+        return None
+    words, h = _word_hashes(folded)
+    hit = np.nonzero(_bucket(h * _P, bits) == bucket)[0]
+    if len(hit):
+        return words[hit[0]]
+    if len(h) > 1:
+        hit = np.nonzero(_bucket(h[:-1] * _WORD_SALT + h[1:] + np.uint64(1), bits) == bucket)[0]
+        if len(hit):
+            return f"{words[hit[0]]} {words[hit[0] + 1]}"
+    return None
+
+
+def describe(name: str) -> str:
+    """A named feature in an analyst's words: "rule sale.substance_drop", "bot link"."""
+    kind, _, rest = name.partition(":")
+    if kind == "rule":
+        return f"rule {rest}"
+    if kind == "rules":
+        return f"rules' {rest} score"
+    if kind == "concept":
+        return f"{rest.replace('_', ' ')} words"
+    if kind == "indicator":
+        return INDICATOR_WORDS.get(rest, rest)
+    if kind == "shape":
+        return SHAPE_WORDS.get(rest, rest)
+    return name

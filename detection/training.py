@@ -1,0 +1,67 @@
+"""Training the second-format model: the labelled corpus by writer, feature rows, fitting.
+
+A corpus directory holds one JSON Lines file per writer (``detection/corpus/<writer>.jsonl``);
+extra files (the old development set) join every training run. Features come from a rules-alone
+:class:`~detection.scorer.Detector` (the rules' evidence is a feature; the model's own output is
+not), so they are computed once per post and reused by every fold of leave-one-writer-out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Sequence
+
+from detection.config import DetectionConfig
+from detection.evaluate import RecordError, read_jsonl
+from detection.features import Features
+from detection.model import FeatureModel, train_feature_model
+from detection.scorer import Detector
+
+__all__ = ["DEFAULT_BITS", "DEFAULT_C", "REPO_DEV", "REPO_HELDOUT", "fit", "read_corpus",
+           "rules_detector"]
+
+DEFAULT_C = 4.0
+DEFAULT_BITS = 18
+_REPO = Path(__file__).resolve().parents[1]
+REPO_DEV = _REPO / "tests" / "data" / "detection_dev.jsonl"  # in a checkout of the repository
+REPO_HELDOUT = _REPO / "tests" / "data" / "detection_heldout.jsonl"
+
+
+def rules_detector(lexicons: Path | None = None) -> Detector:
+    """The detector whose evidence the model reads: the rules alone."""
+    return Detector.from_config(DetectionConfig(lexicon_dir=lexicons, rules_only=True))
+
+
+def read_corpus(directory: Path) -> dict[str, list[dict]]:
+    """Records per writer: every ``*.jsonl`` of ``directory`` (the file name is the writer)."""
+    files = sorted(Path(directory).glob("*.jsonl"))
+    if not files:
+        raise RecordError(f"{directory}: no *.jsonl files (one per writer expected)")
+    return {f.stem: list(read_jsonl(f)) for f in files}
+
+
+def featurize(detector: Detector, records: Sequence[dict]) -> list[Features]:
+    return [detector.features(r["text"]) for r in records]
+
+
+def data_digest(records: Sequence[dict]) -> str:
+    """SHA-256 of the labels and texts, in order: what a model was trained on."""
+    h = hashlib.sha256()
+    for r in records:
+        h.update(f"{r['label']}\t{r['text']}\n".encode())
+    return h.hexdigest()
+
+
+def fit(detector: Detector, records: Sequence[dict], *, rows: Sequence[Features] | None = None,
+        sources: Sequence[str] = (), c: float = DEFAULT_C,
+        bits: int = DEFAULT_BITS) -> FeatureModel:
+    """Train on ``records`` (features from ``detector`` unless ``rows`` are given)."""
+    if rows is None:
+        if bits != detector.space.bits:
+            raise ValueError(f"the detector hashes into {detector.space.bits} bits, not {bits}")
+        rows = featurize(detector, records)
+    meta = {"sources": list(sources), "data_sha256": data_digest(records),
+            "rules": detector.model_version}
+    return train_feature_model(rows, [r["label"] for r in records], detector.space.names, bits,
+                               c=c, meta=meta)
