@@ -16,15 +16,28 @@ The rule table is code (it names the concepts the bundled lexicons define); the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 
 from detection.lexicon import Concept
+from detection.quotes import inside, report_frame, reported_spans
 from detection.verdict import Match, RuleHit
 
-__all__ = ["DEFAULT_RULES", "PatternFinder", "Rule", "RuleEngine"]
+__all__ = ["DEFAULT_RULES", "PatternFinder", "Rule", "RuleEngine", "mark_reported"]
 
 CONTEXT_CAP = 2.0
+# In a report about others (detection.quotes.report_frame) quoted evidence counts for this share of
+# its weight, the post's own words for OWN_IN_REPORT; outside a report nothing is discounted.
+REPORTED_IN_REPORT = 0.1
+OWN_IN_REPORT = 0.5
+# Context concepts that speak about others (warnings, news): outside a report frame their words
+# are addressed to the reader ("школьники, подработка…") and lower evidence only this much.
+REPORT_CONTEXT = frozenset({"prevention", "news"})
+READER_CONTEXT = 0.25
+# Legitimate goods do not go "only through a stash": strong stash words, the post's own, cancel
+# the legitimate-goods penalty (cover stories: bath salt, vitamins, chocolates).
+COVER_CANCELS = frozenset({"legit_goods"})
+STRONG_DROP = 0.8
 _weight = attrgetter("weight")
 
 
@@ -166,8 +179,20 @@ class RuleEngine:
         """Whether any rule could fire given the concepts present (proximity aside)."""
         return bool(self.candidates(self.mask(concepts)))
 
-    def evaluate(self, matches: list[Match]) -> tuple[dict[str, float], list[RuleHit]]:
-        """Raw evidence per category and the rule hits (context hits have negative contribution)."""
+    def evaluate(self, matches: list[Match], text: str | None = None
+                 ) -> tuple[dict[str, float], list[RuleHit]]:
+        """Raw evidence per category and the rule hits (context hits have negative contribution).
+
+        With ``text`` (the post the matches come from), matches inside reported speech are marked
+        and, when the post is a report about others, discounted; see :func:`mark_reported`."""
+        frame = False
+        if text is not None:
+            matches = mark_reported(matches, text)
+            frame = report_frame(text)
+        if frame:
+            matches = [replace(m, weight=m.weight * (REPORTED_IN_REPORT if m.reported
+                                                     else OWN_IN_REPORT))
+                       if self.context.get(m.concept) is None else m for m in matches]
         by_concept: dict[str, list[Match]] = {}
         for m in matches:
             by_concept.setdefault(m.concept, []).append(m)
@@ -180,14 +205,18 @@ class RuleEngine:
                 hits.append(hit)
         if not hits:
             return raw, hits  # context only lowers evidence; with none there is nothing to explain
+        own_stash = any(m.weight >= STRONG_DROP and not m.reported
+                        for m in by_concept.get("drop", ()))
         for name, concept in self.context.items():
             found = by_concept.get(name)
-            if not found:
+            if not found or (own_stash and name in COVER_CANCELS):
                 continue
             distinct: dict[str, Match] = {}
             for m in found:
                 distinct.setdefault(m.term, m)
             strength = min(CONTEXT_CAP, sum(m.weight for m in distinct.values()))
+            if name in REPORT_CONTEXT and not frame and text is not None:
+                strength *= READER_CONTEXT
             for category, penalty in concept.penalty.items():
                 if penalty:
                     raw[category] -= penalty * strength
@@ -243,6 +272,16 @@ class RuleEngine:
             return None
         return RuleHit(rule.name, rule.category, tuple(dict.fromkeys(m.concept for m in best_set)),
                        rule.weight * best_value, tuple(best_set))
+
+
+def mark_reported(matches: list[Match], text: str, field: str = "text") -> list[Match]:
+    """``matches`` with those of ``field`` inside reported speech of ``text`` marked
+    ``reported`` (quotes, «пишут:», forwards; see :mod:`detection.quotes`)."""
+    spans = reported_spans(text)
+    if not spans:
+        return matches
+    return [replace(m, reported=True) if m.field == field and inside(m.span, spans) else m
+            for m in matches]
 
 
 def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:

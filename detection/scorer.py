@@ -133,7 +133,7 @@ class Detector:
                 concepts.add(ev[0])
         if self.engine.can_fire(concepts):
             matches = self._matches(text, folded, found, patterns, indicators, "text")
-            raw, hits = self.engine.evaluate(matches)
+            raw, hits = self.engine.evaluate(matches, text)
         elif self._quiet is not None:  # no rule can fire and no model: the fixed verdict
             q = self._quiet
             return Verdict(q.category, q.score, [], indicators, q.model_version, dict(q.scores))
