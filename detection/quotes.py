@@ -26,7 +26,8 @@ from functools import cache
 __all__ = ["report_frame", "reported_spans"]
 
 # Opening mark -> closing marks. Straight double quotes pair with each other.
-_QUOTE = re.compile(r"«[^«»]{1,600}»|“[^“”]{1,600}[”“]|„[^„“”]{1,600}[“”]|\"[^\"\n]{1,600}\"")
+_QUOTE = re.compile(r"«[^«»]{1,600}»|“[^“”]{1,600}[”“]|„[^„“”]{1,600}[“”]|\"[^\"\n]{1,600}\"|"
+                    r"(?<!\w)'[^'\n]{2,300}'(?!\w)")
 # Cues after which, up to a colon on the same line, someone else's words follow.
 _COLON_CUES = (
     r"пиш[еу]т|написан\w*|сказано|говорится|гласит|текст\w*|объявлени\w*|формулировк\w*|фраз\w*|"
@@ -58,15 +59,24 @@ _FRAME_STRONG = re.compile(
     r"вербовк\w+|вербовщик\w*|вербуют|антинаркотическ\w+|"
     r"журналист\w*|редакци\w+|корреспондент\w*|сообщает|сообщили|по данным|"
     r"переслано|транскрипц\w+|"
-    r"ұсталды|ұстады|тәркіле\w+|қылмыстық|үкім\w*|сот|сотқа|соты|полиция\w*|ііД|еріктілер\w*|"
-    r"нашақорлыққа қарсы|алдын алу|"
-    r"arrested|police|court|sentenced|seized|volunteers?|journalists?|forwarded from)\b", re.I)
+    r"тюрьм\w*|арестова\w+|киберпол\w*|статистик\w+|реабилитац\w+|ребцентр\w*|психолог\w*|"
+    r"интервью|доклад\w*|кампани\w+|лозунг\w*|наркошоп\w*|наркомагазин\w*|наркобизнес\w*|"
+    r"наркоторгов\w*|наркосбыт\w*|ваш\w* (?:ребен\w+|дет\w+|сын\w*|доч\w+)|"
+    r"ұсталды|ұстады|ұсталған\w*|тәркіле\w+|қылмыс\w*|үкім\w*|сот|сотқа|соты|сотталды|"
+    r"тергеу\w*|түрме\w*|заңсыз|министрлі\w+|полиция\w*|іім|ішкі істер|еріктілер\w*|ерікті\w*|"
+    r"нашақорлыққа қарсы|алдын алу|оңалту\w*|есірткі (?:дүкен|сауда|сатушы)\w*|балаңыз\w*|"
+    r"балаларыңыз\w*|сынып сағаты|мектеп психологы|"
+    r"zaderzha\w+|ugolovn\w+|verbovk\w+|novosti|narkobiznes\w*|"
+    r"arrested|police|court|sentenced|seized|volunteers?|journalists?|forwarded from|ministry|"
+    r"officials|researchers|investigators?|prison)\b", re.I)
 _FRAME_WEAK = re.compile(
     r"\b(?:родител\w+|осторожно|будьте бдительн\w+|бдительн\w+|не ведитесь|сообщите|сообщайте|"
     r"как распознать|памятка|профилактик\w+|рейд\w*|скриншот\w*|как не стать|"
     r"распространя\w+|объявлени\w+|"
-    r"ата-ана\w*|сақ болыңыз|абай болыңыз|ескерт\w+|хабарландыру\w*|жарнама\w*|"
-    r"beware|warning|parents)\b", re.I)
+    r"ата-ана\w*|сақ болыңыз|абай болыңыз|хабарландыру\w*|жарнама\w*|"
+    r"назар аударыңыз\w*|қауіп\w*|абай бол\w*|кеңес|мифтер|наркотик\w*|есірткі\w*|"
+    r"roditeli|soobshayte|vnimanie|"
+    r"beware|warning|warn|parents|report)\b", re.I)
 
 
 def _fold(text: str) -> str:

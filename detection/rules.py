@@ -34,8 +34,9 @@ OWN_IN_REPORT = 0.5
 # are addressed to the reader ("школьники, подработка…") and lower evidence only this much.
 REPORT_CONTEXT = frozenset({"prevention", "news"})
 READER_CONTEXT = 0.25
-# Legitimate goods do not go "only through a stash": strong stash words, the post's own, cancel
-# the legitimate-goods penalty (cover stories: bath salt, vitamins, chocolates).
+# Legitimate goods do not go "only through a stash": strong stash words, the post's own, beside a
+# substance word cancel the legitimate-goods penalty (cover stories: bath salt, vitamins,
+# chocolates); without a substance word (bookmarks, "закладки для книг") the penalty stays.
 COVER_CANCELS = frozenset({"legit_goods"})
 STRONG_DROP = 0.8
 _weight = attrgetter("weight")
@@ -215,8 +216,8 @@ class RuleEngine:
                 hits.append(hit)
         if not hits:
             return raw, hits  # context only lowers evidence; with none there is nothing to explain
-        own_stash = any(m.weight >= STRONG_DROP and not m.reported
-                        for m in by_concept.get("drop", ()))
+        own_stash = "substance" in by_concept and any(
+            m.weight >= STRONG_DROP and not m.reported for m in by_concept.get("drop", ()))
         for name, concept in self.context.items():
             found = by_concept.get(name)
             if not found or (own_stash and name in COVER_CANCELS):
