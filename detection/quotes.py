@@ -4,7 +4,7 @@ Volunteers' raid reports, news items, court reports and warnings quote shop and 
 word for word. Two functions, shared by the rules and the learned model:
 
 - :func:`reported_spans` — character spans of the original text that are someone else's words:
-  text in quotation marks (« » “ ” „ “ " "), what follows a reporting cue and its colon (``пишут:``,
+  text in quotation marks (« » “ ” „ “ " " ' '), what follows a reporting cue and its colon (``пишут:``,
   ``текст объявления:``, ``"we found a channel that…:"``, ``на скриншоте:``, ``хабарландыруда:``),
   the clause a cue introduces (``в объявлении сказано, что …``), the clause before a Kazakh
   closing cue (``… деп жазылған``), and everything after a ``Forwarded from`` / ``Переслано из``
@@ -68,14 +68,16 @@ _FRAME_STRONG = re.compile(
     r"балаларыңыз\w*|сынып сағаты|мектеп психологы|"
     r"zaderzha\w+|ugolovn\w+|verbovk\w+|novosti|narkobiznes\w*|"
     r"arrested|police|court|sentenced|seized|volunteers?|journalists?|forwarded from|ministry|"
-    r"officials|researchers|investigators?|prison)\b", re.I)
+    r"officials|researchers|investigators?|prison|"
+    r"учител\w+|мұғалім\w*|ұран\w*|деректі фильм\w*|телеарна\w*|сми|упоминани\w+)\b", re.I)
 _FRAME_WEAK = re.compile(
     r"\b(?:родител\w+|осторожно|будьте бдительн\w+|бдительн\w+|не ведитесь|сообщите|сообщайте|"
     r"как распознать|памятка|профилактик\w+|рейд\w*|скриншот\w*|как не стать|"
     r"распространя\w+|объявлени\w+|"
     r"ата-ана\w*|сақ болыңыз|абай болыңыз|хабарландыру\w*|жарнама\w*|"
     r"назар аударыңыз\w*|қауіп\w*|абай бол\w*|кеңес|мифтер|наркотик\w*|есірткі\w*|"
-    r"roditeli|soobshayte|vnimanie|"
+    r"roditeli|soobshayte|vnimanie|новост\w+|фильм\w*|сынып\w*|мой путь|моя история|"
+    r"мне было \d+|жасымда|менің атым|"
     r"beware|warning|warn|parents|report)\b", re.I)
 
 
@@ -94,9 +96,17 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _paragraph_end(text: str, start: int) -> int:
-    blank = text.find("\n\n", start)
-    return len(text) if blank < 0 else blank
+def _after_colon(text: str, start: int) -> tuple[int, int]:
+    """What a cue's colon introduces: the rest of its line, or the next line when the colon ends
+    one (a transcribed screenshot on its own line). Quotes further on are found on their own."""
+    end = text.find("\n", start)
+    end = len(text) if end < 0 else end
+    if text[start:end].strip():
+        return start, end
+    while end < len(text) and text[end] in " \t\r\n":
+        end += 1
+    nxt = text.find("\n", end)
+    return start, len(text) if nxt < 0 else nxt
 
 
 def _sentence_end(text: str, start: int) -> int:
@@ -109,9 +119,7 @@ def _spans(text: str) -> tuple[tuple[int, int], ...]:
     low = _fold(text)
     spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
     for m in _COLON.finditer(low):
-        end = _paragraph_end(text, m.end())
-        if end > m.end():
-            spans.append((m.end(), end))
+        spans.append(_after_colon(text, m.end()))
     for m in _CLAUSE.finditer(low):
         spans.append((m.end(), _sentence_end(text, m.end())))
     for m in _POSTFIX.finditer(low):

@@ -76,6 +76,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          "stash wording on its own (клад, перезаклад, photo with coordinates)"),
     Rule("sale.drop_area", "sale", (("drop",), ("area",)), 1.0,
          "stash wording with districts (stashes by district)"),
+    Rule("sale.substance_area", "sale", (("substance",), ("area",)), 1.0,
+         "a substance with districts or cities (where it is on offer)"),
     Rule("sale.shop_area", "sale", (("shop",), ("area",)), 1.0,
          "shop wording with districts (in stock by district)"),
     Rule("sale.shop_contact", "sale", (("shop",), ("contact",)), 0.8,
@@ -249,7 +251,7 @@ class RuleEngine:
             if len(distinct) < rule.min_distinct:
                 return None
             chosen = sorted(distinct.values(), key=lambda m: -m.weight)[: rule.min_distinct]
-            strength = min(1.0, chosen[-1].weight)
+            strength = min(1.0, sum(m.weight for m in chosen) / 2)  # three weak codes ≈ 0.45
             return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
                            rule.weight * strength, tuple(sorted(chosen, key=lambda m: m.span)))
         if len(groups) == 1:
