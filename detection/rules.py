@@ -106,6 +106,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("recruitment.terms", "recruitment",
          (("job_offer", "courier_role", "drug_role"), ("recruit_terms",)), 1.6,
          "a job with the conditions shops set (deposit, anonymity, no documents)"),
+    Rule("recruitment.pay_terms", "recruitment", (("recruit_pay",), ("recruit_terms",)), 1.2,
+         "pay promises with recruit conditions (secrecy, minors, deposits)"),
     Rule("recruitment.pay_drop", "recruitment", (("recruit_pay", "recruit_terms"), ("drop",)), 2.0,
          "pay promises or recruit conditions with stash/drop wording"),
     Rule("recruitment.job_contact", "recruitment", (("job_offer",), ("contact",)), 0.3,
