@@ -4,11 +4,11 @@ Volunteers' raid reports, news items, court reports and warnings quote shop and 
 word for word. Two functions, shared by the rules and the learned model:
 
 - :func:`reported_spans` — character spans of the original text that are someone else's words:
-  text in quotation marks (« » “ ” „ “ " " ' '), what follows a reporting cue and its colon (``пишут:``,
-  ``текст объявления:``, ``"we found a channel that…:"``, ``на скриншоте:``, ``хабарландыруда:``),
-  the clause a cue introduces (``в объявлении сказано, что …``), the clause before a Kazakh
-  closing cue (``… деп жазылған``), and everything after a ``Forwarded from`` / ``Переслано из``
-  line.
+  text in quotation marks (« » “ ” „ “ " " ' '), what follows a reporting cue and its colon
+  (``пишут:``, ``текст объявления:``, ``"we found a channel that…:"``, ``на скриншоте:``,
+  ``хабарландыруда:``), the clause a cue introduces (``в объявлении сказано, что …``), the
+  clause before a Kazakh closing cue (``… деп жазылған``), and everything after a
+  ``Forwarded from`` / ``Переслано из`` line.
 - :func:`report_frame` — whether the post, read *outside* those spans, is a report about others:
   police, court and news wording, volunteers' raids and complaints, warnings to parents, or the
   reporting cues themselves.
@@ -32,7 +32,8 @@ _QUOTE = re.compile(r"«[^«»]{1,600}»|“[^“”]{1,600}[”“]|„[^„“
 _COLON_CUES = (
     r"пиш[еу]т|написан\w*|сказано|говорится|гласит|текст\w*|объявлени\w*|формулировк\w*|фраз\w*|"
     r"цитат\w*|цитиру\w*|скрин\w*|транскрипц\w*|надпис\w*|сообщени\w*|предлага\w*|обеща\w*|"
-    r"канал\w*|бот\w*|примерно так|вроде|такого содержания|следующего содержания|"
+    r"(?:нашли|нашел|обнаружили|found|spotted)\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*|"
+    r"примерно так|вроде|такого содержания|следующего содержания|"
     r"жазыл\w*|жазад\w*|хабарландыру\w*|жарнама\w*|мәтін\w*|"
     r"says|said|reads|wrote|writes|text|ad|message|channel")
 _COLON = re.compile(rf"\b(?:{_COLON_CUES})[^\n:]{{0,60}}:", re.I)
@@ -55,7 +56,7 @@ _FRAME_STRONG = re.compile(
     r"\b(?:задержа\w+|изъя\w+|приговор\w*|уголовн\w+|осужд\w+|осуд\w+|суд|суда|суде|судом|"
     r"полици\w+|полицейск\w+|мвд|кнб|прокурат\w+|прокурор\w*|следстви\w+|следовател\w+|"
     r"обвиняем\w+|подозреваем\w+|оперативник\w*|наркополиц\w+|пресс-служб\w+|"
-    r"волонтер\w*|закрасил\w*|закрашива\w+|жалоб\w+|пожаловал\w+|"
+    r"боял\w*|бояймыз|бояп|заклеил\w*|волонтер\w*|закрасил\w*|закрашива\w+|жалоб\w+|пожаловал\w+|"
     r"вербовк\w+|вербовщик\w*|вербуют|антинаркотическ\w+|"
     r"журналист\w*|редакци\w+|корреспондент\w*|сообщает|сообщили|по данным|"
     r"переслано|транскрипц\w+|"
@@ -75,7 +76,8 @@ _FRAME_WEAK = re.compile(
     r"как распознать|памятка|профилактик\w+|рейд\w*|скриншот\w*|как не стать|"
     r"распространя\w+|объявлени\w+|"
     r"ата-ана\w*|сақ болыңыз|абай болыңыз|хабарландыру\w*|жарнама\w*|"
-    r"назар аударыңыз\w*|қауіп\w*|абай бол\w*|кеңес|мифтер|наркотик\w*|есірткі\w*|"
+    r"шағым\w*|қауіп\w*|абай бол\w*|кеңес|мифтер|наркотик\w*|есірткі\w*|"
+    r"мошенник\w*|мошенничеств\w*|алаяқ\w*|қарсы|қозғалыс\w*|хабарлама\w*|"
     r"roditeli|soobshayte|vnimanie|новост\w+|фильм\w*|сынып\w*|мой путь|моя история|"
     r"мне было \d+|жасымда|менің атым|"
     r"beware|warning|warn|parents|report)\b", re.I)
@@ -154,13 +156,18 @@ def _outside(text: str) -> str:
 
 def report_frame(text: str) -> bool:
     """Whether the post is a report about others (news, police, court, raid report, warning):
-    one strong reporting word, or two distinct warning words, outside the reported spans."""
+    one strong reporting word, or two weak signs: distinct warning words outside the reported
+    spans, or a cue that introduces someone else's words."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
     own = _fold(_outside(text))
     if _FRAME_STRONG.search(own):
         return True
-    return len({m.group().lower() for m in _FRAME_WEAK.finditer(own)}) >= 2
+    weak = {m.group().lower() for m in _FRAME_WEAK.finditer(own)}
+    low = _fold(text)
+    if any(p.search(low) for p in (_COLON, _CLAUSE, _POSTFIX, _FORWARD)):
+        weak.add(":cue")  # someone else's words are introduced: a weak sign of a report
+    return len(weak) >= 2
 
 
 def inside(span: tuple[int, int], spans: list[tuple[int, int]] | tuple[tuple[int, int], ...]

@@ -23,7 +23,7 @@ from detection.lexicon import Concept
 from detection.quotes import inside, report_frame, reported_spans
 from detection.verdict import Match, RuleHit
 
-__all__ = ["DEFAULT_RULES", "PatternFinder", "Rule", "RuleEngine", "mark_reported"]
+__all__ = ["DEFAULT_RULES", "REPORT_HIT", "PatternFinder", "Rule", "RuleEngine", "mark_reported"]
 
 CONTEXT_CAP = 2.0
 # In a report about others (detection.quotes.report_frame) quoted evidence counts for this share of
@@ -39,6 +39,7 @@ READER_CONTEXT = 0.25
 # chocolates); without a substance word (bookmarks, "закладки для книг") the penalty stays.
 COVER_CANCELS = frozenset({"legit_goods"})
 STRONG_DROP = 0.8
+REPORT_HIT = "context.report_frame"  # a hit that marks a post as a report about others
 _weight = attrgetter("weight")
 
 
@@ -194,16 +195,20 @@ class RuleEngine:
         """Whether any rule could fire given the concepts present (proximity aside)."""
         return bool(self.candidates(self.mask(concepts)))
 
-    def evaluate(self, matches: list[Match], text: str | None = None
-                 ) -> tuple[dict[str, float], list[RuleHit]]:
+    def evaluate(self, matches: list[Match], text: str | None = None,
+                 frame: bool | None = None) -> tuple[dict[str, float], list[RuleHit]]:
         """Raw evidence per category and the rule hits (context hits have negative contribution).
 
         With ``text`` (the post the matches come from), matches inside reported speech are marked
-        and, when the post is a report about others, discounted; see :func:`mark_reported`."""
-        frame = False
+        (:func:`mark_reported`) and ``frame`` is worked out unless given. When the post is a report
+        about others (``frame``), quoted evidence and the post's own are discounted and a
+        ``context.report_frame`` hit says so; when it is known not to be, warning and news words
+        are addressed to the reader and lower evidence less. ``frame=None`` and no text: neither.
+        """
         if text is not None:
             matches = mark_reported(matches, text)
-            frame = report_frame(text)
+            if frame is None:
+                frame = report_frame(text)
         if frame:
             matches = [replace(m, weight=m.weight * (REPORTED_IN_REPORT if m.reported
                                                      else OWN_IN_REPORT))
@@ -220,6 +225,8 @@ class RuleEngine:
                 hits.append(hit)
         if not hits:
             return raw, hits  # context only lowers evidence; with none there is nothing to explain
+        if frame:
+            hits.append(RuleHit(REPORT_HIT, max(raw, key=raw.get), ("report",), 0.0, ()))
         own_stash = "substance" in by_concept and any(
             m.weight >= STRONG_DROP and not m.reported for m in by_concept.get("drop", ()))
         for name, concept in self.context.items():
@@ -230,7 +237,7 @@ class RuleEngine:
             for m in found:
                 distinct.setdefault(m.term, m)
             strength = min(CONTEXT_CAP, sum(m.weight for m in distinct.values()))
-            if name in REPORT_CONTEXT and not frame and text is not None:
+            if name in REPORT_CONTEXT and frame is False:
                 strength *= READER_CONTEXT
             for category, penalty in concept.penalty.items():
                 if penalty:
