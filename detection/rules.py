@@ -39,6 +39,7 @@ READER_CONTEXT = 0.25
 # chocolates); without a substance word (bookmarks, "закладки для книг") the penalty stays.
 COVER_CANCELS = frozenset({"legit_goods"})
 STRONG_DROP = 0.8
+SECONDARY = 0.9  # share of its evidence the weaker category keeps in a post with both
 REPORT_HIT = "context.report_frame"  # a hit that marks a post as a report about others
 _weight = attrgetter("weight")
 
@@ -195,8 +196,8 @@ class RuleEngine:
         """Whether any rule could fire given the concepts present (proximity aside)."""
         return bool(self.candidates(self.mask(concepts)))
 
-    def evaluate(self, matches: list[Match], text: str | None = None,
-                 frame: bool | None = None) -> tuple[dict[str, float], list[RuleHit]]:
+    def evaluate(self, matches: list[Match], text: str | None = None, frame: bool | None = None,
+                 main_purpose: bool = True) -> tuple[dict[str, float], list[RuleHit]]:
         """Raw evidence per category and the rule hits (context hits have negative contribution).
 
         With ``text`` (the post the matches come from), matches inside reported speech are marked
@@ -204,6 +205,7 @@ class RuleEngine:
         about others (``frame``), quoted evidence and the post's own are discounted and a
         ``context.report_frame`` hit says so; when it is known not to be, warning and news words
         are addressed to the reader and lower evidence less. ``frame=None`` and no text: neither.
+        ``main_purpose``: a post is about its stronger category (a source profile is not).
         """
         if text is not None:
             matches = mark_reported(matches, text)
@@ -244,6 +246,8 @@ class RuleEngine:
                     raw[category] -= penalty * strength
                     hits.append(RuleHit(f"context.{name}", category, (name,), -penalty * strength,
                                         tuple(distinct.values())))
+        if main_purpose:
+            _main_purpose(raw, hits)
         return raw, hits
 
     def _fire(self, rule: Rule, by_concept: dict[str, list[Match]]) -> RuleHit | None:
@@ -294,6 +298,18 @@ class RuleEngine:
             return None
         return RuleHit(rule.name, rule.category, tuple(dict.fromkeys(m.concept for m in best_set)),
                        rule.weight * best_value, tuple(best_set))
+
+
+def _main_purpose(raw: dict[str, float], hits: list[RuleHit]) -> None:
+    """A post with evidence for both categories is about the stronger one (a price list with a
+    line "we need couriers" is a sale): the weaker keeps :data:`SECONDARY` of its evidence, so
+    it is still recorded when strong, and a ``context.main_purpose`` hit says so."""
+    if min(raw.values()) <= 0:
+        return
+    weaker = min(raw, key=raw.get)
+    cut = raw[weaker] * (1 - SECONDARY)
+    raw[weaker] -= cut
+    hits.append(RuleHit("context.main_purpose", weaker, ("purpose",), -cut, ()))
 
 
 def mark_reported(matches: list[Match], text: str, field: str = "text") -> list[Match]:

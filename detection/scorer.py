@@ -170,7 +170,7 @@ class Detector:
                 folded_parts.append(folded)
                 own.append(text)
         frame = report_frame("\n".join(own))
-        raw, hits = self.engine.evaluate(matches, frame=frame)
+        raw, hits = self.engine.evaluate(matches, frame=frame, main_purpose=False)
         raw = {c: v * PROFILE_GAIN if v > 0 else v for c, v in raw.items()}
         profile = self._blend({c: self._to_score(raw[c]) for c in SCORED}, "\n".join(folded_parts))
         reporter = reporting(frame, post_verdicts)
