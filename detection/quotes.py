@@ -125,7 +125,7 @@ def _spans(text: str) -> tuple[tuple[int, int], ...]:
     for m in _CLAUSE.finditer(low):
         spans.append((m.end(), _sentence_end(text, m.end())))
     for m in _POSTFIX.finditer(low):
-        start = max(text.rfind(c, 0, m.start()) for c in ".!?\n") + 1
+        start = max(text.rfind(c, 0, m.start()) for c in ".!?\n:—") + 1
         spans.append((start, m.start()))
     for m in _FORWARD.finditer(low):
         if m.end() < len(text):
