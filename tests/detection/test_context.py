@@ -38,16 +38,22 @@ def test_reported_flag_reaches_the_stored_verdict(detector):
     assert d["categories"] == ["none"]
 
 
-def test_school_students_addressed_as_workers_is_recruitment(detector):
-    v = detector.score("Школьникам 14+ подработка после уроков: раскладывать закладки по району, "
-                       "оплата каждый день, родителям говорить не обязательно. Пиши @fast_job_kz")
-    assert v.category == "recruitment"
-
-
-def test_a_warning_about_such_ads_is_not(detector):
-    v = detector.score("Родители, внимание! Школьникам 14+ пишут: «подработка, раскладывать "
-                       "закладки, оплата каждый день». Это вербовка, сообщите в полицию 102.")
-    assert v.category == "none"
+@pytest.mark.parametrize("text, category", [
+    # school students addressed as workers: recruitment; a warning about such ads: not
+    ("Школьникам 14+ подработка после уроков: раскладывать закладки по району, оплата каждый "
+     "день, родителям говорить не обязательно. Пиши @fast_job_kz", "recruitment"),
+    ("Родители, внимание! Школьникам 14+ пишут: «подработка, раскладывать закладки, оплата "
+     "каждый день». Это вербовка, сообщите в полицию 102.", "none"),
+    # cover-story goods through a stash: a sale; the same goods from a shop, bookmarks: not
+    ("Соли для ванн, ароматные кристаллы 🛁 Выдача только через клад, в наличии по всем районам. "
+     "Пишите оператору @relax_salt_kz", "sale"),
+    ("Соли для ванн, ароматные кристаллы 🛁 с лавандой. Магазин косметики в ТРЦ, доставка "
+     "курьером по Алматы. Звоните +7 701 123 45 67", "none"),
+    ("Закладки для книг 📚 магнитные, набор из 5 штук — 2 000 ₸. Пункт выдачи в центре. "
+     "Бот: @bookmarks_store_bot", "none"),
+])
+def test_context_of_the_readers_own_action_and_of_goods(detector, text, category):
+    assert detector.score(text).category == category
 
 
 def test_kaspi_via_an_exchanger_does_not_make_a_shop_legitimate(detector):
@@ -56,24 +62,6 @@ def test_kaspi_via_an_exchanger_does_not_make_a_shop_legitimate(detector):
     assert with_kaspi.category == "sale"
     assert with_kaspi.scores["sale"] >= detector.score(base).scores["sale"]
     assert not any(h.rule.startswith("context.legit") for h in with_kaspi.hits)
-
-
-def test_cover_story_goods_through_a_stash_are_a_sale(detector):
-    v = detector.score("Соли для ванн, ароматные кристаллы 🛁 Выдача только через клад, "
-                       "в наличии по всем районам. Пишите оператору @relax_salt_kz")
-    assert v.category == "sale"
-
-
-def test_the_same_goods_from_a_shop_are_not(detector):
-    v = detector.score("Соли для ванн, ароматные кристаллы 🛁 с лавандой. Магазин косметики в "
-                       "ТРЦ, доставка курьером по Алматы. Звоните +7 701 123 45 67")
-    assert v.category == "none"
-
-
-def test_bookmarks_for_books_stay_legitimate(detector):
-    v = detector.score("Закладки для книг 📚 магнитные, набор из 5 штук — 2 000 ₸. Пункт выдачи "
-                       "в центре. Бот: @bookmarks_store_bot")
-    assert v.category == "none"
 
 
 @pytest.mark.parametrize("text", [
