@@ -43,8 +43,8 @@ _CLAUSE = re.compile(
     r"(?:предлагают|обещают|зазывают|пишут|призывают)(?= )|"
     r"the (?:ad|post|message) (?:says|said|offers|reads))", re.I)
 # Kazakh: the quoted clause comes first, the cue closes it.
-_POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазған|жазыпты|айтылған|көрсетілген)|"
-                      r"деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)", re.I)
+_POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазды|жазып|жазған|жазыпты|айтылған|"
+                      r"көрсетілген)|деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)", re.I)
 _FORWARD = re.compile(r"^[^\n]{0,20}(?:forwarded from|переслано (?:из|от)|репост из)[^\n]*$",
                       re.I | re.M)
 _SENTENCE_END = re.compile(r"[.!?…]\s|\n")
@@ -63,7 +63,8 @@ _FRAME_STRONG = re.compile(
     r"тюрьм\w*|арестова\w+|киберпол\w*|статистик\w+|реабилитац\w+|ребцентр\w*|психолог\w*|"
     r"интервью|доклад\w*|кампани\w+|лозунг\w*|наркошоп\w*|наркомагазин\w*|наркобизнес\w*|"
     r"наркоторгов\w*|наркосбыт\w*|ваш\w* (?:ребен\w+|дет\w+|сын\w*|доч\w+)|"
-    r"ұсталды|ұстады|ұсталған\w*|тәркіле\w+|қылмыс\w*|үкім\w*|сот|сотқа|соты|сотталды|"
+    r"жаза кесті|жазасы|ұсталды|ұстады|ұсталған\w*|тәркіле\w+|қылмыс\w*|үкім\w*|"
+    r"сот|сотқа|соты|сотталды|"
     r"тергеу\w*|түрме\w*|заңсыз|министрлі\w+|полиция\w*|іім|ішкі істер|еріктілер\w*|ерікті\w*|"
     r"нашақорлыққа қарсы|алдын алу|оңалту\w*|есірткі (?:дүкен|сауда|сатушы)\w*|балаңыз\w*|"
     r"балаларыңыз\w*|сынып сағаты|мектеп психологы|"
@@ -99,12 +100,13 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _after_colon(text: str, start: int) -> tuple[int, int]:
-    """What a cue's colon introduces: the rest of its line, or the next line when the colon ends
-    one (a transcribed screenshot on its own line). Quotes further on are found on their own."""
+    """What a cue's colon introduces: the rest of its sentence, or the next line when the colon
+    ends one (a transcribed screenshot on its own line). Quotes are found on their own, so a
+    sentence end inside a quote cuts nothing short."""
     end = text.find("\n", start)
     end = len(text) if end < 0 else end
     if text[start:end].strip():
-        return start, end
+        return start, min(end, _sentence_end(text, start))
     while end < len(text) and text[end] in " \t\r\n":
         end += 1
     nxt = text.find("\n", end)

@@ -29,7 +29,7 @@ CONTEXT_CAP = 2.0
 # In a report about others (detection.quotes.report_frame) quoted evidence counts for this share of
 # its weight, the post's own words for OWN_IN_REPORT; outside a report nothing is discounted.
 REPORTED_IN_REPORT = 0.1
-OWN_IN_REPORT = 0.5
+OWN_IN_REPORT = 0.35
 # Context concepts that speak about others (warnings, news): outside a report frame their words
 # are addressed to the reader ("школьники, подработка…") and lower evidence only this much.
 REPORT_CONTEXT = frozenset({"prevention", "news"})
@@ -84,6 +84,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          "shop wording with districts (in stock by district)"),
     Rule("sale.shop_contact", "sale", (("shop",), ("contact",)), 1.0,
          "shop wording with a contact (bot, operator, handle)"),
+    Rule("sale.quantity_shop", "sale", (("quantity",), ("shop", "drop")), 1.0,
+         "a small dose with shop or stash wording (giveaways, promos: '1г free')"),
     Rule("sale.shop_payment", "sale", (("shop",), ("payment",)), 0.6,
          "shop wording with a payment method (exchanger, crypto)"),
     Rule("sale.assortment", "sale", (("substance",),), 1.6,
