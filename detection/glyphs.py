@@ -27,11 +27,12 @@ DIGIT_LAT = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "!": "i
 INITIAL_CYR = {"3": "з", "0": "о"}  # word-initial, before three letters (``3акладки``)
 
 # Kazakh (and a few other Cyrillic) letters folded to the Russian letter they are typed as on a
-# Russian keyboard or written as in Latin script (``төлем`` = ``толем`` = ``tolem``), and ``ё``.
+# Russian keyboard or written as in Latin script (``төлем`` = ``толем`` = ``tolem``), ``ё``, and
+# ``й``, which Kazakh Latin writes ``i`` and transliteration ``y``, ``i`` or ``j``.
 # (``э`` stays: the lexicons spell some words both ways, ``кладмен`` and ``кладмэн``.)
 KAZAKH_BASE = {
     "қ": "к", "ғ": "г", "ң": "н", "ү": "у", "ұ": "у", "ә": "а", "ө": "о", "і": "и", "һ": "х",
-    "ё": "е", "җ": "ж", "ҙ": "з", "ҫ": "с", "ҡ": "к", "ӊ": "н", "ӑ": "а", "ӗ": "е",
+    "ё": "е", "й": "и", "җ": "ж", "ҙ": "з", "ҫ": "с", "ҡ": "к", "ӊ": "н", "ӑ": "а", "ӗ": "е",
 }
 
 # Look-alikes that NFKC leaves as they are: Greek capitals (read as the Cyrillic letters they

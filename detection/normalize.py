@@ -36,10 +36,9 @@ from functools import cache
 from sys import maxsize as len_max
 
 from detection.foldmap import Folded, Layer, apply_edits
-from detection.glyphs import (
-    CYR2LAT, DIGIT_CYR, DIGIT_LAT, INITIAL_CYR, KAZAKH_BASE, LAT2CYR, MASKED_WORDS, lookalikes,
-)
+from detection.glyphs import KAZAKH_BASE, MASKED_WORDS, lookalikes
 from detection.translit import cyrillic_edits
+from detection.wordfold import fold_word, unmask
 
 __all__ = ["Folded", "Normalizer", "normalize"]
 
@@ -60,14 +59,6 @@ _SAFE_RANGES = ((0x00, 0x7F), (0x0400, 0x04FF), (0x2013, 0x2014), (0x2018, 0x201
                 (0x1F300, 0x1FAFF))
 
 
-def _is_cyr(c: str) -> bool:
-    return "\u0400" <= c <= "\u04ff"
-
-
-def _is_lat(c: str) -> bool:
-    return "a" <= c <= "z"
-
-
 _LETTER_SYMBOLS = frozenset("@$!€")
 
 
@@ -75,11 +66,6 @@ def _wider(sep: str, other: str) -> bool:
     """Whether ``sep`` separates words where ``other`` separates letters of one word."""
     return len(sep) > len(other) or (
         len(sep) == len(other) and sep.isspace() and not other.isspace())
-
-
-def _base(c: str) -> str:
-    """A letter as compared when restoring a masked word (Kazakh letters as their base)."""
-    return KAZAKH_BASE.get(c, c)
 
 
 def _char_class(codepoints: list[int]) -> str:
@@ -146,7 +132,6 @@ class Normalizer:
         self._kazakh_table = str.maketrans(KAZAKH_BASE)
         # A word with an asterisk for a letter (``кл*д``), and the words it may stand for.
         self._masked = re.compile(r"[^\W\d_]*(?:\*+[^\W\d_]*)+")
-        self._alternating = re.compile(r"[^\W\d_](?:\*[^\W\d_]){2,}")  # м*е*ф: split, not masked
         self._mask_words: dict[int, list[str]] = {}
         for word in MASKED_WORDS:
             self._mask_words.setdefault(len(word), []).append(word)
@@ -200,20 +185,14 @@ class Normalizer:
 
     # -- pass 1b: masked letters and letters drawn with symbols --------------------------
     def _pass_masked(self, text: str) -> str:
-        """``кл*д`` -> ``клад``: a word with asterisks for letters that fits exactly one of the
-        masked words (or the first of several, see glyphs.MASKED_WORDS); same length."""
+        """``кл*д`` -> ``клад`` (see :func:`detection.wordfold.unmask`); same length."""
         chars: list[str] | None = None
         for m in self._masked.finditer(text):
-            word = m.group()
-            known = len(word) - word.count("*")
-            if known < 2 or known < len(word) - known or self._alternating.fullmatch(word):
-                continue
-            for cand in self._mask_words.get(len(word), ()):
-                if all(w == "*" or _base(w) == _base(c) for w, c in zip(word, cand, strict=True)):
-                    if chars is None:
-                        chars = list(text)
-                    chars[m.start():m.end()] = cand
-                    break
+            word = unmask(m.group(), self._mask_words)
+            if word is not None:
+                if chars is None:
+                    chars = list(text)
+                chars[m.start():m.end()] = word
         return text if chars is None else "".join(chars)
 
     def _pass_glyphs(self, text: str) -> tuple[str, Layer | None]:
@@ -241,8 +220,9 @@ class Normalizer:
         separator throughout are joined (``г Л*С*Д`` joins ``лсд``, not ``глсд``), and only if
         they have three characters or more, two of them letters; letters split by spaces join
         only if no digit is among them (``2 г Л`` is a dose, not a word). A stretch whose
-        separator is wider than its neighbour's is the gap between two split words (``б о т  в
-        о п и с а н и и``, ``к.л.а.д в т.е.ч.е.н.и.е``), and ``@``/``$`` are letters (``т@у@р``)."""
+        separator is wider than a neighbouring stretch's is the gap between two split words
+        (``б о т  в  о п и с а н и и``, ``к.л.а.д в т.е.ч.е.н.и.е``); ``@`` and ``$`` are letters
+        (``т@у@р``)."""
         seps = [(s.start(), s.end(), s.group()) for s in self._sep.finditer(run)]
         stretches: list[tuple[int, int, str]] = []
         i = 0
@@ -256,7 +236,8 @@ class Normalizer:
         for k, (i, j, sep) in enumerate(stretches):
             if j == i or sep in _LETTER_SYMBOLS:
                 continue
-            near = [stretches[x][2] for x in (k - 1, k + 1) if 0 <= x < len(stretches)]
+            near = [stretches[x][2] for x in (k - 1, k + 1)
+                    if 0 <= x < len(stretches) and stretches[x][1] > stretches[x][0]]
             if any(_wider(sep, other) for other in near):
                 continue
             first, last = seps[i][0] - 1, seps[j][1]  # first and last character of the stretch
@@ -314,70 +295,20 @@ class Normalizer:
                 end += 1
             done = end
             word = text[start:end]
-            folded = self._fold_word(word, post_cyr)
+            folded = fold_word(word, post_cyr)
             if folded != word:
                 if chars is None:
                     chars = list(text)
                 chars[start:end] = folded
         return text if chars is None else "".join(chars)
 
-    @staticmethod
-    def _fold_word(word: str, post_cyr: bool = True) -> str:
-        n_cyr = n_lat = 0
-        strong_cyr = strong_lat = False
-        for c in word:
-            if _is_cyr(c):
-                n_cyr += 1
-                strong_cyr = strong_cyr or c not in CYR2LAT
-            elif _is_lat(c):
-                n_lat += 1
-                strong_lat = strong_lat or c not in LAT2CYR
-        if not n_cyr and not n_lat:
-            return word
-        # A letter proper to one script decides; otherwise (or if both have one) the script of a
-        # word in one script, or else the script most of the post is written in (``k0kс`` in a
-        # Russian post is ``кокс``).
-        if strong_cyr != strong_lat:
-            cyr = strong_cyr
-        elif not (n_cyr and n_lat):
-            cyr = bool(n_cyr)
-        else:
-            cyr = post_cyr
-        homo, digits = (LAT2CYR, DIGIT_CYR) if cyr else (CYR2LAT, DIGIT_LAT)
-        out = list(word)
-        last = len(word) - 1
-        for i, c in enumerate(word):
-            if c.isdigit() or c in "@$!€":
-                prev_l = i > 0 and word[i - 1].isalpha()
-                next_l = i < last and word[i + 1].isalpha()
-                if c == "@":
-                    if prev_l or (i == 0 and next_l and cyr):
-                        out[i] = "а" if cyr else "a"
-                elif c == "$":
-                    prev_d = i > 0 and word[i - 1].isdigit()
-                    next_d = i < last and word[i + 1].isdigit()
-                    if (prev_l or next_l) and not (prev_d or next_d):
-                        out[i] = "с" if cyr else "s"
-                elif prev_l and next_l:
-                    out[i] = digits.get(c, c)
-            elif cyr and _is_lat(c) or not cyr and _is_cyr(c):
-                out[i] = homo.get(c, c)
-        # A digit that starts (``0плата``, ``3акладки``) or ends (``ш1шк1``) a word: read as a
-        # letter only where the rest of the word is letters once the inner digits are read.
-        first, end = out[0], out[-1]
-        if cyr and first in INITIAL_CYR and len(word) >= 4 and "".join(out[1:4]).isalpha():
-            out[0] = INITIAL_CYR[first]
-        if (cyr and end in DIGIT_CYR and end.isdigit() and len(word) >= 4
-                and "".join(out[:-1]).isalpha() and out[:-1] != list(word[:-1])):
-            out[-1] = DIGIT_CYR[end]
-        return "".join(out)
-
     # -- pass 3b ---------------------------------------------------------------------------
     def _pass_translit(
         self, text: str, protected: list[tuple[int, int]]
     ) -> tuple[str, Layer | None]:
         inside = (lambda pos: self._inside(pos, protected)) if protected else None
-        edits = cyrillic_edits(text, inside)
+        edits = [(s, e, cyr.translate(self._kazakh_table))
+                 for s, e, cyr in cyrillic_edits(text, inside)]
         return apply_edits(text, edits) if edits else (text, None)
 
     # -- pass 4 ---------------------------------------------------------------------------

@@ -35,22 +35,25 @@ _EN_WORDS = frozenset("""
 the and of to in for is are you your we our with at from by this that it be or not all new get
 only just per via can will has have was were they their who what please hi hey here there more
 than out up if an my me us any each every when how shop order pay paid daily hours job work
-hiring dm stock open fresh drop drops free now today bot link
+hiring dm stock open fresh drop drops free now today
 """.split())
+_REPEAT = re.compile(r"(.)\1+")
+_EN_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _EN_WORDS)
 _RU_MARK = re.compile(r"zh|kh|shch|yy|[iy][yj]$|ogo$|aya$|'")
 _KK_MARK = re.compile(r"q(?!u)")
-_KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq bot".split())
+_KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq".split())
 _VOWELS = "aeiouy"
 
-_WORD = re.compile(r"(?<![\w@./#:])[a-z][a-z'’ʼ]*(?![\w@])")
+_WORD = re.compile(r"(?<![\w@.#:])[a-z][a-z'’ʼ]*(?![\w@]|-\d)")  # not "ak-47"
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 # Longest first; ``y`` and word-final ``i`` are decided by the letter before them (see below).
 _RU_GROUPS = {
-    "shch": "щ", "sch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "ts": "ц",
+    "shch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "ts": "ц",
     "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "ju": "ю", "ja": "я", "jo": "е",
 }
 _KK_GROUPS = {"shch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "gh": "г", "ya": "я",
-              "yu": "ю"}
+              "yu": "ю", "yo": "е", "ia": "я", "iu": "ю"}
 _SINGLE = dict(zip("abcdefghiklmnopqrstuvwz", "абцдефгхиклмнопкрстуввз", strict=True)) | {"x": "кс"}
 _CYR_VOWELS = "аеиоуыяюэ"
 _GROUP_RE = {
@@ -70,12 +73,15 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
         prev = out[-1][-1] if out else ""
         after_vowel = prev in _CYR_VOWELS and prev != ""
         if g in groups:
-            if g[0] == "y" and after_vowel:  # ra-yo-ny: й + vowel, not ё
+            if g == "yo" and after_vowel:  # ra-yo-ny: й + о, not ё
                 out.append("й" + _SINGLE.get(g[1], g[1]))
             else:
                 out.append(groups[g])
         elif g == "y":
-            out.append("й" if after_vowel or (lang == "ru" and prev == "") else "ы")
+            if lang == "ru":
+                out.append("й" if after_vowel or prev == "" else "ы")
+            else:  # Kazakh: ы, but й closing a word (tappay); "auysym" is а-у-ы-с-ы-м
+                out.append("й" if after_vowel and m.end() == last else "ы")
         elif g == "j":
             out.append("ж" if lang == "kk" else "й")
         elif g == "i" and m.end() == last and prev in "ыоае" and prev and lang == "ru":
@@ -87,10 +93,14 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
     return "".join(out)
 
 
-def _language(words: list[str]) -> str | None:
+def _squeezed(word: str) -> str:
+    return _REPEAT.sub(r"\1", word)
+
+
+def _language(words: list[str], latin_only: bool) -> str | None:
     ru = kk = en = 0
     for w in words:
-        if w in _EN_WORDS:
+        if _squeezed(w) in _EN_SQUEEZED:
             en += 1
             continue
         if w in _RU_WORDS or _RU_MARK.search(w):
@@ -98,7 +108,10 @@ def _language(words: list[str]) -> str | None:
         if w in _KK_WORDS or _KK_MARK.search(w):
             kk += 1
     if max(ru, kk) <= en or ru + kk < 2 and len(words) < 2:
-        return None
+        # A post all in Latin letters with no English word among three or more reads as
+        # transliteration too ("Taldykorgan mef/gash. Klad. Ls").
+        if not (latin_only and en == 0 and len(words) >= 3):
+            return None
     return "kk" if kk > ru else "ru"
 
 
@@ -110,7 +123,7 @@ def cyrillic_edits(text: str, inside=None) -> list[tuple[int, int, str]]:
     if not found:
         return []
     words = [m.group().rstrip("'’ʼ") for m in found]
-    lang = _language(words)
+    lang = _language(words, not _CYRILLIC.search(text))
     if lang is None:
         return []
     edits = []
