@@ -12,7 +12,8 @@ from __future__ import annotations
 import unicodedata
 
 __all__ = [
-    "CYR2LAT", "DIGIT_CYR", "DIGIT_LAT", "INITIAL_CYR", "KAZAKH_BASE", "LAT2CYR", "MASKED_WORDS",
+    "CYR2LAT", "DIGIT_CYR", "DIGIT_LAT", "INITIAL_CYR", "KAZAKH_BASE", "LAT2CYR", "LAT2CYR_SOUND",
+    "MASKED_WORDS",
     "lookalikes",
 ]
 
@@ -20,6 +21,8 @@ __all__ = [
 # strings is written letter for letter. ``b`` reads as ``в`` (``B``/``В``, small capital ``ʙ``).
 LAT2CYR = dict(zip("abcehikmnoprtuxy", "авсенікмпоргтиху", strict=True)) | {"b": "в"}
 CYR2LAT = dict(zip("авсенікмопргтухѕј", "abcehikmonprtyxsj", strict=True))
+# Latin letters with no Cyrillic look-alike, read by sound inside a Cyrillic word (``Zаклаdки``).
+LAT2CYR_SOUND = LAT2CYR | dict(zip("dfgjlqsvwz", "дфгжлксввз", strict=True))
 
 # Digits and symbols standing between letters, read as letters (``м3ф``, ``м!нёр``, ``M€ф``).
 DIGIT_CYR = {"0": "о", "1": "и", "3": "е", "4": "ч", "6": "б", "!": "и", "€": "е"}

@@ -25,6 +25,7 @@ v na ne ot po za dlya ili est vse vsem net tolko cherez iz bez eto kto gde chto 
 vas uzhe s k u privet nuzhen nuzhny nuzhna pishi pishite rabota rabotaem oplata den nalichii
 nalichi tovar zakaz ezhednevno srochno ceny cena tsena tseny gorod rayon rayony dengi vsego
 seychas segodnya zavtra novyi novyy novyj staryi staryy zabanili kanal svyazi lichku lichka
+ls klad klady zakladka zakladki kladmen kladmeny mef gash shishki boshki opt
 """.split())
 _KK_WORDS = frozenset("""
 bar joq zhoq jok zhok kerek emes jane zhane ushin tek kunde kunine barlyq barlyk audan audany
@@ -39,13 +40,14 @@ hiring dm stock open fresh drop drops free now today
 """.split())
 _REPEAT = re.compile(r"(.)\1+")
 _EN_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _EN_WORDS)
+_RU_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _RU_WORDS)
+_KK_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _KK_WORDS)
 _RU_MARK = re.compile(r"zh|kh|shch|yy|[iy][yj]$|ogo$|aya$|'")
 _KK_MARK = re.compile(r"q(?!u)")
 _KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq".split())
 _VOWELS = "aeiouy"
 
 _WORD = re.compile(r"(?<![\w@.#:])[a-z][a-z'’ʼ]*(?![\w@]|-\d)")  # not "ak-47"
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 # Longest first; ``y`` and word-final ``i`` are decided by the letter before them (see below).
 _RU_GROUPS = {
@@ -97,21 +99,19 @@ def _squeezed(word: str) -> str:
     return _REPEAT.sub(r"\1", word)
 
 
-def _language(words: list[str], latin_only: bool) -> str | None:
+def _language(words: list[str]) -> str | None:
     ru = kk = en = 0
-    for w in words:
-        if _squeezed(w) in _EN_SQUEEZED:
+    for w in words:  # stretched words ("barrrr") count as what they stretch
+        sq = _squeezed(w)
+        if sq in _EN_SQUEEZED:
             en += 1
             continue
-        if w in _RU_WORDS or _RU_MARK.search(w):
+        if w in _RU_WORDS or sq in _RU_SQUEEZED or _RU_MARK.search(w):
             ru += 1
-        if w in _KK_WORDS or _KK_MARK.search(w):
+        if w in _KK_WORDS or sq in _KK_SQUEEZED or _KK_MARK.search(w):
             kk += 1
     if max(ru, kk) <= en or ru + kk < 2 and len(words) < 2:
-        # A post all in Latin letters with no English word among three or more reads as
-        # transliteration too ("Taldykorgan mef/gash. Klad. Ls").
-        if not (latin_only and en == 0 and len(words) >= 3):
-            return None
+        return None
     return "kk" if kk > ru else "ru"
 
 
@@ -123,12 +123,13 @@ def cyrillic_edits(text: str, inside=None) -> list[tuple[int, int, str]]:
     if not found:
         return []
     words = [m.group().rstrip("'’ʼ") for m in found]
-    lang = _language(words, not _CYRILLIC.search(text))
+    lang = _language(words)
     if lang is None:
         return []
     edits = []
     for m, w in zip(found, words, strict=True):
-        if w in _EN_WORDS or w in _KEEP or len(w) > 1 and not any(c in _VOWELS for c in w):
+        if w in _EN_WORDS or w in _KEEP or (
+                len(w) > 1 and w not in _RU_WORDS and not any(c in _VOWELS for c in w)):
             continue
         cyr = to_cyrillic(m.group(), lang)
         if cyr != m.group():

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
-from detection.glyphs import CYR2LAT, DIGIT_CYR, DIGIT_LAT, INITIAL_CYR, KAZAKH_BASE, LAT2CYR
+from detection.glyphs import (
+    CYR2LAT, DIGIT_CYR, DIGIT_LAT, INITIAL_CYR, KAZAKH_BASE, LAT2CYR, LAT2CYR_SOUND,
+)
 
 __all__ = ["fold_word", "unmask"]
 
@@ -51,7 +53,7 @@ def fold_word(word: str, post_cyr: bool = True) -> str:
         cyr = bool(n_cyr)
     else:
         cyr = post_cyr
-    homo, digits = (LAT2CYR, DIGIT_CYR) if cyr else (CYR2LAT, DIGIT_LAT)
+    homo, digits = (LAT2CYR_SOUND, DIGIT_CYR) if cyr else (CYR2LAT, DIGIT_LAT)
     out = list(word)
     last = len(word) - 1
     for i, c in enumerate(word):
@@ -75,9 +77,9 @@ def fold_word(word: str, post_cyr: bool = True) -> str:
     first, end = out[0], out[-1]
     if cyr and first in INITIAL_CYR and len(word) >= 4 and "".join(out[1:4]).isalpha():
         out[0] = INITIAL_CYR[first]
-    if (cyr and end in DIGIT_CYR and end.isdigit() and len(word) >= 4
+    if (end in digits and end.isdigit() and len(word) >= 4
             and "".join(out[:-1]).isalpha() and out[:-1] != list(word[:-1])):
-        out[-1] = DIGIT_CYR[end]
+        out[-1] = digits[end]
     return "".join(out)
 
 
