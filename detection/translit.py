@@ -44,10 +44,13 @@ _RU_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _RU_WORDS)
 _KK_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _KK_WORDS)
 _RU_MARK = re.compile(r"zh|kh|shch|yy|[iy][yj]$|ogo$|aya$|'")
 _KK_MARK = re.compile(r"q(?!u)")
+_RU_MARK_ANY = re.compile(r"zh|kh|shch|yy|[iy][yj]\b|ogo\b|aya\b|'")
 _KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq".split())
 _VOWELS = "aeiouy"
 
-_WORD = re.compile(r"(?<![\w@.#:])[a-z][a-z'’ʼ]*(?![\w@]|-\d)")  # not "ak-47"
+# A Latin word, not inside a handle, link or number, nor a model number ("ak-47"); written to
+# start with its first letter so the engine skips to Latin letters instead of trying each place.
+_WORD = re.compile(r"[a-z](?<![\w@.#:][a-z])[a-z'’ʼ]*(?![\w@]|-\d)")
 
 # Longest first; ``y`` and word-final ``i`` are decided by the letter before them (see below).
 _RU_GROUPS = {
@@ -95,20 +98,21 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
     return "".join(out)
 
 
-def _squeezed(word: str) -> str:
-    return _REPEAT.sub(r"\1", word)
-
-
 def _language(words: list[str]) -> str | None:
+    joined = " ".join(words)
+    # Stretched words ("barrrr") count as what they stretch; one substitution for the post.
+    squeezed = _REPEAT.sub(r"\1", joined).split(" ")
+    # Letter groups are looked for word by word only if the post has any at all (most have none).
+    ru_marks = _RU_MARK_ANY.search(joined) is not None
+    kk_marks = "q" in joined
     ru = kk = en = 0
-    for w in words:  # stretched words ("barrrr") count as what they stretch
-        sq = _squeezed(w)
+    for w, sq in zip(words, squeezed, strict=True):
         if sq in _EN_SQUEEZED:
             en += 1
             continue
-        if w in _RU_WORDS or sq in _RU_SQUEEZED or _RU_MARK.search(w):
+        if w in _RU_WORDS or sq in _RU_SQUEEZED or ru_marks and _RU_MARK.search(w):
             ru += 1
-        if w in _KK_WORDS or sq in _KK_SQUEEZED or _KK_MARK.search(w):
+        if w in _KK_WORDS or sq in _KK_SQUEEZED or kk_marks and _KK_MARK.search(w):
             kk += 1
     if max(ru, kk) <= en or ru + kk < 2 and len(words) < 2:
         return None

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from detection.glyphs import (
     CYR2LAT, DIGIT_CYR, DIGIT_LAT, INITIAL_CYR, KAZAKH_BASE, LAT2CYR, LAT2CYR_SOUND,
@@ -29,10 +30,10 @@ def _base(c: str) -> str:
     return KAZAKH_BASE.get(c, c)
 
 
-def fold_word(word: str, post_cyr: bool = True) -> str:
+def fold_word(word: str, post_cyr: Callable[[], bool] = lambda: True) -> str:
     """``word`` (lower case) in one script, with digits and symbols between letters read as
-    letters; ``post_cyr`` says whether most of the post is Cyrillic (for a word that could be
-    either)."""
+    letters; ``post_cyr()`` says whether most of the post is Cyrillic (asked only for a word
+    that could be either)."""
     n_cyr = n_lat = 0
     strong_cyr = strong_lat = False
     for c in word:
@@ -52,7 +53,7 @@ def fold_word(word: str, post_cyr: bool = True) -> str:
     elif not (n_cyr and n_lat):
         cyr = bool(n_cyr)
     else:
-        cyr = post_cyr
+        cyr = post_cyr()
     homo, digits = (LAT2CYR_SOUND, DIGIT_CYR) if cyr else (CYR2LAT, DIGIT_LAT)
     out = list(word)
     last = len(word) - 1
