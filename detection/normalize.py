@@ -2,23 +2,31 @@
 
 ``normalize(text)`` returns a :class:`Folded`: ``.text`` is what the lexicons are matched against
 and ``.to_original(start, end)`` turns a span of the folded text back into a span of the text the
-analyst reads. The folding runs in four passes, each linear in the length of the text:
+analyst reads. The folding runs in passes, each linear in the length of the text:
 
 1. characters: Unicode NFKC, lower case, zero-width/format characters, soft hyphens, invisible
-   fillers and combining marks (stress marks used to break words) removed;
+   fillers and combining marks (stress marks used to break words) removed; look-alikes NFKC
+   leaves (small capitals, Greek and Lisu capitals, Latin letters with diacritics, ``ꟽ``, ``℮``)
+   read as the letters they imitate (:mod:`detection.glyphs`); then words with asterisks for
+   letters restored (``кл*д``, ``СК*РОСТЬ``) and letters drawn with two symbols (``K/\\ад``);
 2. split letters rejoined: three or more single letters separated by up to three separator
-   characters (``м е ф``, ``к.л.а.д``, ``з-а-к-л-а-д``) become one word;
-3. words: inside a word that mixes scripts, Latin/Cyrillic homoglyphs are folded to the word's
-   script (``MEФEДPOH``); digits, ``@`` and ``$`` standing between letters are read as letters
-   (``ск0р0сть``, ``м3ф``, ``з@клад``); a word-initial ``3``/``0`` before three letters reads as
-   ``з``/``о`` (``3акладки``); ``ё`` folds to ``е``;
-4. squeezing: runs of one repeated letter become one letter (``мееееф``) and whitespace runs
+   characters (``м е ф``, ``к.л.а.д``, ``з-а-к-л-а-д``) become one word; a wider gap than the one
+   between the letters separates two split words (``б о т  в  б и о``);
+3. words (:mod:`detection.wordfold`): inside a word that mixes scripts, Latin/Cyrillic homoglyphs
+   are folded to the word's script (``MEФEДPOH``, ``Zаклаdки``); digits, ``@``, ``$``, ``!`` and
+   ``€`` standing between letters are read as letters (``ск0р0сть``, ``м!нёр``); a leading ``3``/
+   ``0`` or a trailing digit of such a word too (``0пл@та``, ``ш1шк1``); Kazakh letters, ``ё`` and
+   ``й`` fold to their Russian base letters (``төлем`` = ``толем``);
+4. transliteration (:mod:`detection.translit`): the Latin words of a post written in transliterated
+   Russian or Latin-script Kazakh are read back into Cyrillic (``nuzhny kladmeny``, ``jumys bar``);
+   English stays as it is;
+5. squeezing: runs of one repeated letter become one letter (``мееееф``) and whitespace runs
    become one space.
 
 Numbers, prices and handles survive: digits are never squeezed or rejoined with each other, a digit
-is read as a letter only between letters, and ``@handles`` and URLs are left as they are apart from
-lower case. Lexicon terms are folded by the same function, so a term and its obfuscated spellings
-meet in the same folded form.
+is read as a letter only inside a word that is otherwise letters, and ``@handles`` and URLs are
+left as they are apart from lower case. Lexicon terms are folded by the same function, so a term
+and its obfuscated spellings meet in the same folded form.
 
 Cost: each pass is a regex scan or two, and most posts need little of it, so cheap pre-checks
 (searches the engine can skip through to a rare character: a Latin letter, a digit, a separator)
