@@ -45,7 +45,7 @@ _KK_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _KK_WORDS)
 _RU_MARK = re.compile(r"zh|kh|shch|yy|[iy][yj]$|ogo$|aya$|'")
 _KK_MARK = re.compile(r"q(?!u)")
 _RU_MARK_ANY = re.compile(r"zh|kh|shch|yy|[iy][yj]\b|ogo\b|aya\b|'")
-_KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq".split())
+_KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq qr qiwi".split())
 _VOWELS = "aeiouy"
 
 # A Latin word, not inside a handle, link or number, nor a model number ("ak-47"); written to
@@ -98,6 +98,12 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
     return "".join(out)
 
 
+def _kept(word: str) -> bool:
+    """Acronyms and brands that stay Latin: listed, or two letters or more without a vowel."""
+    return word in _KEEP or (
+        len(word) > 1 and word not in _RU_WORDS and not any(c in _VOWELS for c in word))
+
+
 def _language(words: list[str]) -> str | None:
     joined = " ".join(words)
     # Stretched words ("barrrr") count as what they stretch; one substitution for the post.
@@ -109,6 +115,8 @@ def _language(words: list[str]) -> str | None:
     for w, sq in zip(words, squeezed, strict=True):
         if sq in _EN_SQUEEZED:
             en += 1
+            continue
+        if _kept(w):  # "vhq", "qr", "qiwi" say nothing of the language
             continue
         if w in _RU_WORDS or sq in _RU_SQUEEZED or ru_marks and _RU_MARK.search(w):
             ru += 1
@@ -132,8 +140,7 @@ def cyrillic_edits(text: str, inside=None) -> list[tuple[int, int, str]]:
         return []
     edits = []
     for m, w in zip(found, words, strict=True):
-        if w in _EN_WORDS or w in _KEEP or (
-                len(w) > 1 and w not in _RU_WORDS and not any(c in _VOWELS for c in w)):
+        if w in _EN_WORDS or _kept(w):
             continue
         cyr = to_cyrillic(m.group(), lang)
         if cyr != m.group():
