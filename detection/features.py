@@ -5,8 +5,10 @@ Two blocks:
 * **named** features from the detector's evidence: each fired rule's contribution (context rules
   as their penalty), each concept's strength (distinct term weights, capped), the rules' own
   score per category, counts of indicator kinds (bot, wallet, phone, handle, link), and the
-  post's shape (emoji density, digits, prices and doses, length). Once ``detection/quotes.py``
-  lands, concepts inside reported speech get their own names.
+  post's shape (emoji density, digits, prices and doses, length). Concepts inside reported
+  speech (:mod:`detection.quotes`: quotes, «пишут:», forwards) count apart from the post's own
+  (``reported:substance`` beside ``concept:substance``), and a report frame (news, raid report,
+  warning) is a feature of its own.
 * **hashed** n-grams of the folded text: character 2- to 5-grams (across word boundaries, so
   they also see pairs of short words) and word 1- and 2-grams, each hashed into
   ``2 ** bits`` buckets by a fixed integer hash (no Python ``hash``, which changes per process).
@@ -28,7 +30,7 @@ import numpy as np
 __all__ = ["FeatureSpace", "Features", "describe", "hashed_ngrams", "ngram_text"]
 
 CHAR_N = (2, 3, 4, 5)
-SHAPE = ("emoji", "digits", "price", "dose", "length", "lines", "latin_mixed")
+SHAPE = ("emoji", "digits", "price", "dose", "length", "lines", "latin_mixed", "report_frame")
 INDICATOR_WORDS = {
     "telegram_bot": "bot link", "telegram_handle": "Telegram handle",
     "telegram_link": "Telegram link", "invite_link": "invite link", "url": "web link",
@@ -40,6 +42,7 @@ SHAPE_WORDS = {
     "emoji": "many emoji", "digits": "many digits", "price": "prices", "dose": "doses or weights",
     "length": "long text", "lines": "many lines (a list)",
     "latin_mixed": "Latin letters in Cyrillic words",
+    "report_frame": "a report about others (news, raid, warning)",
 }
 _WORD = re.compile(r"\w+")
 _MIXED = re.compile(r"(?:[а-яёәғқңөұүһі][a-z]|[a-z][а-яёәғқңөұүһі])")
@@ -67,15 +70,17 @@ class FeatureSpace:
         names = [f"rules:{c}" for c in ("sale", "recruitment")]
         names += [f"rule:{r}" for r in sorted(set(rules))]
         names += [f"concept:{c}" for c in sorted(set(concepts))]
+        names += [f"reported:{c}" for c in sorted(set(concepts))]
         names += [f"indicator:{k}" for k in sorted(set(indicator_kinds))]
         names += [f"shape:{s}" for s in SHAPE]
         self.names = names
         self.index = {n: i for i, n in enumerate(names)}
         self.bits = bits
 
-    def build(self, folded: str, concept_strength: dict[str, float], hits, indicators,
-              rule_scores: dict[str, float], patterns) -> Features:
-        """Features from the detector's evidence for one post (see :class:`Detector.features`)."""
+    def build(self, folded: str, matches, hits, indicators, rule_scores: dict[str, float],
+              patterns, frame: bool = False) -> Features:
+        """Features from the detector's evidence for one post (``matches`` marked ``reported``
+        inside reported speech; see ``Detector.features``)."""
         idx = self.index
         named: dict[int, float] = {}
         for c, s in rule_scores.items():
@@ -85,8 +90,8 @@ class FeatureSpace:
             i = idx.get(f"rule:{h.rule}")
             if i is not None:
                 named[i] = named.get(i, 0.0) + abs(h.contribution)
-        for c, s in concept_strength.items():
-            i = idx.get(f"concept:{c}")
+        for name, s in _strength(matches).items():
+            i = idx.get(name)
             if i is not None:
                 named[i] = min(2.0, s)
         kinds: dict[str, int] = {}
@@ -99,8 +104,24 @@ class FeatureSpace:
         for name, value in _shape(folded, patterns).items():
             if value:
                 named[idx[f"shape:{name}"]] = value
+        if frame:
+            named[idx["shape:report_frame"]] = 1.0
         char_ids, char_vals, word_ids, word_vals = hashed_ngrams(folded, self.bits)
         return Features(named, char_ids, char_vals, word_ids, word_vals)
+
+
+def _strength(matches) -> dict[str, float]:
+    """Per concept (``concept:…``, or ``reported:…`` inside reported speech), the sum of the
+    weights of its distinct terms."""
+    seen: set[tuple[bool, str, str]] = set()
+    out: dict[str, float] = {}
+    for m in matches:
+        key = (m.reported, m.concept, m.term)
+        if key not in seen:
+            seen.add(key)
+            name = f"{'reported' if m.reported else 'concept'}:{m.concept}"
+            out[name] = out.get(name, 0.0) + m.weight
+    return out
 
 
 def _shape(folded: str, patterns) -> dict[str, float]:
@@ -195,6 +216,8 @@ def describe(name: str) -> str:
         return f"rules' {rest} score"
     if kind == "concept":
         return f"{rest.replace('_', ' ')} words"
+    if kind == "reported":
+        return f"{rest.replace('_', ' ')} words in reported speech"
     if kind == "indicator":
         return INDICATOR_WORDS.get(rest, rest)
     if kind == "shape":

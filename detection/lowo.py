@@ -17,7 +17,8 @@ from typing import Sequence
 
 from detection.config import DetectionConfig
 from detection.scorer import Detector
-from detection.training import DEFAULT_BITS, DEFAULT_C, featurize, fit, rules_detector
+from detection.training import (DEFAULT_BITS, DEFAULT_C, augmented, featurize, fit,
+                                rules_detector)
 
 __all__ = ["LowoReport", "figures", "leave_one_writer_out", "reliability"]
 
@@ -132,13 +133,15 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
         raise ValueError(f"leave-one-writer-out needs two writers or more, found {len(corpus)}")
     rules = rules_detector(lexicons)
     config = config or DetectionConfig(lexicon_dir=lexicons)
-    rows = {w: featurize(rules, recs) for w, recs in corpus.items()}
-    also_rows = featurize(rules, also)
+    # Each writer's posts and their obfuscated copies, with features, computed once.
+    parts = {w: list(recs) + augmented(recs) for w, recs in corpus.items()}
+    parts[""] = list(also) + augmented(also)
+    rows = {w: featurize(rules, recs) for w, recs in parts.items()}
     writers: dict[str, dict[str, dict]] = {}
     pairs: list[tuple[float, bool]] = []
     for writer, recs in corpus.items():
-        train = [r for w in corpus if w != writer for r in corpus[w]] + list(also)
-        train_rows = [x for w in corpus if w != writer for x in rows[w]] + also_rows
+        train = [r for w in parts if w != writer for r in parts[w]]
+        train_rows = [x for w in parts if w != writer for x in rows[w]]
         model = fit(rules, train, rows=train_rows, c=c, bits=bits)
         detector = Detector(config, rules.lexicon, model)
         verdicts = [detector.score(r["text"]) for r in recs]
@@ -147,9 +150,8 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
         writers[writer] = {
             "model": figures(recs, [v.category for v in verdicts], hard_kinds),
             "rules": figures(recs, [rules.score(r["text"]).category for r in recs], hard_kinds)}
-    train = [r for w in corpus for r in corpus[w]] + list(also)
-    final = fit(rules, train, rows=[x for w in corpus for x in rows[w]] + also_rows, c=c,
-                bits=bits)
+    final = fit(rules, [r for w in parts for r in parts[w]],
+                rows=[x for w in parts for x in rows[w]], c=c, bits=bits)
     held: dict[str, dict] = {}
     if heldout:
         detector = Detector(config, rules.lexicon, final)

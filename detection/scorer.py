@@ -84,10 +84,8 @@ class Detector:
         folded = self.normalizer.normalize(text)
         found = self.matcher.find_spans(folded.text)
         concepts = {term.concept for term, _, _ in found}
-        # Prices and doses only count next to a substance or stash words (rules need one of
-        # those to use them); the model reads them everywhere.
-        patterns = (self.patterns.find(folded.text) if self._v2 or not concepts.isdisjoint(_PRICED)
-                    else [])
+        # Prices and doses only count next to a substance or stash words.
+        patterns = [] if concepts.isdisjoint(_PRICED) else self.patterns.find(folded.text)
         indicators = self.extractor.extract(text)
         return folded, found, patterns, indicators, concepts
 
@@ -129,7 +127,7 @@ class Detector:
             return rule_scores
         if isinstance(self.model, FeatureModel):
             if features is None:
-                features = self.space.build(folded, {}, (), (), rule_scores, ())
+                features = self.space.build(folded, (), (), (), rule_scores, ())
             probs = self.model.predict(features, self._bound)
             return {c: probs[c] for c in SCORED}
         probs = self.model.predict_proba([folded])[0]
@@ -154,6 +152,8 @@ class Detector:
         """Verdict for one post's text."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
+        if self._v2:
+            return self._model_verdict(text)
         folded, found, patterns, indicators, concepts = self._collect(text)
         for ind in indicators:
             ev = indicator_evidence(ind.kind)
@@ -168,28 +168,37 @@ class Detector:
         else:  # no rule can fire: skip mapping spans and building matches (most posts)
             raw, hits = _NO_EVIDENCE, []
         rule_scores = {c: self._to_score(raw[c]) for c in SCORED}
-        if not self._v2:
-            return self._decide(self._blend(rule_scores, folded.text), hits, indicators)
-        features = self.space.build(folded.text, _strength(found, patterns, indicators), hits,
-                                    indicators, rule_scores, patterns)
-        verdict = self._decide(self._blend(rule_scores, folded.text, features), hits, indicators)
+        return self._decide(self._blend(rule_scores, folded.text), hits, indicators)
+
+    def _model_verdict(self, text: str) -> Verdict:
+        """:meth:`score` with a second-format model: every post is read by the model."""
+        folded, features, hits, indicators = self._features(text)
+        verdict = self._decide(self._blend({}, folded, features), hits, indicators)
         if verdict.category != "none" and self.config.explain_top:
             verdict.contributions = [Contribution(words, weight) for words, weight in
                                      self.model.contributions(
                                          features, self._bound, self.space.names,
-                                         verdict.category, folded.text, self.config.explain_top)]
+                                         verdict.category, folded, self.config.explain_top)]
         return verdict
+
+    def _features(self, text: str) -> tuple[str, Features, list[RuleHit], list[Indicator]]:
+        folded, found, patterns, indicators, _ = self._collect(text)
+        matches = self._matches(text, folded, found, patterns, indicators, "text")
+        # The rules skip prices far from substance words; the model's shape features count all.
+        every_price = patterns or self.patterns.find(folded.text)
+        frame = False
+        if matches:  # quotes only matter where there is evidence to quote
+            matches = mark_reported(matches, text)
+            frame = report_frame(text)
+        raw, hits = self.engine.evaluate(matches, frame=frame) if matches else (_NO_EVIDENCE, [])
+        rule_scores = {c: self._to_score(raw[c]) for c in SCORED}
+        features = self.space.build(folded.text, matches, hits, indicators, rule_scores,
+                                    every_price, frame)
+        return folded.text, features, hits, indicators
 
     def features(self, text: str) -> Features:
         """The model's features of a post (what :meth:`score` feeds a second-format model)."""
-        folded, found, patterns, indicators, _ = self._collect(text)
-        if not patterns:  # the rules-alone detector skips prices far from substance words
-            patterns = self.patterns.find(folded.text)
-        matches = self._matches(text, folded, found, patterns, indicators, "text")
-        raw, hits = self.engine.evaluate(matches)
-        rule_scores = {c: self._to_score(raw[c]) for c in SCORED}
-        return self.space.build(folded.text, _strength(found, patterns, indicators), hits,
-                                indicators, rule_scores, patterns)
+        return self._features(text)[1]
 
     def score_source(self, title: str | None, description: str | None, pinned_text: str | None,
                      post_verdicts: Sequence[Verdict]) -> Verdict:
@@ -232,20 +241,3 @@ class Detector:
             hits.append(lifted)
         return self._decide(scores, hits, indicators)
 
-
-def _strength(found, patterns, indicators) -> dict[str, float]:
-    """Per concept, the sum of the weights of its distinct terms (patterns and indicators by
-    name)."""
-    seen: set[tuple[str, str]] = set()
-    out: dict[str, float] = {}
-    items = [(t.concept, t.text, t.weight) for t, _, _ in found]
-    items += [(concept, name, weight) for concept, name, _, _, weight in patterns]
-    for ind in indicators:
-        ev = indicator_evidence(ind.kind)
-        if ev:
-            items.append((ev[0], ind.kind, ev[1]))
-    for concept, name, weight in items:
-        if (concept, name) not in seen:
-            seen.add((concept, name))
-            out[concept] = out.get(concept, 0.0) + weight
-    return out
