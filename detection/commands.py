@@ -101,8 +101,9 @@ def _by_writer(corpus: Path, also: tuple[Path, ...], heldout: Path | None,
     held = [heldout] if heldout else _also((), REPO_HELDOUT)
     click.echo(f"training also on: {', '.join(map(str, extra)) or '(nothing)'}; "
                f"old held-out: {', '.join(map(str, held)) or '(none)'}", err=True)
+    files = [*sorted(corpus.glob("*.jsonl")), *extra]
     return leave_one_writer_out(read_corpus(corpus), _read(extra), _read(held),
-                                lexicons=lexicons)
+                                sources=[f.name for f in files], lexicons=lexicons)
 
 
 @click.command("train")
@@ -123,18 +124,21 @@ def train_command(file: Path | None, corpus: Path | None, also: tuple[Path, ...]
     """Fit the model (logistic regression over the rules' evidence and hashed n-grams) on the
     labelled posts of FILE and/or a --corpus directory, save it under --out and print its path.
     The same data gives the same file, byte for byte."""
-    from detection.training import REPO_DEV, fit, read_corpus, rules_detector
+    from detection.training import REPO_DEV, fit_parts, read_corpus, rules_detector
 
     if file is None and corpus is None:
         raise click.UsageError("give FILE, --corpus DIR or both")
     if name is not None and (not name or "/" in name or "\\" in name or name.startswith(".")):
         raise click.UsageError(f"--name {name!r}: a plain file name is needed")
-    files = ([file] if file else []) + ([] if corpus is None else [
-        *sorted(corpus.glob("*.jsonl")), *_also(also, REPO_DEV)])
+    parts: dict[str, list[dict]] = {}
     try:
         if corpus is not None:
-            read_corpus(corpus)  # checks the directory holds writers' files
-        model = fit(rules_detector(lexicons), _read(files), sources=[f.name for f in files])
+            parts.update(read_corpus(corpus))
+        extra = _also(also, REPO_DEV) if corpus is not None else []
+        parts[""] = _read(([file] if file else []) + extra)
+        files = ([file] if file else []) + ([] if corpus is None else [
+            *sorted(corpus.glob("*.jsonl")), *extra])
+        model = fit_parts(rules_detector(lexicons), parts, sources=[f.name for f in files])
         path = model.save(out_dir / f"{name or model.version}.npz")
     except _errors() as exc:
         raise click.ClickException(str(exc)) from None

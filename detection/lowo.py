@@ -17,8 +17,8 @@ from typing import Sequence
 
 from detection.config import DetectionConfig
 from detection.scorer import Detector
-from detection.training import (DEFAULT_BITS, DEFAULT_C, augmented, featurize, fit,
-                                rules_detector)
+from detection.training import (DEFAULT_BITS, DEFAULT_C, featurize, fit, rules_detector,
+                                with_copies)
 
 __all__ = ["LowoReport", "figures", "leave_one_writer_out", "reliability"]
 
@@ -124,18 +124,20 @@ def _share(m: dict) -> str:
 
 
 def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (),
-                         heldout: Sequence[dict] = (), *, lexicons: Path | None = None,
+                         heldout: Sequence[dict] = (), *, sources: Sequence[str] = (),
+                         lexicons: Path | None = None,
                          config: DetectionConfig | None = None, c: float = DEFAULT_C,
                          bits: int = DEFAULT_BITS,
                          hard_kinds: Sequence[str] = ("hard/",)) -> LowoReport:
-    """Train without each writer in turn and score that writer (see the module docstring)."""
+    """Train without each writer in turn and score that writer (see the module docstring).
+    The model trained on everything (``sources`` name its files) is the one ``kyran train``
+    makes from the same data."""
     if len(corpus) < 2:
         raise ValueError(f"leave-one-writer-out needs two writers or more, found {len(corpus)}")
     rules = rules_detector(lexicons)
     config = config or DetectionConfig(lexicon_dir=lexicons)
     # Each writer's posts and their obfuscated copies, with features, computed once.
-    parts = {w: list(recs) + augmented(recs) for w, recs in corpus.items()}
-    parts[""] = list(also) + augmented(also)
+    parts = with_copies({**corpus, "": also})
     rows = {w: featurize(rules, recs) for w, recs in parts.items()}
     writers: dict[str, dict[str, dict]] = {}
     pairs: list[tuple[float, bool]] = []
@@ -151,7 +153,7 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
             "model": figures(recs, [v.category for v in verdicts], hard_kinds),
             "rules": figures(recs, [rules.score(r["text"]).category for r in recs], hard_kinds)}
     final = fit(rules, [r for w in parts for r in parts[w]],
-                rows=[x for w in parts for x in rows[w]], c=c, bits=bits)
+                rows=[x for w in parts for x in rows[w]], sources=sources, c=c, bits=bits)
     held: dict[str, dict] = {}
     if heldout:
         detector = Detector(config, rules.lexicon, final)
