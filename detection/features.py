@@ -14,9 +14,10 @@ Two blocks:
   ``2 ** bits`` buckets by a fixed integer hash (no Python ``hash``, which changes per process).
   Each block is scaled to unit length.
 
-Character n-grams are hashed with numpy over the code points in a few vectorised passes, so a
-post costs tens of microseconds. :func:`ngram_text` recovers the n-gram behind a bucket from the
-post itself, for explanations ("n-gram «клад»").
+Character n-grams are hashed with numpy over the code points in a few vectorised passes (the
+shape counts come from the same code points), so a post costs tens of microseconds.
+:func:`ngram_text` recovers the n-gram behind a bucket from the post itself, for explanations
+("n-gram «клад»").
 """
 
 from __future__ import annotations
@@ -101,12 +102,13 @@ class FeatureSpace:
             i = idx.get(f"indicator:{k}")
             if i is not None:
                 named[i] = 1.0 + 0.3 * min(n - 1, 3)
-        for name, value in _shape(folded, patterns).items():
+        codes = _codes(_spaced(folded))
+        for name, value in _shape(folded, codes, patterns).items():
             if value:
                 named[idx[f"shape:{name}"]] = value
         if frame:
             named[idx["shape:report_frame"]] = 1.0
-        char_ids, char_vals, word_ids, word_vals = hashed_ngrams(folded, self.bits)
+        char_ids, char_vals, word_ids, word_vals = hashed_ngrams(folded, self.bits, codes)
         return Features(named, char_ids, char_vals, word_ids, word_vals)
 
 
@@ -124,10 +126,14 @@ def _strength(matches) -> dict[str, float]:
     return out
 
 
-def _shape(folded: str, patterns) -> dict[str, float]:
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _shape(folded: str, codes: np.ndarray, patterns) -> dict[str, float]:
     n = len(folded) or 1
-    emoji = sum(1 for ch in folded if ch >= "\u2190" and not ch.isalpha())
-    digits = sum(ch.isdigit() for ch in folded)
+    emoji = int(np.count_nonzero(((codes >= 0x2190) & (codes < 0x2C00)) | (codes >= 0x1F000)))
+    digits = int(np.count_nonzero((codes >= 0x30) & (codes <= 0x39)))
     prices = sum(1 for p in patterns if p[0] == "price")
     doses = sum(1 for p in patterns if p[0] == "quantity")
     return {"emoji": min(1.0, 10 * emoji / n), "digits": min(1.0, 4 * digits / n),
@@ -136,9 +142,9 @@ def _shape(folded: str, patterns) -> dict[str, float]:
             "latin_mixed": min(1.0, len(_MIXED.findall(folded)) / 2)}
 
 
-def _char_hashes(text: str) -> list[np.ndarray]:
+def _char_hashes(codes: np.ndarray) -> list[np.ndarray]:
     """Per n in ``CHAR_N``, the 64-bit rolling hash of the n-gram starting at each position."""
-    a = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    a = codes.astype(np.uint64)
     out, acc = [], a
     for n in range(2, CHAR_N[-1] + 1):
         if len(acc) < 2:
@@ -156,11 +162,9 @@ def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _unit(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if not len(ids):
-        return ids, np.zeros(0)
-    uniq, counts = np.unique(ids, return_counts=True)
-    vals = 1.0 + np.log(counts)
-    return uniq, vals / np.sqrt(vals @ vals)
+    """Every occurrence weighs the same, the block scaled by its length (a repeated n-gram
+    counts once per occurrence: no sorting needed, and the sums come out the same)."""
+    return ids, np.full(len(ids), 1.0 / np.sqrt(len(ids)) if len(ids) else 0.0)
 
 
 def _spaced(folded: str) -> str:
@@ -173,10 +177,12 @@ def _word_hashes(folded: str) -> tuple[list[str], np.ndarray]:
     return words, h
 
 
-def hashed_ngrams(folded: str, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                   np.ndarray]:
-    """Character and word n-gram bucket ids (unique) and their unit-length values."""
-    char = np.concatenate(_char_hashes(_spaced(folded)))
+def hashed_ngrams(folded: str, bits: int, codes: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Character and word n-gram bucket ids (one per occurrence) and their values."""
+    if codes is None:
+        codes = _codes(_spaced(folded))
+    char = np.concatenate(_char_hashes(codes))
     char_ids, char_vals = _unit(_bucket(char, bits))
     _, h = _word_hashes(folded)
     if len(h):
@@ -191,7 +197,7 @@ def ngram_text(folded: str, bits: int, block: str, bucket: int) -> str | None:
     """The first n-gram of ``folded`` that falls in ``bucket`` of ``block`` ("char"/"word")."""
     if block == "char":
         text = _spaced(folded)
-        for n, h in zip(CHAR_N[::-1], _char_hashes(text)[::-1], strict=True):  # longest first
+        for n, h in zip(CHAR_N[::-1], _char_hashes(_codes(text))[::-1], strict=True):
             hit = np.nonzero(_bucket(h, bits) == bucket)[0]
             if len(hit):
                 return text[hit[0]:hit[0] + n]

@@ -227,7 +227,7 @@ class FeatureModel:
                 grams.append(gram.strip())
             if words not in seen:
                 seen.add(words)
-                out.append((words, round(weight, 4)))
+                out.append((words, round(float(weight), 4)))
         return out
 
     def save(self, path: Path | str) -> Path:
@@ -298,8 +298,8 @@ def train_feature_model(rows: Sequence[Features], labels: Sequence[str], names: 
     """Fit multinomial logistic regression on feature rows (from ``Detector.features``), each
     row counting ``weights[i]`` times (default once).
 
-    ``meta`` (sources, data digest) is recorded in the file; the version is derived from it and
-    the parameters, so the same data gives the same version."""
+    ``meta`` (sources, data digest) is recorded in the file; the version is derived from it, the
+    parameters and the weights, so the same data and code give the same version."""
     from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
@@ -338,9 +338,10 @@ def train_feature_model(rows: Sequence[Features], labels: Sequence[str], names: 
     info.update({"format": FORMAT_V2, "labels": list(LABELS), "named": list(names),
                  "bits": bits, "C": c, "samples": len(rows),
                  "label_counts": {label: list(labels).count(label) for label in LABELS}})
-    digest = hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()
-    info["version"] = f"lr2-{digest[:12]}"
     coef32 = coef.astype(np.float32)
+    digest = hashlib.sha256(json.dumps(info, sort_keys=True).encode())
+    digest.update(coef32.tobytes())  # the weights too: a change of features changes the version
+    info["version"] = f"lr2-{digest.hexdigest()[:12]}"
     return FeatureModel(info["version"], LABELS, tuple(names), bits,
                         coef32[:d].astype(np.float64),
                         coef32[d:d + h], coef32[d + h:], intercept, info)

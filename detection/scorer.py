@@ -59,8 +59,9 @@ class Detector:
         self.model_version = (f"rules-{rules_digest[:12]}"
                               + (f"+{model.version}" if model else ""))
         # A post with no rule evidence (most posts) always gets the same scores and category.
-        self._quiet = self._decide(
-            {c: self._to_score(_NO_EVIDENCE[c]) for c in SCORED}, [], []) if model is None else None
+        self._quiet_rules = self._decide(
+            {c: self._to_score(_NO_EVIDENCE[c]) for c in SCORED}, [], [])
+        self._quiet = self._quiet_rules if model is None else None
         context = [f"context.{n}" for n, c in lexicon.concepts.items() if c.kind == "context"]
         self.space = FeatureSpace([r.name for r in DEFAULT_RULES] + context,
                                   [*lexicon.concepts, *_BUILT_IN_CONCEPTS], list(KINDS),
@@ -171,8 +172,14 @@ class Detector:
         return self._decide(self._blend(rule_scores, folded.text), hits, indicators)
 
     def _model_verdict(self, text: str) -> Verdict:
-        """:meth:`score` with a second-format model: every post is read by the model."""
-        folded, features, hits, indicators = self._features(text)
+        """:meth:`score` with a second-format model. A post with no evidence at all (no lexicon
+        term, price, dose or indicator: most posts of a stream, 1 of the writers' 1,149
+        positives) is not read by the model and gets the rules' quiet verdict."""
+        found = self._features(text)
+        if found is None:
+            q = self._quiet_rules
+            return Verdict(q.category, q.score, [], [], self.model_version, dict(q.scores))
+        folded, features, hits, indicators = found
         verdict = self._decide(self._blend({}, folded, features), hits, indicators)
         if verdict.category != "none" and self.config.explain_top:
             verdict.contributions = [Contribution(words, weight) for words, weight in
@@ -181,16 +188,24 @@ class Detector:
                                          verdict.category, folded, self.config.explain_top)]
         return verdict
 
-    def _features(self, text: str) -> tuple[str, Features, list[RuleHit], list[Indicator]]:
-        folded, found, patterns, indicators, _ = self._collect(text)
-        matches = self._matches(text, folded, found, patterns, indicators, "text")
+    def _features(self, text: str, always: bool = False
+                  ) -> tuple[str, Features, list[RuleHit], list[Indicator]] | None:
+        """The model's reading of a post; None for a post with no evidence (unless
+        ``always``)."""
+        folded, found, patterns, indicators, concepts = self._collect(text)
         # The rules skip prices far from substance words; the model's shape features count all.
         every_price = patterns or self.patterns.find(folded.text)
+        if not (found or indicators or every_price or always):
+            return None
+        matches = self._matches(text, folded, found, patterns, indicators, "text")
+        concepts.update(m.concept for m in matches)
         frame = False
-        if matches:  # quotes only matter where there is evidence to quote
+        if self.engine.can_fire(concepts):  # as the rules do: quotes matter where rules fire
             matches = mark_reported(matches, text)
             frame = report_frame(text)
-        raw, hits = self.engine.evaluate(matches, frame=frame) if matches else (_NO_EVIDENCE, [])
+            raw, hits = self.engine.evaluate(matches, frame=frame)
+        else:
+            raw, hits = _NO_EVIDENCE, []
         rule_scores = {c: self._to_score(raw[c]) for c in SCORED}
         features = self.space.build(folded.text, matches, hits, indicators, rule_scores,
                                     every_price, frame)
@@ -198,7 +213,7 @@ class Detector:
 
     def features(self, text: str) -> Features:
         """The model's features of a post (what :meth:`score` feeds a second-format model)."""
-        return self._features(text)[1]
+        return self._features(text, always=True)[1]
 
     def score_source(self, title: str | None, description: str | None, pinned_text: str | None,
                      post_verdicts: Sequence[Verdict]) -> Verdict:

@@ -90,7 +90,7 @@ def test_the_model_decides_and_explains_in_words(detector, model):
     assert any(h.rule == "sale.substance_drop" and h.spans for h in v.hits)  # rules still explain
     words = [c.feature for c in v.contributions]
     assert 0 < len(words) <= 5 and all(c.weight > 0 for c in v.contributions)
-    assert "rule sale.substance_drop" in words, words
+    assert any(w.startswith("rule sale.") for w in words), words
     assert v.to_dict()["contributions"][0]["feature"] == words[0]
     quiet = d.score("Концерт в субботу в филармонии, билеты в кассе")
     assert quiet.category == "none" and quiet.contributions == []

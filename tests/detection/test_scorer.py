@@ -62,8 +62,8 @@ def test_proximity_matters():
 
 def test_thresholds_are_configuration():
     text = "Меф есть, пиши @kok_shop"
-    strict = Detector.from_config(DetectionConfig(sale_threshold=0.99)).score(text)
-    lax = Detector.from_config(DetectionConfig(sale_threshold=0.05)).score(text)
+    strict = Detector.from_config(DetectionConfig(sale_threshold=0.99, rules_only=True)).score(text)
+    lax = Detector.from_config(DetectionConfig(sale_threshold=0.05, rules_only=True)).score(text)
     assert strict.category == "none" and lax.category == "sale"
     assert strict.scores == lax.scores
 
