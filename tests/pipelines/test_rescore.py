@@ -17,7 +17,7 @@ def test_a_new_slang_word_opens_candidates_and_decisions_are_kept(store, config,
     lexicons = tmp_path / "lexicons"
     shutil.copytree(BUNDLED_LEXICONS, lexicons)
     config = config.model_copy(update={"detection": config.detection.model_copy(
-        update={"lexicon_dir": lexicons})})
+        update={"lexicon_dir": lexicons, "rules_only": True})})  # the rules read the new word
     chain = ProcessingChain(store, config, "component:test")
     chain.process(shop_channel_items() + [channel("new_shop", 77, "Shop", "", 900),
                                           post("new_shop", 1, NEW_SLANG)])
