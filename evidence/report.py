@@ -1,0 +1,124 @@
+"""`report.html` of an evidence package: one self-contained page a person at a platform or an
+authority can read without any tool.
+
+Per subject: what it is (exact URL as text, name, category, the analyst's decision), its
+indicators, its evidence posts with the matched words highlighted (crawler/highlight.py: every
+scraped piece escaped, defanged, stripped of control characters) and a screenshot rendered from
+the stored capture when there is one (`screenshots/<ref>.png`, by relative path); then the
+request texts. The page carries a Content-Security-Policy that allows no script, no remote
+resource and no connection (images only from the package or data: URLs); it has no script and
+nothing scraped is ever a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from crawler.defang import one_line
+from crawler.highlight import highlight
+from evidence.requests import exact_url
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+MAX_POSTS = 200  # evidence posts shown per subject; all of them are in posts.csv
+MAX_TEXT = 5_000  # characters of a post shown
+LABELS = {
+    "en": {"title": "Evidence package", "package": "Package", "created": "Created (UTC)",
+           "organisation": "Organisation", "recipient": "Recipient", "key": "Signing key",
+           "subjects": "Subjects", "posts": "Evidence posts", "url": "URL", "name": "Name",
+           "category": "Category", "decision": "Decision", "indicators": "Indicators",
+           "evidence": "Evidence", "posted": "Posted", "views": "Views", "score": "Score",
+           "missing": "Capture missing", "screenshot": "Screenshot of the stored capture of",
+           "more": "More posts not shown here", "requests": "Request texts",
+           "no_screenshots": "Screenshots were not made",
+           "about": "Every file of this package is listed with its SHA-256 in manifest.json, "
+                    "which the organisation signed (manifest.sig); check it with kyran verify. "
+                    "Links in scraped text are defanged (hxxps, [.]) and nothing here is a link."},
+    "ru": {"title": "Пакет доказательств", "package": "Пакет", "created": "Создан (UTC)",
+           "organisation": "Организация", "recipient": "Получатель", "key": "Ключ подписи",
+           "subjects": "Ресурсов", "posts": "Сообщений-доказательств", "url": "URL",
+           "name": "Название", "category": "Категория", "decision": "Решение",
+           "indicators": "Индикаторы", "evidence": "Доказательства", "posted": "Опубликовано",
+           "views": "Просмотры", "score": "Оценка", "missing": "Копия отсутствует",
+           "screenshot": "Снимок сохранённой копии", "more": "Не показано сообщений",
+           "requests": "Тексты обращений", "no_screenshots": "Снимки экрана не сделаны",
+           "about": "Каждый файл пакета указан с хешем SHA-256 в manifest.json, подписанном "
+                    "организацией (manifest.sig); проверка: kyran verify. Ссылки в собранном "
+                    "тексте обезврежены (hxxps, [.]), в отчёте нет ни одной ссылки."},
+    "kk": {"title": "Дәлелдер пакеті", "package": "Пакет", "created": "Құрылған (UTC)",
+           "organisation": "Ұйым", "recipient": "Алушы", "key": "Қолтаңба кілті",
+           "subjects": "Ресурстар", "posts": "Дәлел-хабарламалар", "url": "URL",
+           "name": "Атауы", "category": "Санат", "decision": "Шешім",
+           "indicators": "Индикаторлар", "evidence": "Дәлелдер", "posted": "Жарияланған",
+           "views": "Қаралым", "score": "Баға", "missing": "Көшірме жоқ",
+           "screenshot": "Сақталған көшірменің суреті", "more": "Көрсетілмеген хабарламалар",
+           "requests": "Өтініш мәтіндері", "no_screenshots": "Экран суреттері жасалмады",
+           "about": "Пакеттің әр файлы SHA-256 хешімен manifest.json ішінде көрсетілген, оған "
+                    "ұйым қол қойған (manifest.sig); тексеру: kyran verify. Жиналған мәтіндегі "
+                    "сілтемелер зарарсыздандырылған (hxxps, [.]), есепте бірде-бір сілтеме жоқ."},
+}
+
+
+def environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                       autoescape=select_autoescape(default=True), trim_blocks=True,
+                       lstrip_blocks=True)
+
+
+def _spans(post: Mapping) -> list[tuple[int, int, str]]:
+    return [(int(s), int(e), one_line(str(label))) for s, e, label in post.get("spans") or []]
+
+
+def _post(post: Mapping, screenshots: Mapping[str, str]) -> dict:
+    ref = str(post.get("ref", ""))
+    return {"ref": ref, "url": exact_url(post.get("url")),
+            "posted_at": one_line(str(post.get("posted_at") or "")),
+            "views": post.get("views"), "score": post.get("score"),
+            "capture_sha256": one_line(post.get("capture_sha256")),
+            "missing": one_line(post.get("missing")) if post.get("missing") else "",
+            "html": highlight(post.get("text"), _spans(post), MAX_TEXT),
+            "screenshot": screenshots.get(ref, "")}
+
+
+def _subject(subject: Mapping, screenshots: Mapping[str, str]) -> dict:
+    posts = list(subject.get("posts") or [])
+    count = subject.get("posts_count", len(posts))
+    decision = subject.get("decision") or {}
+    return {"ref": str(subject.get("ref", "")), "url": exact_url(subject.get("url")),
+            "handle": one_line(subject.get("handle")), "title": one_line(subject.get("title")),
+            "platform": one_line(subject.get("platform")),
+            "category": one_line(subject.get("category")),
+            "categories": [one_line(c) for c in subject.get("categories") or []],
+            "policy": one_line(decision.get("policy")),
+            "decided_at": one_line(str(decision.get("at") or "")),
+            "decided_by": one_line(decision.get("by")),
+            "decided_by_org": one_line(decision.get("organisation")),
+            "indicators": sorted({one_line(i) for p in posts for i in p.get("indicators") or []}),
+            "posts": [_post(p, screenshots) for p in posts[:MAX_POSTS]], "posts_count": count,
+            "more_posts": max(0, count - MAX_POSTS)}
+
+
+def report_html(*, package: Mapping, subjects: Iterable[Mapping],
+                requests: Mapping[str, str] | None = None,
+                screenshots: Mapping[str, str] | None = None,
+                screenshots_note: str | None = None, lang: str = "en") -> str:
+    """The report page. `package`: package_id, created_at, organisation, recipient and
+    optionally fingerprint; `subjects`: manifest subjects each with its `posts` (posts.jsonl
+    rows with `spans`); `screenshots`: item ref → relative path of its PNG in the package;
+    `screenshots_note`: why there are none (shown), or None."""
+    shots = dict(screenshots or {})
+    shown = [_subject(s, shots) for s in subjects]
+    values = {"package": {"package_id": one_line(package.get("package_id")),
+                          "created_at": one_line(str(package.get("created_at") or "")),
+                          "organisation": one_line(package.get("organisation")),
+                          "recipient": one_line(package.get("recipient")),
+                          "fingerprint": one_line(package.get("fingerprint"))},
+              "subjects": shown, "total_posts": sum(s["posts_count"] for s in shown),
+              "requests": sorted((requests or {}).items()), "csp": Markup(CSP),
+              "screenshots_note": one_line(screenshots_note) if screenshots_note else "",
+              "lang": lang if lang in LABELS else "en", "t": LABELS.get(lang, LABELS["en"])}
+    return environment().get_template("report.html.j2").render(**values)
