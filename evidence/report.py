@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from crawler.defang import one_line
 from crawler.highlight import highlight
-from evidence.requests import exact_url
+from evidence.requests import exact_url, indicator_strings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
@@ -73,20 +73,20 @@ def _spans(post: Mapping) -> list[tuple[int, int, str]]:
     return [(int(s), int(e), one_line(str(label))) for s, e, label in post.get("spans") or []]
 
 
-def _post(post: Mapping, screenshots: Mapping[str, str]) -> dict:
-    ref = str(post.get("ref", ""))
-    return {"ref": ref, "url": exact_url(post.get("url")),
-            "posted_at": one_line(str(post.get("posted_at") or "")),
-            "views": post.get("views"), "score": post.get("score"),
-            "capture_sha256": one_line(post.get("capture_sha256")),
-            "missing": one_line(post.get("missing")) if post.get("missing") else "",
-            "html": highlight(post.get("text"), _spans(post), MAX_TEXT),
+def _post(item: Mapping, screenshots: Mapping[str, str]) -> dict:
+    ref = str(item.get("ref", ""))
+    capture = item.get("capture") or {}
+    return {"ref": ref, "url": exact_url(item.get("url")),
+            "posted_at": one_line(str(item.get("posted_at") or "")),
+            "views": item.get("views"), "score": item.get("score"),
+            "capture_sha256": one_line(capture.get("sha256")),
+            "missing": one_line(item.get("missing")) if item.get("missing") else "",
+            "html": highlight(item.get("text"), _spans(item), MAX_TEXT),
             "screenshot": screenshots.get(ref, "")}
 
 
 def _subject(subject: Mapping, screenshots: Mapping[str, str]) -> dict:
-    posts = list(subject.get("posts") or [])
-    count = subject.get("posts_count", len(posts))
+    items = list(subject.get("items") or [])
     decision = subject.get("decision") or {}
     return {"ref": str(subject.get("ref", "")), "url": exact_url(subject.get("url")),
             "handle": one_line(subject.get("handle")), "title": one_line(subject.get("title")),
@@ -97,9 +97,10 @@ def _subject(subject: Mapping, screenshots: Mapping[str, str]) -> dict:
             "decided_at": one_line(str(decision.get("at") or "")),
             "decided_by": one_line(decision.get("by")),
             "decided_by_org": one_line(decision.get("organisation")),
-            "indicators": sorted({one_line(i) for p in posts for i in p.get("indicators") or []}),
-            "posts": [_post(p, screenshots) for p in posts[:MAX_POSTS]], "posts_count": count,
-            "more_posts": max(0, count - MAX_POSTS)}
+            "indicators": sorted({i for item in items for i in indicator_strings(item)}),
+            "posts": [_post(item, screenshots) for item in items[:MAX_POSTS]],
+            "posts_count": len(items), "screenshot": screenshots.get(str(subject.get("ref")), ""),
+            "more_posts": max(0, len(items) - MAX_POSTS)}
 
 
 def report_html(*, package: Mapping, subjects: Iterable[Mapping],
@@ -107,8 +108,8 @@ def report_html(*, package: Mapping, subjects: Iterable[Mapping],
                 screenshots: Mapping[str, str] | None = None,
                 screenshots_note: str | None = None, lang: str = "en") -> str:
     """The report page. `package`: package_id, created_at, organisation, recipient and
-    optionally fingerprint; `subjects`: manifest subjects each with its `posts` (posts.jsonl
-    rows with `spans`); `screenshots`: item ref → relative path of its PNG in the package;
+    optionally fingerprint; `subjects`: the builder's subjects each with its `items`
+    (evidence/context.py); `screenshots`: item or subject ref → entry name of its PNG;
     `screenshots_note`: why there are none (shown), or None."""
     shots = dict(screenshots or {})
     shown = [_subject(s, shots) for s in subjects]

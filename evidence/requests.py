@@ -13,8 +13,9 @@ What a template sees (every scraped text in it already folded to one line and de
   notifier.name (the organisation), notifier.email, notifier.contact  (empty ones undefined),
   legal_basis  (undefined when empty; test with `legal_basis is defined`),
   subjects: ref, url, handle, title, platform, type, category, categories, policy, decided_at,
-            decided_by_org, posts_count, words, indicators, more_posts,
+            decided_by_org, posts_count, words (matched), indicators ("kind:value"), more_posts,
             posts: ref, url, posted_at, excerpt, indicators, missing.
+The subjects given are the builder's (evidence/context.py): manifest subjects with their `items`.
 Resource URLs are kept exact when they are plain http(s) addresses (a notice under the EU DSA
 must name the exact URLs); any other URL is defanged like the rest of the scraped text.
 """
@@ -70,20 +71,35 @@ def _short(text: str | None, limit: int) -> str:
     return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
 
 
-def _post_values(post: Mapping) -> dict:
-    return {"ref": post.get("ref", ""), "url": exact_url(post.get("url")),
-            "posted_at": str(post.get("posted_at") or ""),
-            "excerpt": _short(post.get("text"), MAX_EXCERPT),
-            "indicators": [one_line(i) for i in post.get("indicators") or []],
-            "missing": one_line(post.get("missing")) if post.get("missing") else ""}
+def indicator_strings(item: Mapping) -> list[str]:
+    """An item's indicators as `kind:value`, safe to show."""
+    return [one_line(f"{i.get('kind', '')}:{i.get('value', '')}") if isinstance(i, Mapping)
+            else one_line(str(i)) for i in item.get("indicators") or []]
+
+
+def matched_words(item: Mapping) -> list[str]:
+    """The words the verdict matched in an item's text (spans labelled with a rule, not with an
+    indicator kind), safe to show."""
+    text = item.get("text") or ""
+    kinds = {i.get("kind") for i in item.get("indicators") or [] if isinstance(i, Mapping)}
+    return [one_line(text[int(start):int(end)]) for start, end, label in item.get("spans") or []
+            if label not in kinds and 0 <= int(start) < int(end) <= len(text)]
+
+
+def _post_values(item: Mapping) -> dict:
+    return {"ref": item.get("ref", ""), "url": exact_url(item.get("url")),
+            "posted_at": str(item.get("posted_at") or ""),
+            "excerpt": _short(item.get("text"), MAX_EXCERPT),
+            "indicators": indicator_strings(item),
+            "missing": one_line(item.get("missing")) if item.get("missing") else ""}
 
 
 def subject_values(subject: Mapping) -> dict:
     """What a template sees of one subject (scraped text made safe)."""
-    posts = list(subject.get("posts") or [])
+    items = list(subject.get("items") or [])
     decision = subject.get("decision") or {}
-    indicators = sorted({one_line(i) for p in posts for i in p.get("indicators") or []})
-    words = sorted({one_line(w) for p in posts for w in p.get("words") or [] if one_line(w)})
+    indicators = sorted({i for item in items for i in indicator_strings(item)})
+    words = sorted({w.lower() for item in items for w in matched_words(item) if w})
     return {"ref": subject.get("ref", ""), "url": exact_url(subject.get("url")),
             "handle": one_line(subject.get("handle")), "title": _short(subject.get("title"), 200),
             "platform": one_line(subject.get("platform")), "type": one_line(subject.get("type")),
@@ -91,9 +107,9 @@ def subject_values(subject: Mapping) -> dict:
             "categories": [one_line(c) for c in subject.get("categories") or []],
             "policy": one_line(decision.get("policy")), "decided_at": str(decision.get("at") or ""),
             "decided_by_org": one_line(decision.get("organisation")),
-            "posts_count": subject.get("posts_count", len(posts)), "words": words[:MAX_WORDS],
-            "indicators": indicators, "posts": [_post_values(p) for p in posts[:MAX_POSTS]],
-            "more_posts": max(0, subject.get("posts_count", len(posts)) - MAX_POSTS)}
+            "posts_count": len(items), "words": words[:MAX_WORDS], "indicators": indicators,
+            "posts": [_post_values(item) for item in items[:MAX_POSTS]],
+            "more_posts": max(0, len(items) - MAX_POSTS)}
 
 
 def template_values(config: EvidenceConfig, *, package_id: str, created_at: str,

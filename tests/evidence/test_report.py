@@ -65,8 +65,8 @@ def test_no_screenshots_says_why_and_shows_no_image():
 
 def test_long_batches_are_cut_per_subject_with_the_count():
     rows = subjects()
-    post = rows[0]["posts"][0]
-    rows[0]["posts"] = [{**post, "ref": f"P{n}"} for n in range(MAX_POSTS + 5)]
+    post = rows[0]["items"][0]
+    rows[0]["items"] = [{**post, "ref": f"P{n}"} for n in range(MAX_POSTS + 5)]
     tree = lxml_html.fromstring(render(subjects=rows))
     assert len(tree.get_element_by_id("S1").xpath(".//article")) == MAX_POSTS
     assert "More posts not shown here: 5" in tree.get_element_by_id("S1").text_content()
