@@ -28,6 +28,7 @@ from evidence.context import ScreenshotItem
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_HEIGHT = 8_000  # pixels of a page's screenshot; the rest is cut
+MIN_HEIGHT = 120
 MAX_BODY = 20 * 1024 * 1024  # bytes of a captured page served to the browser
 TIMEOUT_MS = 15_000
 # Replaces the captured response's headers: no script, frame, plugin or form even if enabled.
@@ -122,7 +123,7 @@ def _shoot(browser, item: ScreenshotItem) -> bytes:
         page.set_default_timeout(TIMEOUT_MS)
         _serve_only(page, url, status, ctype, body)
         page.goto(url, wait_until="load")
-        height = min(MAX_HEIGHT, max(VIEWPORT["height"], _page_height(page)))
+        height = min(MAX_HEIGHT, max(MIN_HEIGHT, _page_height(page)))
         return page.screenshot(full_page=True, type="png",
                                clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
                                      "height": height})
@@ -136,7 +137,10 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _page_height(page) -> int:
-    # Playwright evaluates in its own world: this works with the page's JavaScript disabled.
+    """The height of the page's content: measured in a viewport of MIN_HEIGHT, since a page
+    without a doctype stretches to the viewport. Playwright evaluates in its own world, so this
+    works with the page's JavaScript disabled."""
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": MIN_HEIGHT})
     try:
         return int(page.evaluate("document.documentElement.scrollHeight"))
     except Exception:  # noqa: BLE001 - a page that cannot be measured gets the viewport height

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -24,8 +26,19 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.defang import one_line
 
 
+ARCHIVE_NAME = "web.warc.gz"  # the WARC's name inside the WACZ (archive/web.warc.gz)
+
+
 class WaczError(Exception):
     """The WACZ could not be made (one line)."""
+
+
+def _link(source: Path, target: Path) -> None:
+    """`target` holding the same bytes as `source`: a hard link, or a copy across devices."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def write_pages(warc_path: Path, out) -> tuple[int, int]:
@@ -62,18 +75,18 @@ def make_wacz(warc_path: Path, out_path: Path | None = None) -> Path:
         raise WaczError(f"no WARC at {warc_path}")
     chatter = io.StringIO()  # py-wacz reports progress on stdout
     try:
-        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", dir=out_path.parent,
-                                         encoding="utf-8") as pages:
-            with contextlib.redirect_stderr(chatter):  # warcio warns about torn records
-                records, found = write_pages(warc_path, pages)
+        with tempfile.TemporaryDirectory(prefix=".wacz-", dir=out_path.parent) as tmp:
+            pages, archive = Path(tmp) / "pages.jsonl", Path(tmp) / ARCHIVE_NAME
+            with open(pages, "w", encoding="utf-8") as out, \
+                    contextlib.redirect_stderr(chatter):  # warcio warns about torn records
+                records, found = write_pages(warc_path, out)
             if not records:
                 raise WaczError(f"WACZ of {warc_path.name} failed: it holds no WARC record")
-            has_pages = found > 0
-            pages.flush()
+            _link(warc_path, archive)  # py-wacz names the archive after its input file
             with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
                 status = wacz_main(["create", "--hash-type", "sha256", "-o", str(out_path),
-                                    *(["--pages", pages.name] if has_pages else []),
-                                    str(warc_path)])
+                                    *(["--pages", str(pages)] if found else []),
+                                    str(archive)])
     except WaczError:
         out_path.unlink(missing_ok=True)
         raise
