@@ -12,6 +12,7 @@ nothing scraped is ever a link.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -26,41 +27,14 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 MAX_POSTS = 50  # evidence posts shown per subject; all of them are in posts.csv
 MAX_TEXT = 5_000  # characters of a post shown
-LABELS = {
-    "en": {"title": "Evidence package", "package": "Package", "created": "Created (UTC)",
-           "organisation": "Organisation", "recipient": "Recipient", "key": "Signing key",
-           "subjects": "Subjects", "posts": "Evidence posts", "url": "URL", "name": "Name",
-           "category": "Category", "decision": "Decision", "indicators": "Indicators",
-           "evidence": "Evidence", "posted": "Posted", "views": "Views", "score": "Score",
-           "missing": "Capture missing", "screenshot": "Screenshot of the stored capture of",
-           "more": "More posts not shown here", "requests": "Request texts",
-           "no_screenshots": "Screenshots were not made",
-           "about": "Every file of this package is listed with its SHA-256 in manifest.json, "
-                    "which the organisation signed (manifest.sig); check it with kyran verify. "
-                    "Links in scraped text are defanged (hxxps, [.]) and nothing here is a link."},
-    "ru": {"title": "Пакет доказательств", "package": "Пакет", "created": "Создан (UTC)",
-           "organisation": "Организация", "recipient": "Получатель", "key": "Ключ подписи",
-           "subjects": "Ресурсов", "posts": "Сообщений-доказательств", "url": "URL",
-           "name": "Название", "category": "Категория", "decision": "Решение",
-           "indicators": "Индикаторы", "evidence": "Доказательства", "posted": "Опубликовано",
-           "views": "Просмотры", "score": "Оценка", "missing": "Копия отсутствует",
-           "screenshot": "Снимок сохранённой копии", "more": "Не показано сообщений",
-           "requests": "Тексты обращений", "no_screenshots": "Снимки экрана не сделаны",
-           "about": "Каждый файл пакета указан с хешем SHA-256 в manifest.json, подписанном "
-                    "организацией (manifest.sig); проверка: kyran verify. Ссылки в собранном "
-                    "тексте обезврежены (hxxps, [.]), в отчёте нет ни одной ссылки."},
-    "kk": {"title": "Дәлелдер пакеті", "package": "Пакет", "created": "Құрылған (UTC)",
-           "organisation": "Ұйым", "recipient": "Алушы", "key": "Қолтаңба кілті",
-           "subjects": "Ресурстар", "posts": "Дәлел-хабарламалар", "url": "URL",
-           "name": "Атауы", "category": "Санат", "decision": "Шешім",
-           "indicators": "Индикаторлар", "evidence": "Дәлелдер", "posted": "Жарияланған",
-           "views": "Қаралым", "score": "Баға", "missing": "Көшірме жоқ",
-           "screenshot": "Сақталған көшірменің суреті", "more": "Көрсетілмеген хабарламалар",
-           "requests": "Өтініш мәтіндері", "no_screenshots": "Экран суреттері жасалмады",
-           "about": "Пакеттің әр файлы SHA-256 хешімен manifest.json ішінде көрсетілген, оған "
-                    "ұйым қол қойған (manifest.sig); тексеру: kyran verify. Жиналған мәтіндегі "
-                    "сілтемелер зарарсыздандырылған (hxxps, [.]), есепте бірде-бір сілтеме жоқ."},
-}
+LABELS = TEMPLATES / "report_labels.json"  # the page's own words, per language (en, ru, kk)
+
+
+def labels(lang: str) -> tuple[str, dict[str, str]]:
+    """(language, its labels): English when `lang` has none."""
+    known = json.loads(LABELS.read_text(encoding="utf-8"))
+    lang = lang if lang in known else "en"
+    return lang, known[lang]
 
 
 def environment() -> Environment:
@@ -112,6 +86,7 @@ def report_html(*, package: Mapping, subjects: Iterable[Mapping],
     (evidence/context.py); `screenshots`: item or subject ref → entry name of its PNG;
     `screenshots_note`: why there are none (shown), or None."""
     shots = dict(screenshots or {})
+    lang, words = labels(lang)
     shown = [_subject(s, shots) for s in subjects]
     values = {"package": {"package_id": one_line(package.get("package_id")),
                           "created_at": one_line(str(package.get("created_at") or "")),
@@ -121,5 +96,5 @@ def report_html(*, package: Mapping, subjects: Iterable[Mapping],
               "subjects": shown, "total_posts": sum(s["posts_count"] for s in shown),
               "requests": sorted((requests or {}).items()), "csp": Markup(CSP),
               "screenshots_note": one_line(screenshots_note) if screenshots_note else "",
-              "lang": lang if lang in LABELS else "en", "t": LABELS.get(lang, LABELS["en"])}
+              "lang": lang, "t": words}
     return environment().get_template("report.html.j2").render(**values)

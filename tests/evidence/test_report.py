@@ -75,3 +75,14 @@ def test_long_batches_are_cut_per_subject_with_the_count():
 def test_labels_follow_the_language():
     assert "Пакет доказательств" in render(lang="ru")
     assert "Дәлелдер пакеті" in render(lang="kk")
+
+
+def test_every_language_has_every_label():
+    import json
+
+    from evidence.report import LABELS
+
+    known = json.loads(LABELS.read_text(encoding="utf-8"))
+    assert sorted(known) == ["en", "kk", "ru"]
+    assert known["ru"].keys() == known["en"].keys() == known["kk"].keys()
+    assert "Evidence package" in render(lang="xx")  # an unknown language falls back to English
