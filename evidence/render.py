@@ -30,7 +30,7 @@ VIEWPORT = {"width": 1280, "height": 900}
 MAX_HEIGHT = 8_000  # pixels of a page's screenshot; the rest is cut
 MIN_HEIGHT = 120
 MAX_BODY = 20 * 1024 * 1024  # bytes of a captured page served to the browser
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = 30_000  # a loaded machine renders slowly; a hung page must still end
 # Replaces the captured response's headers: no script, frame, plugin or form even if enabled.
 PAGE_CSP = ("script-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
             "form-action 'none'; base-uri 'none'")

@@ -41,4 +41,3 @@ def test_hostile_text_in_the_report_stays_text(watched, tmp_path):  # noqa: F811
     assert page.locator("script, iframe, object, embed, svg, form, input").count() == 0
     text = page.locator("#P1").inner_text()
     assert corpus[0]["text"].replace("\n", " ")[:20] in text.replace("\n", " ")
-    watched.shot("report")
