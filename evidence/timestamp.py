@@ -10,6 +10,11 @@ self-signed root in the chain, and the certificates are judged valid at the time
 timestamp, not today (a TSA certificate that has expired since still vouches for its past
 tokens). A chain in a package only proves the token is consistent with it; whether that root
 is trusted is the reader's decision, so the verifier reports which authority signed.
+
+What a token attests (imprint, time, authority) cannot be changed, but its bytes are not unique:
+CMS leaves a few fields unsigned (structure versions, the signature algorithm's encoding) and an
+ECDSA signature has two valid forms, so a manifest.tsr can be altered and still verify, always
+saying the same thing. Nothing else in a package can bind its bytes: it is made after the manifest.
 """
 
 from __future__ import annotations
