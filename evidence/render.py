@@ -57,18 +57,24 @@ def chromium(executable: Path) -> Iterator[object]:
     reason = unavailable(executable)
     if reason:
         raise RenderError(reason)
-    from playwright.sync_api import Error, sync_playwright
+    from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    try:  # refuses, among others, to run inside a running asyncio loop
+        driver = sync_playwright().start()
+    except Exception as exc:  # noqa: BLE001 - any failure to drive Chromium is a reason
+        raise RenderError(f"Playwright could not start: {_first_line(exc)}") from None
+    try:
         try:
-            browser = playwright.chromium.launch(executable_path=str(executable), args=ARGS)
-        except Error as exc:
+            browser = driver.chromium.launch(executable_path=str(executable), args=ARGS)
+        except Exception as exc:  # noqa: BLE001
             raise RenderError(f"Chromium at {executable} did not start: "
                               f"{_first_line(exc)}") from None
         try:
             yield browser
         finally:
             browser.close()
+    finally:
+        driver.stop()
 
 
 def _isolated(browser):

@@ -147,3 +147,13 @@ def test_missing_chromium_is_a_reason_not_a_crash(tmp_path):
     broken.chmod(0o755)
     with pytest.raises(RenderError, match="did not start"):
         report_pdf("<p>x</p>", broken)
+
+
+def test_inside_a_running_event_loop_it_is_a_reason():
+    import asyncio
+
+    async def inside():
+        with pytest.raises(RenderError, match="^Playwright could not start: "):
+            report_pdf("<p>x</p>", CHROMIUM)
+
+    asyncio.run(inside())
