@@ -22,8 +22,8 @@ from evidence.requests import request_texts
 from evidence.timestamp import timestamp_manifest
 from evidence.wacz import make_wacz
 
-SHOTS_PER_SUBJECT = 3
-MAX_SHOTS = 300
+SHOTS_PER_SUBJECT = 2
+MAX_SHOTS = 200  # the builder holds them in memory: a bounded number of bounded PNGs
 
 
 class Extras:

@@ -27,10 +27,11 @@ from evidence.context import ScreenshotItem
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
 VIEWPORT = {"width": 1280, "height": 900}
-MAX_HEIGHT = 8_000  # pixels of a page's screenshot; the rest is cut
+MAX_HEIGHT = 4_000  # pixels of a page's screenshot; the rest is cut
 MIN_HEIGHT = 120
 MAX_BODY = 20 * 1024 * 1024  # bytes of a captured page served to the browser
-TIMEOUT_MS = 30_000  # a loaded machine renders slowly; a hung page must still end
+TIMEOUT_MS = 30_000  # per captured page: a loaded machine renders slowly, a hung page must end
+PDF_TIMEOUT_MS = 300_000  # the report of a large batch is a long document
 # Replaces the captured response's headers: no script, frame, plugin or form even if enabled.
 PAGE_CSP = ("script-src 'none'; object-src 'none'; frame-src 'none'; worker-src 'none'; "
             "form-action 'none'; base-uri 'none'")
@@ -187,15 +188,19 @@ def report_pdf(html: str, executable: Path, images: dict[str, bytes] | None = No
         else:
             route.abort("blockedbyclient")
 
+    from playwright.sync_api import Error
+
     with chromium(executable) as browser:
         context = _isolated(browser)
         try:
             page = context.new_page()
-            page.set_default_timeout(TIMEOUT_MS)
+            page.set_default_timeout(PDF_TIMEOUT_MS)
             page.route("**/*", handle)
             page.goto(ORIGIN + "report.html", wait_until="load")
             return page.pdf(format="A4", print_background=True,
                             margin={"top": "15mm", "bottom": "15mm", "left": "12mm",
                                     "right": "12mm"})
+        except Error as exc:
+            raise RenderError(f"report.pdf could not be printed: {_first_line(exc)}") from None
         finally:
             context.close()

@@ -25,7 +25,7 @@ from evidence.requests import exact_url, indicator_strings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
-MAX_POSTS = 50  # evidence posts shown per subject; all of them are in posts.csv
+MAX_POSTS = 20  # evidence posts shown per subject; all of them are in posts.csv
 MAX_TEXT = 5_000  # characters of a post shown
 LABELS = TEMPLATES / "report_labels.json"  # the page's own words, per language (en, ru, kk)
 
