@@ -11,7 +11,6 @@ batch larger than that.
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_export import populate  # noqa: E402
+from bench.bench_export import populate, rss_mb  # noqa: E402
 from evidence.build import build_package  # noqa: E402
 from evidence.collect import Selection  # noqa: E402
 from evidence.extras import Extras  # noqa: E402
@@ -46,10 +45,6 @@ class Timed(Extras):
             finally:
                 self.seconds[name] = time.perf_counter() - start
         return timed
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
