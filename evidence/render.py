@@ -103,39 +103,54 @@ def read_page(warc_path: Path, offset: int, length: int) -> tuple[str, int, str,
     raise RenderError(f"no page record at {warc_path.name}@{offset}")
 
 
-def _serve_only(page, url: str, status: int, ctype: str, body: bytes) -> None:
-    """Answer `url` with the captured bytes; abort every other request."""
-    wanted = urldefrag(url).url
+class _Stage:
+    """One isolated page showing one captured response at a time: its URL is answered with the
+    captured bytes, a navigation away gets 204 (the page stays), every other request is
+    aborted. Reused from capture to capture (nothing a page does outlives it: no script runs,
+    no cookie is set), and opened anew after a page that failed."""
 
-    def handle(route) -> None:
+    def __init__(self, browser) -> None:
+        self.context = _isolated(browser)
+        self.page = None
+        self.serving: tuple[str, int, str, bytes] = ("", 200, "text/html", b"")
+
+    def _handle(self, route) -> None:
         request = route.request
+        wanted, status, ctype, body = self.serving
         if urldefrag(request.url).url == wanted:
             route.fulfill(status=status if 200 <= status < 600 else 200, body=body,
                           headers={"content-type": ctype, "content-security-policy": PAGE_CSP})
-        elif request.is_navigation_request() and request.frame == page.main_frame:
+        elif request.is_navigation_request() and request.frame == self.page.main_frame:
             route.fulfill(status=204)  # a refresh or redirect away: stay on the captured page
         else:
             route.abort("blockedbyclient")
 
-    page.route("**/*", handle)
+    def shoot(self, url: str, status: int, ctype: str, body: bytes) -> bytes:
+        if self.page is None:
+            self.page = self.context.new_page()
+            self.page.set_default_timeout(TIMEOUT_MS)
+            self.page.route("**/*", self._handle)
+        self.serving = (urldefrag(url).url, status, ctype, body)
+        try:
+            self.page.goto(url, wait_until="load")
+            height = min(MAX_HEIGHT, max(MIN_HEIGHT, _page_height(self.page)))
+            return self.page.screenshot(full_page=True, type="png",
+                                        clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
+                                              "height": height})
+        except Exception:
+            self.page.close()
+            self.page = None
+            raise
+
+    def close(self) -> None:
+        self.context.close()
 
 
-def _shoot(browser, item: ScreenshotItem) -> bytes:
+def _shoot(stage: _Stage, item: ScreenshotItem) -> bytes:
     url, status, ctype, body = read_page(item.warc_path, item.offset, item.length)
     if not url.lower().startswith(("http://", "https://")):
         raise RenderError(f"{item.ref}: the capture's URL is not http(s)")
-    context = _isolated(browser)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        _serve_only(page, url, status, ctype, body)
-        page.goto(url, wait_until="load")
-        height = min(MAX_HEIGHT, max(MIN_HEIGHT, _page_height(page)))
-        return page.screenshot(full_page=True, type="png",
-                               clip={"x": 0, "y": 0, "width": VIEWPORT["width"],
-                                     "height": height})
-    finally:
-        context.close()
+    return stage.shoot(url, status, ctype, body)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -161,14 +176,18 @@ def screenshots(items: Iterable[ScreenshotItem], executable: Path,
     shots: dict[str, bytes] = {}
     failures = failures if failures is not None else []
     with chromium(executable) as browser:
-        for item in items:
-            if not _REF.fullmatch(item.ref or ""):
-                failures.append(f"{one_line(item.ref)!r}: not a safe item reference")
-                continue
-            try:
-                shots[f"screenshots/{item.ref}.png"] = _shoot(browser, item)
-            except Exception as exc:  # noqa: BLE001 - one bad capture must not stop the rest
-                failures.append(f"{item.ref}: {_first_line(exc)}")
+        stage = _Stage(browser)
+        try:
+            for item in items:
+                if not _REF.fullmatch(item.ref or ""):
+                    failures.append(f"{one_line(item.ref)!r}: not a safe item reference")
+                    continue
+                try:
+                    shots[f"screenshots/{item.ref}.png"] = _shoot(stage, item)
+                except Exception as exc:  # noqa: BLE001 - one bad capture must not stop the rest
+                    failures.append(f"{item.ref}: {_first_line(exc)}")
+        finally:
+            stage.close()
     return shots
 
 
