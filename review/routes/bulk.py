@@ -95,43 +95,45 @@ async def bulk_by_hand(request: Request, user: Lead):
                                                left_out=len(ids) - len(found)))
 
 
-async def _sealed(request: Request, user: User):
-    """The form, its ids (checked against their seal) and the decision it asks for."""
+async def _sealed_step(request: Request, user: User, step):
+    """Read the form, check its ids against their seal and run `step(user, ids, wanted, by)`;
+    a bad seal answers the selection form with one line, a decision that cannot be asked
+    answers the preview again with it."""
     form = await request.form()
-    ids = parse_ids([str(form.get("ids") or "")])
-    check_seal(request.app.state.codec.key, str(form.get("seal") or ""), user.id, ids)
-    if not ids:
-        raise BulkError("no candidates selected")
-    return form, ids, BulkRequest.from_form(form)
+    by = "filter" if form.get("by") == "filter" else "hand"
+    try:
+        ids = parse_ids([str(form.get("ids") or "")])
+        check_seal(request.app.state.codec.key, str(form.get("seal") or ""), user.id, ids)
+        if not ids:
+            raise BulkError("no candidates selected")
+    except BulkError as exc:
+        return _page(request, status=400, error=str(exc))
+    wanted = BulkRequest.from_form(form)
+    try:
+        return step(user, ids, wanted, by)
+    except DecisionError as exc:
+        return _page(request, status=exc.status, error=str(exc), wanted=wanted,
+                     selection=_selection(request, user, ids, by))
 
 
 @router.post("/bulk/confirm", response_class=HTMLResponse)
 async def bulk_confirm(request: Request, user: Lead):
     """The confirmation step: the action, the count and the policy or reason, named."""
-    try:
-        form, ids, wanted = await _sealed(request, user)
-    except BulkError as exc:
-        return _page(request, status=400, error=str(exc))
-    selection = _selection(request, user, ids, str(form.get("by") or "hand"))
-    try:
+    def confirm(user: User, ids: list[int], wanted: BulkRequest, by: str):
         wanted.check(user, get_config(request).review)
-    except DecisionError as exc:
-        return _page(request, status=exc.status, error=str(exc), selection=selection,
-                     wanted=wanted)
-    return _page(request, "bulk_confirm.html", selection=selection, wanted=wanted)
+        return _page(request, "bulk_confirm.html", wanted=wanted,
+                     selection=_selection(request, user, ids, by))
+
+    return await _sealed_step(request, user, confirm)
 
 
 @router.post("/bulk/apply", response_class=HTMLResponse)
 async def bulk_apply(request: Request, user: Lead):
     """Apply the confirmed decision to the sealed ids; the result page."""
-    try:
-        _form, ids, wanted = await _sealed(request, user)
-    except BulkError as exc:
-        return _page(request, status=400, error=str(exc))
-    try:
+    def apply(user: User, ids: list[int], wanted: BulkRequest, _by: str):
         with get_store(request).session() as session:
             result = apply_bulk(session, user, ids, wanted, review=get_config(request).review)
-    except DecisionError as exc:
-        return _page(request, status=exc.status, error=str(exc))
-    return _page(request, "bulk_result.html", result=result, wanted=wanted,
-                 shown=result.skipped[:SKIPPED_SHOWN])
+        return _page(request, "bulk_result.html", result=result, wanted=wanted,
+                     shown=result.skipped[:SKIPPED_SHOWN])
+
+    return await _sealed_step(request, user, apply)
