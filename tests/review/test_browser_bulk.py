@@ -84,3 +84,31 @@ def test_analyst_refused_at_bulk(store, review_app, users, watched):  # noqa: F8
         response = page.goto(base + "/bulk")
         assert response.status == 403
         assert page.locator("#bulk-filters, #preview").count() == 0
+
+
+def test_xss_corpus_in_the_workspace_executes_nothing(
+        store, review_app, users, watched):  # noqa: F811
+    from tests.review.test_xss_browser import FOREIGN, _hostile_store
+
+    foreign = FOREIGN.replace(":not([name=note])", ":not([name=note]):not([name=ids_text])")
+    ids = _hostile_store(store)
+    with serve(review_app) as base:
+        host = base.split("://", 1)[1]
+        log_in(watched, base, users["lead"].username, users["lead"].password)
+        page = watched.page
+        page.goto(base + "/queue?status=all")
+        assert page.locator(foreign).count() == 0
+        page.goto(base + "/bulk?by=filter&status=all&sort=age")
+        assert page.locator("#bulk-count").get_attribute("data-count") == str(len(ids))
+        assert page.locator(foreign).count() == 0
+        page.select_option("#bulk-decide select[name=action]", "escalate")
+        page.click("#bulk-continue")
+        page.wait_for_selector("#bulk-summary")
+        assert page.locator(foreign).count() == 0
+        page.click("#bulk-apply")
+        page.wait_for_selector("#bulk-applied")
+        assert page.locator("#bulk-applied").get_attribute("data-count") == str(len(ids))
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute"
+                                                     "('href'))")
+        assert all(h.startswith("/") and not h.startswith("//") for h in hrefs)
+        watched.assert_quiet(host)
