@@ -161,3 +161,43 @@ def test_bad_input_is_one_line_and_batches_are_capped(store, client_for, monkeyp
     pasted = lead.post("/bulk", data={"ids_text": " ".join(map(str, ids)),
                                       "csrf_token": lead.csrf})
     assert pasted.status_code == 400 and "at most 3 candidates at once" in pasted.text
+
+
+def test_seals_bind_user_and_ids_and_expire(monkeypatch):
+    import pytest
+
+    from review.bulk import BulkError, check_seal, parse_ids, seal
+
+    key = b"k" * 32
+    token = seal(key, 7, [3, 1, 2])
+    check_seal(key, token, 7, [1, 2, 3])  # the order does not matter
+    for user_id, ids, other_key in ((8, [1, 2, 3], key), (7, [1, 2], key),
+                                    (7, [1, 2, 3], b"x" * 32)):
+        with pytest.raises(BulkError, match="does not match its preview"):
+            check_seal(other_key, token, user_id, ids)
+    monkeypatch.setattr("review.bulk.SEAL_SECONDS", -1)
+    with pytest.raises(BulkError, match="over an hour old"):
+        check_seal(key, token, 7, [1, 2, 3])
+    assert parse_ids(["3", "#1, 2\n3;2"]) == [1, 2, 3]
+    for bad in ("-1", "0", "1.5", "١٢"):  # Arabic-Indic digits are digits, not ids
+        with pytest.raises(BulkError, match="is not a candidate id"):
+            parse_ids([bad])
+
+
+def test_apply_skips_what_cannot_take_it(store, users):
+    from crawler.store.models import User
+    from review.bulk import BulkRequest, apply_bulk
+    from crawler.config_review import ReviewConfig
+
+    ids = shops(store, 3)
+    with store.session() as session:
+        lead = session.get(User, users["lead"].id)
+        decide(session, lead, ids[0], "escalate")
+        result = apply_bulk(session, lead, ids + [999999], BulkRequest("escalate"),
+                            review=ReviewConfig())
+        assert result.applied == ids[1:]
+        assert [i for i, _ in result.skipped] == [ids[0], 999999]
+        assert "already escalated" in result.skipped[0][1]
+        assert "no candidate 999999" in result.skipped[1][1]
+        nothing = apply_bulk(session, lead, ids, BulkRequest("escalate"), review=ReviewConfig())
+        assert nothing.applied == [] and nothing.batch is None and len(nothing.skipped) == 3
