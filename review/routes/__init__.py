@@ -7,6 +7,7 @@ ROUTERS = [
     "review.routes.admin",
     "review.routes.queue",
     "review.routes.candidates",
+    "review.routes.bulk",
     "review.routes.dashboard",
     "review.routes.entities",
     "review.routes.sources",
