@@ -80,7 +80,7 @@ class RelatedRow:
 def related_candidates(session: Session, candidate: Candidate, entity_ids: list[int],
                        limit: int = MAX_RELATED) -> list[RelatedRow]:
     """Other candidates sharing any of `entity_ids` (the candidate's indicators), most shared
-    first, then by priority; at most `limit`."""
+    first, then newest; at most `limit`."""
     if not entity_ids:
         return []
     on_entity = select(Candidate.id.label("cid"), Candidate.subject_id.label("eid")).where(
