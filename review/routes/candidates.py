@@ -76,6 +76,23 @@ def entity_href(kind: str, value: str) -> str:
     return f"/entities/{quote(kind, safe='')}/{quote(value, safe='')}"
 
 
+def _beside(session, view, lead: bool) -> dict:
+    """The page's context beyond the evidence: the clusters' spread, related candidates, who it
+    is assigned to, and (for leads) whom it may be assigned to."""
+    related = related_candidates(session, view.candidate, [
+        entity.id for entity, _posts, _sources in view.entities if entity.kind in RELATED_KINDS])
+    for item in related:  # scraped: no controls, no bidi, defanged
+        item.row.subject = one_line(item.row.subject)
+    assigned = view.candidate.assigned_to
+    return {
+        "spread": cluster_spread(session, sorted({e.post.cluster_id for e in view.evidence
+                                                  if e.post.cluster_id})),
+        "related": related,
+        "assigned": session.get(User, assigned) if assigned else None,
+        "assignees": [(u.username, one_line(display(u)), u.role) for u in session.scalars(
+            select(User).where(User.active.is_(True)).order_by(User.username))] if lead else []}
+
+
 def _page(request: Request, user: User, candidate_id: int, error: str | None = None,
           status: int = 200):
     config, store = get_config(request), get_store(request)
@@ -92,22 +109,10 @@ def _page(request: Request, user: User, candidate_id: int, error: str | None = N
             for hit in (e.verdict.hits if e.verdict else []):
                 rules.setdefault(hit.get("rule", "?"), []).extend(
                     m.get("text", "") for m in hit.get("matches", []))
-        spread = cluster_spread(session, sorted({e.post.cluster_id for e in view.evidence
-                                                 if e.post.cluster_id}))
-        related = related_candidates(session, view.candidate, [
-            entity.id for entity, _posts, _sources in view.entities
-            if entity.kind in RELATED_KINDS])
-        for item in related:  # scraped: no controls, no bidi, defanged
-            item.row.subject = one_line(item.row.subject)
         lead = has_role(user, "lead")
-        assignees = [(u.username, one_line(display(u)), u.role) for u in session.scalars(
-            select(User).where(User.active.is_(True)).order_by(User.username))] if lead else []
         response = render(
             request, "candidate.html", view=view, candidate=view.candidate,
-            spread=spread, related=related, assignees=assignees,
-            assigned=session.get(User, view.candidate.assigned_to)
-            if view.candidate.assigned_to else None,
-            subject=one_line(view.subject), evidence=evidence,
+            **_beside(session, view, lead), subject=one_line(view.subject), evidence=evidence,
             rules={one_line(rule): sorted({one_line(w) for w in words})[:8]
                    for rule, words in rules.items()},
             entities=[(entity_href(entity.kind, entity.value), entity.kind,
