@@ -162,7 +162,8 @@ async def decide_candidate(request: Request, candidate_id: CandidateId,
     return RedirectResponse(f"/candidates/{candidate_id}", status_code=303)
 
 
-@router.get("/candidates/{candidate_id}/cluster", response_class=HTMLResponse)
+@router.get("/candidates/{candidate_id}/cluster", response_class=HTMLResponse,
+            include_in_schema=False)
 def cluster_page(request: Request, candidate_id: CandidateId, user: Analyst,
                  page: Annotated[int, Query(ge=1, le=MAX_CLUSTER_ROWS // CLUSTER_PAGE)] = 1):
     """The sources carrying the near-duplicate clusters of the candidate's evidence, most
