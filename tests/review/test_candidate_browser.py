@@ -119,6 +119,10 @@ def _open_hostile_capture(store, review_app, users, review_config, watched,  # n
         assert page.url == f"{base}/captures/{capture_id}"
         assert frame.url == f"{base}/captures/{capture_id}/rendered"
         watched.shot("capture")
+        for _ in range(100):  # Chromium reports a refusal after the request: wait (10 s at most)
+            if all(url in failures for url in watched.requests if foreign in url):
+                break
+            page.wait_for_timeout(100)
     return failures
 
 
