@@ -12,5 +12,6 @@ ROUTERS = [
     "review.routes.entities",
     "review.routes.sources",
     "review.routes.media",
+    "review.routes.captures",
     "review.routes.api",
 ]
