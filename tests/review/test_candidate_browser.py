@@ -82,8 +82,11 @@ def test_a_hostile_capture_runs_nothing_and_loads_nothing_foreign(store, review_
     assert watched.dialogs == [], watched.dialogs
     assert watched.page_errors == [], watched.page_errors
     # Chromium reports the subresources it refused; each was stopped by the frame's CSP
+    # (hits == [] above is the proof nothing left; under load a report may still be on its way,
+    # so only the reports that arrived are checked, and at least one must have.)
     tried = [url for url in watched.requests if foreign in url]
-    assert tried and all(failures.get(url) == "csp" for url in tried), (tried, failures)
+    reported = [url for url in tried if url in failures]
+    assert reported and all(failures[url] == "csp" for url in reported), (tried, failures)
 
 
 def _open_hostile_capture(store, review_app, users, review_config, watched,  # noqa: F811
