@@ -71,7 +71,9 @@ _FRAME_STRONG = re.compile(
     r"zaderzha\w+|ugolovn\w+|verbovk\w+|novosti|narkobiznes\w*|"
     r"arrested|police|court|sentenced|seized|volunteers?|journalists?|forwarded from|ministry|"
     r"officials|researchers|investigators?|prison|"
-    r"учител\w+|мұғалім\w*|ұран\w*|деректі фильм\w*|телеарна\w*|сми|упоминани\w+)\b", re.I)
+    r"учител\w+|мұғалім\w*|ұран\w*|деректі фильм\w*|телеарна\w*|сми|упоминани\w+|"
+    r"(?:нашли|нашел|обнаружили|found|spotted)\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*)\b",
+    re.I)
 _FRAME_WEAK = re.compile(
     r"\b(?:родител\w+|осторожно|будьте бдительн\w+|бдительн\w+|не ведитесь|сообщите|сообщайте|"
     r"как распознать|памятка|профилактик\w+|рейд\w*|скриншот\w*|как не стать|"
