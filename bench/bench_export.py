@@ -5,7 +5,10 @@ and, when the verifier is installed (evidence/verify.py), the time to verify the
 
 Memory is read two ways: the peak of Python allocations during the call (tracemalloc, in a run
 of its own, as it slows the code) and the growth of the process's peak RSS. A smaller batch
-(a tenth) is exported too: flat memory means both peaks stay about the same.
+(a tenth) is exported too: captures, texts and tables are streamed and stay flat; the one
+part held whole is the manifest (about 2.3 KB a post), as Ed25519 signs its exact bytes.
+Measured on the shared 2-core machine (load ~12): 10,000 posts in 23 s, Python peak 29 MB
+(1,000 posts: 1.8 s, 4.5 MB); the same 62 MB of members copied into a ZIP: 1.3 s.
 
     .venv/bin/python bench/bench_export.py [--candidates 100] [--posts 100] [--dir DIR]
 """

@@ -18,6 +18,7 @@ from crawler.decide_cli import register as register_decide_command
 from crawler.export_cli import register as register_export_commands
 from crawler.quarantine_cli import register as register_quarantine_command
 from crawler.liveness_cli import register as register_liveness_command
+from crawler.takedowns_cli import register as register_takedowns_command
 from crawler.queue_cli import register as register_queue_commands
 from crawler.telegram_cli import register as register_telegram_commands
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
@@ -344,6 +345,7 @@ register_decide_command(cli, pass_context)
 register_quarantine_command(cli, pass_context)
 register_telegram_commands(cli, pass_context)
 register_liveness_command(cli, pass_context)
+register_takedowns_command(cli, pass_context)
 register_daemon_commands(cli, pass_context)
 register_review_commands(cli, pass_context)
 register_export_commands(cli, pass_context)

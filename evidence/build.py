@@ -30,7 +30,7 @@ from evidence import keys, names, plain
 from evidence.collect import EXPORTABLE, Selection, candidate_ids, user_name
 from evidence.context import PackageContext
 from evidence.gather import Gathered, gather
-from evidence.manifest import FORMAT, FORMAT_VERSION, assemble, iso
+from evidence.manifest import FORMAT, FORMAT_VERSION, iso, write_assembled
 from evidence.spool import Spool
 
 STORED = (".gz", ".png", ".pdf", ".wacz", ".zip")  # already compressed: stored as they are
@@ -122,8 +122,11 @@ def build_package(store: Store, config, selection: Selection, recipient: str,
         try:
             members = got.members() + _extra_members(Path(tmp), got, context, extras)
             head = _head(context, key, now, members)
-            manifest = assemble(head, {"subjects": got.subjects.records(),
-                                       "items": got.items.records()})
+            manifest_path = Path(tmp) / "manifest.tmp"
+            with open(manifest_path, "w", encoding="utf-8", newline="") as out:
+                write_assembled(out, head, {"subjects": got.subjects.records(),
+                                            "items": got.items.records()})
+            manifest = manifest_path.read_bytes()  # whole: Ed25519 signs the exact bytes
             _write_zip(final, members, manifest, key, extras, now)
         except names.BadName as exc:  # a name a hook made up
             raise BuildError(f"not packaged: {exc}") from None

@@ -8,7 +8,9 @@ UTF-8. The subjects and items of a large batch are spooled to files while collec
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import secrets
 from datetime import datetime, timezone
 from typing import Iterable
@@ -29,27 +31,37 @@ def canonical(value: object) -> bytes:
     return json.dumps(value, sort_keys=True, indent=1, ensure_ascii=False).encode("utf-8")
 
 
-def _array(elements: Iterable[object]) -> str:
-    parts = []
+def _write_array(out, elements: Iterable[object]) -> None:
+    first = True
     for element in elements:
         text = json.dumps(element, sort_keys=True, indent=1, ensure_ascii=False)
-        parts.append("\n".join("  " + line for line in text.split("\n")))
-    return "[\n" + ",\n".join(parts) + "\n ]" if parts else "[]"
+        out.write(("[\n" if first else ",\n") + "\n".join("  " + line
+                                                        for line in text.split("\n")))
+        first = False
+    out.write("[]" if first else "\n ]")
 
 
-def assemble(head: dict, arrays: dict[str, Iterable[object]]) -> bytes:
-    """The canonical bytes of ``{**head, **arrays}``, each array streamed from its iterable
-    (a JSON string never holds a raw newline, so re-indenting line by line is exact)."""
+def write_assembled(out, head: dict, arrays: dict[str, Iterable[object]]) -> None:
+    """Write to the text stream `out` the canonical JSON of ``{**head, **arrays}``, each array
+    streamed from its iterable (a JSON string never holds a raw newline, so re-indenting line
+    by line is exact): memory holds one element at a time, never the whole manifest."""
     token = secrets.token_hex(8)  # no string in the head can hold the placeholder by chance
     marks = {key: f"\x00{key}-{token}\x00" for key in arrays}
     text = json.dumps({**head, **marks}, sort_keys=True, indent=1, ensure_ascii=False)
-    for key, mark in marks.items():
-        placeholder = json.dumps(mark)
-        before, found, after = text.partition(placeholder)
-        if not found:
-            raise AssertionError(f"placeholder of {key} lost")
-        text = before + _array(arrays[key]) + after
-    return text.encode("utf-8")
+    placeholders = {json.dumps(mark): key for key, mark in marks.items()}
+    pattern = "(" + "|".join(re.escape(p) for p in placeholders) + ")"
+    for piece in re.split(pattern, text) if placeholders else [text]:
+        if piece in placeholders:
+            _write_array(out, arrays[placeholders[piece]])
+        else:
+            out.write(piece)
+
+
+def assemble(head: dict, arrays: dict[str, Iterable[object]]) -> bytes:
+    """The canonical bytes of ``{**head, **arrays}`` (see `write_assembled`)."""
+    out = io.StringIO()
+    write_assembled(out, head, arrays)
+    return out.getvalue().encode("utf-8")
 
 
 def custody(*, capture: dict | None, captured_by: str, organisation: str,

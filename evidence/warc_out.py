@@ -53,38 +53,39 @@ class CaptureOut:
         self.directory = Path(directory)
         self.web: Spool | None = None
         self.mtproto: Spool | None = None
-        self._done: dict[int, dict] = {}  # capture id -> its description
+        # capture id -> where its record went: (file, record id, offset or line, length)
+        self._done: dict[int, tuple[str, str | None, int, int]] = {}
 
     def add(self, capture: Capture, data: bytes, platform: str) -> dict:
         """Copy one stored record in (once); the manifest's `capture` object for it."""
-        if capture.id in self._done:
-            return self._done[capture.id]
-        described = {"sha256": capture.sha256, "captured_at": iso(capture.fetched_at),
-                     "url": capture.url, "http_status": capture.status,
-                     "component": component_of(capture, platform),
-                     "component_version": capture.tool_version or None}
-        if capture.kind == "mtproto-json":
-            if self.mtproto is None:
-                self.mtproto = Spool(self.directory, names.MTPROTO)
-            record = _record(data)
-            payload = record.content_stream().read()
-            rid = record.rec_headers.get_header("WARC-Record-ID")
-            line = {"record_id": rid, "url": capture.url, "record_sha256": capture.sha256,
-                    "payload_sha256": hashlib.sha256(payload).hexdigest()}
-            try:  # the monitor stored json.dumps(message, ensure_ascii=False, sort_keys=True)
-                line["message"] = json.loads(payload)
-            except ValueError:
-                line["payload"] = payload.decode("utf-8", "replace")
-            self.mtproto.record(line)
-            described.update(file=names.MTPROTO, record_id=rid, line=self.mtproto.count)
-        else:
+        if capture.id not in self._done:
+            self._done[capture.id] = self._copy(capture, data)
+        file, rid, where, length = self._done[capture.id]
+        place = {"line": where} if file == names.MTPROTO else {"offset": where, "length": length}
+        return {"file": file, "record_id": rid, "sha256": capture.sha256,
+                "captured_at": iso(capture.fetched_at), "url": capture.url,
+                "http_status": capture.status, "component": component_of(capture, platform),
+                "component_version": capture.tool_version or None, **place}
+
+    def _copy(self, capture: Capture, data: bytes) -> tuple[str, str | None, int, int]:
+        if capture.kind != "mtproto-json":
             if self.web is None:
                 self.web = Spool(self.directory, names.WARC)
             rid = record_id(data)
-            offset = self.web.write(data)
-            described.update(file=names.WARC, record_id=rid, offset=offset, length=len(data))
-        self._done[capture.id] = described
-        return described
+            return names.WARC, rid, self.web.write(data), len(data)
+        if self.mtproto is None:
+            self.mtproto = Spool(self.directory, names.MTPROTO)
+        record = _record(data)
+        payload = record.content_stream().read()
+        rid = record.rec_headers.get_header("WARC-Record-ID")
+        line = {"record_id": rid, "url": capture.url, "record_sha256": capture.sha256,
+                "payload_sha256": hashlib.sha256(payload).hexdigest()}
+        try:  # the monitor stored json.dumps(message, ensure_ascii=False, sort_keys=True)
+            line["message"] = json.loads(payload)
+        except ValueError:
+            line["payload"] = payload.decode("utf-8", "replace")
+        self.mtproto.record(line)
+        return names.MTPROTO, rid, self.mtproto.count, 0
 
     def spools(self) -> list[Spool]:
         return [s for s in (self.web, self.mtproto) if s is not None]

@@ -7,9 +7,11 @@ ROUTERS = [
     "review.routes.admin",
     "review.routes.queue",
     "review.routes.candidates",
+    "review.routes.bulk",
     "review.routes.dashboard",
     "review.routes.entities",
     "review.routes.sources",
     "review.routes.media",
+    "review.routes.captures",
     "review.routes.api",
 ]
