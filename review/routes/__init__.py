@@ -12,5 +12,7 @@ ROUTERS = [
     "review.routes.entities",
     "review.routes.sources",
     "review.routes.media",
+    "review.routes.export",
+    "review.routes.packages",
     "review.routes.api",
 ]
