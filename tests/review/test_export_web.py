@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import zipfile
 
 import pytest
@@ -18,6 +19,8 @@ from sqlalchemy import select
 
 from crawler.store.models import Candidate, Event
 from crawler.store.models_ops import EvidencePackage
+from review.export_jobs import jobs_of
+from review.routes.export import REFRESH_SECONDS
 from tests.evidence.build_world import make_world
 from tests.evidence.test_build import check_package
 from tests.review.conftest import token_client
@@ -95,7 +98,15 @@ def test_lead_exports_two_confirmed_from_the_bulk_selection(store, world, client
     assert 'id="export-skipped" data-count="1"' in preview.text  # the open one, said why
     assert f'<tr data-candidate="{world.open_id}">' in preview.text and "is open" in preview.text
     assert not events(store, "reported")  # nothing happens before the build
-    page = build(lead, preview.text, "regulator")
+    gate = threading.Event()  # the worker is busy: the export waits its turn
+    jobs_of(lead.app)._pool.submit(gate.wait, WAIT)
+    started = lead.post("/export/build", data={**carried(preview.text, "export-build-form"),
+                                               "recipient": "regulator"}, follow_redirects=False)
+    building = lead.get(started.headers["location"])
+    assert 'data-state="building"' in building.text
+    assert f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' in building.text
+    gate.set()
+    page = finish(lead, started)
     assert 'data-state="done"' in page
     package_id = re.search(r'data-package="([0-9a-f-]{36})"', page).group(1)
     assert f'href="/packages/{package_id}/download"' in page
