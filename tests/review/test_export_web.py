@@ -276,3 +276,31 @@ def test_a_build_that_cannot_be_made_says_why(store, world, client_for):
     assert not events(store, "reported")
     with store.session() as session:
         assert [session.get(Candidate, i).status for i in world.confirmed] == ["confirmed"] * 2
+
+
+def test_packages_page_lists_imports_and_escapes_what_partners_sent(store, world, client_for):
+    from datetime import datetime, timezone
+
+    hostile = '<script>alert(1)</script>\u202eevil'
+    with store.session() as session:
+        session.add_all([
+            EvidencePackage(package_id="11111111-1111-4111-8111-111111111111", direction="in",
+                            organisation=hostile, created_by=hostile, subjects=3, posts=7,
+                            created_at=datetime(2026, 11, 1, tzinfo=timezone.utc),
+                            sha256="ab" * 32, key_fingerprint="sha256:" + "cd" * 32),
+            EvidencePackage(package_id="22222222-2222-4222-8222-222222222222", direction="out",
+                            recipient="telegram", created_by="Eagle", subjects=1, posts=2,
+                            created_at=datetime(2026, 11, 2, tzinfo=timezone.utc),
+                            file_name="kyran-22222222-2222-4222-8222-222222222222.zip")])
+    lead = client_for("lead")
+    page = lead.get("/packages").text
+    assert "<script>alert(1)" not in page and "\u202e" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'data-package="11111111-1111-4111-8111-111111111111" data-direction="in"' in page
+    assert "/download" not in page  # imported, and exported elsewhere (--out): no file here
+    assert lead.get("/packages/22222222-2222-4222-8222-222222222222/download").status_code == 404
+    assert lead.get("/packages/11111111-1111-4111-8111-111111111111/download").status_code == 404
+    rows = lead.get("/api/packages").json()["rows"]
+    assert [r["direction"] for r in rows] == ["out", "in"]  # newest first
+    assert rows[1]["organisation"] == hostile and rows[1]["download_url"] is None
+    assert lead.get("/packages", params={"page": "0"}).status_code == 422
