@@ -5,7 +5,7 @@ the package builds in the worker thread, downloads as an attachment named from i
 confirmed" and `POST /api/exports` with a lead's token; the Packages page and `GET
 /api/packages`; analysts refused (403, no link); CSRF missing refused; a changed seal, a bulk
 seal, a bad recipient, another lead's export and unknown packages refused with one line; a
-build that cannot be made says why."""
+build that cannot be made says why; imported packages listed, partners' text escaped."""
 
 from __future__ import annotations
 
