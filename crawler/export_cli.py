@@ -8,14 +8,13 @@ usage errors exit 2.
 
 from __future__ import annotations
 
-import getpass
-import os
-
 import click
 
 from crawler.cli_support import ID
 from crawler.config_evidence import RECIPIENTS
+from crawler.decide_cli import _default_user
 from crawler.defang import one_line
+from evidence import keys
 
 
 class ExportError(click.ClickException):
@@ -24,11 +23,12 @@ class ExportError(click.ClickException):
     exit_code = 1
 
 
-def _default_user() -> str | None:
+def _key_action(action, *args):
+    """Run a key operation; its KeyProblem as one line."""
     try:
-        return os.environ.get("USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return None
+        return action(*args)
+    except keys.KeyProblem as exc:
+        raise ExportError(one_line(str(exc))) from None
 
 
 def _extras(config):
@@ -39,6 +39,10 @@ def _extras(config):
     except ImportError:
         return None
     return Extras(config)
+
+
+def _signing_path(ctx):
+    return ctx.config.resolve(ctx.config.evidence.signing_key_file)
 
 
 def register(cli: click.Group, pass_context) -> None:
@@ -100,13 +104,8 @@ def register(cli: click.Group, pass_context) -> None:
     @pass_context
     def keys_generate(ctx, force):
         """Make the signing key ([evidence] signing_key_file, mode 0600)."""
-        from evidence import keys
-
-        path = ctx.config.resolve(ctx.config.evidence.signing_key_file)
-        try:
-            key = keys.generate(path, force=force)
-        except keys.KeyProblem as exc:
-            raise ExportError(str(exc)) from None
+        path = _signing_path(ctx)
+        key = _key_action(lambda: keys.generate(path, force=force))
         click.echo(f"{path}: new signing key {keys.fingerprint(key)}")
         click.echo(f"public key (give it to partners): {keys.public_b64(key)}")
 
@@ -116,15 +115,10 @@ def register(cli: click.Group, pass_context) -> None:
     @pass_context
     def keys_show(ctx, pem):
         """The signing key's fingerprint and public key."""
-        from evidence import keys
-
-        path = ctx.config.resolve(ctx.config.evidence.signing_key_file)
+        path = _signing_path(ctx)
         if not path.exists():
             raise ExportError(f"no signing key at {path}: run `kyran keys generate` first")
-        try:
-            key = keys.load_private_key(path)
-        except keys.KeyProblem as exc:
-            raise ExportError(str(exc)) from None
+        key = _key_action(keys.load_private_key, path)
         if pem:
             click.echo(keys.public_pem(key).decode("ascii"), nl=False)
             return
@@ -139,23 +133,16 @@ def register(cli: click.Group, pass_context) -> None:
     @pass_context
     def keys_trust(ctx, org, keyfile, replace):
         """Trust KEYFILE (PEM or base64 public key) as organisation ORG's signing key."""
-        from evidence import keys
-
         trusted = keys.TrustedKeys(ctx.config.resolve(ctx.config.evidence.trusted_keys_dir))
-        try:
-            keys.check_org_id(org)
-            key = keys.load_public_key(keyfile)
-            path = trusted.add(org, key, replace=replace)
-        except keys.KeyProblem as exc:
-            raise ExportError(one_line(str(exc))) from None
+        _key_action(keys.check_org_id, org)
+        key = _key_action(keys.load_public_key, keyfile)
+        path = _key_action(lambda: trusted.add(org, key, replace=replace))
         click.echo(f"trusted {org}: {keys.fingerprint(key)} ({path})")
 
     @keys_group.command("list")
     @pass_context
     def keys_list(ctx):
         """Partners' trusted keys: organisation id and fingerprint."""
-        from evidence import keys
-
         trusted = keys.TrustedKeys(ctx.config.resolve(ctx.config.evidence.trusted_keys_dir))
         found = trusted.list()
         for org, fingerprint in found:

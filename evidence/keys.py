@@ -87,41 +87,37 @@ def _raw_b64(data: bytes) -> bytes | None:
     return raw if len(raw) == 32 else None
 
 
-def parse_private_key(data: bytes, where: str = "key") -> Ed25519PrivateKey:
-    """An Ed25519 private key from PEM or from the base64 of its raw 32 bytes."""
+def _parse(data: bytes, where: str, private: bool):
+    what = "private" if private else "public"
+    wanted = Ed25519PrivateKey if private else Ed25519PublicKey
     if data.lstrip().startswith(b"-----BEGIN"):
         try:
-            key = serialization.load_pem_private_key(data, password=None)
+            key = serialization.load_pem_private_key(data, password=None) if private \
+                else serialization.load_pem_public_key(data)
         except (ValueError, TypeError) as exc:
-            raise KeyProblem(f"{where}: not a readable unencrypted PEM private key ({exc})") \
+            hint = " (this is a private key: give its public key, `kyran keys show --pem`)" \
+                if not private and b"PRIVATE KEY" in data else ""
+            plain = "unencrypted " if private else ""
+            raise KeyProblem(f"{where}: not a readable {plain}PEM {what} key{hint} ({exc})") \
                 from None
-        if not isinstance(key, Ed25519PrivateKey):
+        if not isinstance(key, wanted):
             raise KeyProblem(f"{where}: not an Ed25519 key")
         return key
     raw = _raw_b64(data)
     if raw is None:
-        raise KeyProblem(f"{where}: not an Ed25519 private key (expected PEM or the base64 of 32 "
-                        "raw bytes)")
-    return Ed25519PrivateKey.from_private_bytes(raw)
+        raise KeyProblem(f"{where}: not an Ed25519 {what} key (expected PEM or the base64 of "
+                         "32 raw bytes)")
+    return wanted.from_private_bytes(raw) if private else wanted.from_public_bytes(raw)
+
+
+def parse_private_key(data: bytes, where: str = "key") -> Ed25519PrivateKey:
+    """An Ed25519 private key from PEM or from the base64 of its raw 32 bytes."""
+    return _parse(data, where, private=True)
 
 
 def parse_public_key(data: bytes, where: str = "key") -> Ed25519PublicKey:
     """An Ed25519 public key from PEM or from the base64 of its raw 32 bytes."""
-    if data.lstrip().startswith(b"-----BEGIN"):
-        try:
-            key = serialization.load_pem_public_key(data)
-        except (ValueError, TypeError) as exc:
-            hint = " (this is a private key: give its public key, `kyran keys show`)" \
-                if b"PRIVATE KEY" in data else ""
-            raise KeyProblem(f"{where}: not a readable PEM public key{hint} ({exc})") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise KeyProblem(f"{where}: not an Ed25519 key")
-        return key
-    raw = _raw_b64(data)
-    if raw is None:
-        raise KeyProblem(f"{where}: not an Ed25519 public key (expected PEM or the base64 of 32 "
-                        "raw bytes)")
-    return Ed25519PublicKey.from_public_bytes(raw)
+    return _parse(data, where, private=False)
 
 
 def load_private_key(path: Path | str) -> Ed25519PrivateKey:

@@ -2,8 +2,8 @@
 original text, score and rules, indicators (links to their entity pages), the event history, and
 the actions (confirm, dismiss, escalate, note; each with "& next"), all with keyboard shortcuts.
 
-Post text is hostile: `highlight` cuts it at the verdict's spans (offsets into the original
-text), strips control and bidi characters and defangs links piece by piece, escapes every piece
+Post text is hostile: `highlight` (crawler/highlight.py, shared with the evidence report) cuts
+it at the verdict's spans, strips control and bidi characters, defangs links, escapes every piece
 and wraps the matched ones in `<mark>`; nothing scraped is ever a link.
 """
 
@@ -13,12 +13,11 @@ from typing import Annotated
 
 from urllib.parse import quote
 
-from markupsafe import Markup, escape
-
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from crawler.defang import one_line, safe
+from crawler.defang import one_line
+from crawler.highlight import highlight
 from crawler.store.models import User
 from crawler.store.views import candidate_view
 from review.decisions import DecisionError, decide
@@ -37,30 +36,6 @@ SHORTCUTS = (("c", "shortcut.confirm"), ("C", "shortcut.confirm_next"),
              ("e", "shortcut.escalate"), ("E", "shortcut.escalate_next"),
              ("n", "shortcut.note"), ("t", "shortcut.take_next"), ("q", "shortcut.queue"))
 DEFAULT_POLICY = {"sale": "drug-sale", "recruitment": "courier-recruitment"}
-MAX_TEXT = 20_000  # characters of a post shown; the rest is cut with a marker
-
-
-def highlight(text: str | None, spans: list[tuple[int, int, str]]) -> Markup:
-    """`text` escaped, with `<mark title=rule>` around each span (overlaps merged)."""
-    text = text or ""
-    cut = len(text) > MAX_TEXT
-    text = text[:MAX_TEXT]
-    bounds = {0, len(text)}
-    for start, end, _label in spans:
-        if 0 <= start < end <= len(text):
-            bounds.update((start, end))
-    points = sorted(bounds)
-    out = []
-    for start, end in zip(points, points[1:], strict=False):
-        labels = sorted({label for s, e, label in spans if s <= start and end <= e and s < e})
-        piece = escape(safe(text[start:end]))
-        if labels:
-            out.append(Markup('<mark title="{}">{}</mark>').format(", ".join(labels), piece))
-        else:
-            out.append(piece)
-    if cut:
-        out.append(Markup(" <span class=\"cut\">[…]</span>"))
-    return Markup("").join(out)
 
 
 def entity_href(kind: str, value: str) -> str:
