@@ -46,6 +46,7 @@ class Job:
     count: int
     started: float = field(default_factory=time.monotonic)
     future: Future | None = None
+    notes: list[str] = field(default_factory=list)  # what the extras left out, and why
 
     @property
     def state(self) -> str:
@@ -81,13 +82,15 @@ class ExportJobs:
         """Queue the build of a package of `ids` (or `selection`) for `recipient`, exported by
         `user` (a lead: the builder checks it again)."""
         chosen = selection or Selection(ids=tuple(ids or ()))
-        job = Job(secrets.token_urlsafe(18), user.id, recipient, len(chosen.ids))
+        extras = extras_for(config, plain)
+        job = Job(secrets.token_urlsafe(18), user.id, recipient, len(chosen.ids),
+                  notes=getattr(extras, "notes", []))
         username = user.username
 
         def build() -> BuildResult:
             try:
                 return build_package(store, config, chosen, recipient, username,
-                                     extras=extras_for(config, plain))
+                                     extras=extras)
             except Exception as exc:
                 if not isinstance(exc, (BuildError, SelectionError)):  # not the user's doing
                     LOG.exception("export %s failed", job.id)

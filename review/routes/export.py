@@ -179,14 +179,17 @@ class ExportOut(BaseModel):
     missing_captures: int
     key_fingerprint: str
     candidates: list[int]
+    notes: list[str] = Field(description="What the package left out and why (e.g. no PDF: "
+                             "Chromium is not installed).")
 
 
-def _finished(result: BuildResult) -> ExportOut:
+def _finished(result: BuildResult, notes: list[str]) -> ExportOut:
     return ExportOut(package_id=result.package_id, file_name=result.path.name,
                      download_url=f"/packages/{result.package_id}/download",
                      sha256=result.sha256, size=result.size, subjects=result.subjects,
                      posts=result.items, missing_captures=result.missing,
-                     key_fingerprint=result.fingerprint, candidates=result.candidate_ids)
+                     key_fingerprint=result.fingerprint, candidates=result.candidate_ids,
+                     notes=list(notes))
 
 
 @router.post("/api/exports", response_model=ExportOut, status_code=201, tags=["api"],
@@ -203,4 +206,4 @@ async def api_export(request: Request, body: ExportIn, user: Lead) -> ExportOut:
         result = await asyncio.wrap_future(job.future)
     except (BuildError, SelectionError) as exc:
         raise HTTPException(status_code=400, detail=one_line(str(exc))) from None
-    return _finished(result)
+    return _finished(result, job.notes)

@@ -20,8 +20,9 @@ from tests.review.browser import chromium, watched  # noqa: F401  (fixtures)
 
 @pytest.fixture
 def world(tmp_path, db_url, store):
+    """build_world's store and config; screenshots and report.pdf by this same Chromium."""
     return make_world(tmp_path, db_url, store, extra_config=(
-        f'screenshots = false\n\n[review]\nsecret_key_file = "{tmp_path}/secret.key"\n'))
+        f'screenshots = true\n\n[review]\nsecret_key_file = "{tmp_path}/secret.key"\n'))
 
 
 @pytest.fixture
@@ -64,6 +65,9 @@ def test_lead_exports_from_the_bulk_workspace(store, world, review_app, users, w
         manifest = check_package(saved)
         assert manifest["package_id"] == package_id
         assert sorted(s["candidate_id"] for s in manifest["subjects"]) == world.confirmed
+        files = {f["path"] for f in manifest["files"]}  # the report part's extras, from the web
+        assert {"report.pdf", "captures/web.wacz"} <= files
+        assert any(path.startswith("screenshots/") for path in files)
         page.click("main a[href='/packages']")
         page.wait_for_selector("#packages")
         row = page.locator(f"#packages tr[data-package='{package_id}']")

@@ -32,8 +32,10 @@ WAIT = 120  # seconds a build may take before the test fails (it takes well unde
 @pytest.fixture
 def world(tmp_path, db_url, store):
     """build_world's store (candidates 1 and 2 confirmed with captures, one open) and config,
-    with the review app's key; screenshots off (the browser test turns them on)."""
+    with the review app's key and a legal basis for the regulator's letter; screenshots off
+    (the browser test turns them on)."""
     return make_world(tmp_path, db_url, store, extra_config=(
+        'legal_basis = "Law on narcotics, art. 1"\n'
         f'screenshots = false\n\n[review]\nsecret_key_file = "{tmp_path}/secret.key"\n'))
 
 
@@ -107,9 +109,10 @@ def test_lead_exports_two_confirmed_from_the_bulk_selection(store, world, client
     assert f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">' in building.text
     gate.set()
     page = finish(lead, started)
-    assert 'data-state="done"' in page
+    assert 'data-state="done"' in page, re.findall(r"role=.alert.>[^<]*", page)
     package_id = re.search(r'data-package="([0-9a-f-]{36})"', page).group(1)
     assert f'href="/packages/{package_id}/download"' in page
+    assert "report.pdf not made: turned off ([evidence] screenshots = false)" in page
 
     download = lead.get(f"/packages/{package_id}/download")
     assert download.status_code == 200
@@ -181,6 +184,7 @@ def test_api_export_with_a_leads_token(store, world, review_app, users, tmp_path
     body = made.json()
     assert body["candidates"] == world.confirmed and body["subjects"] == 2
     assert body["file_name"] == f"kyran-{body['package_id']}.zip"
+    assert body["notes"] == []  # plain: nothing asked, nothing left out
     download = robot.get(body["download_url"])
     assert download.status_code == 200
     path = tmp_path / "api.zip"
