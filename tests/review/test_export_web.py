@@ -9,7 +9,6 @@ build that cannot be made says why; imported packages listed, partners' text esc
 
 from __future__ import annotations
 
-import html
 import re
 import threading
 import zipfile
@@ -17,13 +16,14 @@ import zipfile
 import pytest
 from sqlalchemy import select
 
-from crawler.store.models import Candidate, Event
+from crawler.store.models import Candidate
 from crawler.store.models_ops import EvidencePackage
 from review.export_jobs import jobs_of
 from review.routes.export import REFRESH_SECONDS
 from tests.evidence.build_world import make_world
 from tests.evidence.test_build import check_package
 from tests.review.conftest import token_client
+from tests.review.test_bulk import decisions, hidden
 from tests.review.test_api_support import token_for
 
 WAIT = 120  # seconds a build may take before the test fails (it takes well under one)
@@ -44,17 +44,10 @@ def review_config_file(world):
     return world.config_file
 
 
-def hidden(page: str, name: str, form: str | None = None) -> str:
-    """The value of hidden field `name` (in the form with id `form`, if given)."""
-    if form is not None:
-        page = page[page.index(f'id="{form}"'):]
-    found = re.search(rf'name="{name}" value="([^"]*)"', page)
-    assert found, f"no hidden {name} on the page"
-    return html.unescape(found.group(1))
-
-
 def carried(page: str, form: str) -> dict:
-    return {name: hidden(page, name, form) for name in ("ids", "seal", "by", "csrf_token")}
+    """The sealed selection the form with id `form` carries (bulk_carry.html)."""
+    page = page[page.index(f'id="{form}"'):]
+    return {name: hidden(page, name) for name in ("ids", "seal", "by", "csrf_token")}
 
 
 def finish(client, response) -> str:
@@ -83,14 +76,6 @@ def preview_from_bulk(lead, ids: list[int], recipient: str = "telegram"):
                                               "recipient": recipient})
 
 
-def events(store, action: str) -> list[Event]:
-    with store.session() as session:
-        found = list(session.scalars(select(Event).where(Event.action == action)
-                                     .order_by(Event.subject_id)))
-        session.expunge_all()
-        return found
-
-
 def test_lead_exports_two_confirmed_from_the_bulk_selection(store, world, client_for, users,
                                                             tmp_path):
     lead = client_for("lead")
@@ -99,7 +84,7 @@ def test_lead_exports_two_confirmed_from_the_bulk_selection(store, world, client
     assert 'data-count="2" data-recipient="regulator"' in preview.text
     assert 'id="export-skipped" data-count="1"' in preview.text  # the open one, said why
     assert f'<tr data-candidate="{world.open_id}">' in preview.text and "is open" in preview.text
-    assert not events(store, "reported")  # nothing happens before the build
+    assert not decisions(store, "reported")  # nothing happens before the build
     gate = threading.Event()  # the worker is busy: the export waits its turn
     jobs_of(lead.app)._pool.submit(gate.wait, WAIT)
     started = lead.post("/export/build", data={**carried(preview.text, "export-build-form"),
@@ -129,7 +114,7 @@ def test_lead_exports_two_confirmed_from_the_bulk_selection(store, world, client
     with zipfile.ZipFile(path) as archive:
         assert "requests/regulator.ru.txt" in archive.namelist()
 
-    reported = events(store, "reported")
+    reported = decisions(store, "reported")
     assert [e.subject_id for e in reported] == world.confirmed  # one each
     assert {e.payload["package_id"] for e in reported} == {package_id}
     assert {e.payload["recipient"] for e in reported} == {"regulator"}
@@ -221,7 +206,7 @@ def test_analysts_are_refused_and_see_no_link(store, world, client_for, users):
     robot.close()
     assert 'href="/packages"' not in analyst.get("/queue").text
     assert 'href="/packages"' in lead.get("/queue").text
-    assert not events(store, "reported")
+    assert not decisions(store, "reported")
 
 
 def test_csrf_missing_is_refused(store, world, client_for):
@@ -236,7 +221,7 @@ def test_csrf_missing_is_refused(store, world, client_for):
                                               "recipient": "telegram"}).status_code == 403
     assert lead.post("/api/exports", json={"all_confirmed": True,
                                            "recipient": "telegram"}).status_code == 403
-    assert not events(store, "reported")
+    assert not decisions(store, "reported")
     assert getattr(lead.app.state, "export_jobs", None) is None  # no build was started
 
 
@@ -256,7 +241,7 @@ def test_bad_selections_and_strangers_are_refused(store, world, client_for, user
     assert skipped_preview.status_code == 400
     only_open = preview_from_bulk(lead, [world.open_id])
     assert only_open.status_code == 400 and "nothing to export" in only_open.text
-    assert not events(store, "reported")
+    assert not decisions(store, "reported")
 
     page = lead.post("/export/build", data=form, follow_redirects=False)
     job_url = page.headers["location"]
@@ -277,7 +262,7 @@ def test_a_build_that_cannot_be_made_says_why(store, world, client_for):
     assert 'data-state="failed"' in page
     assert "no signing key at" in page and "kyran keys generate" in page
     assert "Traceback" not in page
-    assert not events(store, "reported")
+    assert not decisions(store, "reported")
     with store.session() as session:
         assert [session.get(Candidate, i).status for i in world.confirmed] == ["confirmed"] * 2
 
