@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from crawler.config_evidence import RECIPIENTS
 from crawler.defang import one_line
@@ -87,8 +88,11 @@ def export_page(request: Request, _user: Lead):
 async def export_preview(request: Request, user: Lead):
     """The count, subjects and recipient of the package to be built, with the sealed ids."""
     form = await request.form()
-    config = get_config(request)
-    limit = min(MAX_BULK, config.evidence.max_batch)
+    return await run_in_threadpool(_preview, request, user, form)
+
+
+def _preview(request: Request, user: User, form):
+    limit = min(MAX_BULK, get_config(request).evidence.max_batch)
     skipped: list[tuple[int, str]] = []
     try:
         recipient = _recipient(form)
