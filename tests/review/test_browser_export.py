@@ -48,13 +48,16 @@ def test_lead_exports_from_the_bulk_workspace(store, world, review_app, users, w
         shown = page.locator("#preview-rows tbody tr").evaluate_all(
             "rows => rows.map(r => Number(r.dataset.candidate))")
         assert sorted(shown) == world.confirmed
+        watched.shot("export-preview")
         gate = threading.Event()  # the worker is busy: the export waits its turn
         jobs_of(review_app)._pool.submit(gate.wait, 120)
         page.click("#export-build")
         page.wait_for_selector("#export-job[data-state=building]")
         assert page.locator("#export-building").is_visible()
+        watched.shot("export-building")
         gate.set()
         page.wait_for_selector("#export-job[data-state=done]", timeout=120_000)  # reloaded
+        watched.shot("export-done")
         package_id = page.locator("#export-done").get_attribute("data-package")
         with page.expect_download() as info:
             page.click("#download")
@@ -72,6 +75,7 @@ def test_lead_exports_from_the_bulk_workspace(store, world, review_app, users, w
         page.wait_for_selector("#packages")
         row = page.locator(f"#packages tr[data-package='{package_id}']")
         assert row.count() == 1 and row.locator("a.download").count() == 1
+        watched.shot("packages")
         assert page.locator("#takedowns-link").get_attribute("href") == "/dashboard#takedowns"
         watched.assert_quiet(base.split("://", 1)[1])
     with store.session() as session:
