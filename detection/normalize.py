@@ -2,23 +2,31 @@
 
 ``normalize(text)`` returns a :class:`Folded`: ``.text`` is what the lexicons are matched against
 and ``.to_original(start, end)`` turns a span of the folded text back into a span of the text the
-analyst reads. The folding runs in four passes, each linear in the length of the text:
+analyst reads. The folding runs in passes, each linear in the length of the text:
 
 1. characters: Unicode NFKC, lower case, zero-width/format characters, soft hyphens, invisible
-   fillers and combining marks (stress marks used to break words) removed;
+   fillers and combining marks (stress marks used to break words) removed; look-alikes NFKC
+   leaves (small capitals, Greek and Lisu capitals, Latin letters with diacritics, ``ꟽ``, ``℮``)
+   read as the letters they imitate (:mod:`detection.glyphs`); then words with asterisks for
+   letters restored (``кл*д``, ``СК*РОСТЬ``) and letters drawn with two symbols (``K/\\ад``);
 2. split letters rejoined: three or more single letters separated by up to three separator
-   characters (``м е ф``, ``к.л.а.д``, ``з-а-к-л-а-д``) become one word;
-3. words: inside a word that mixes scripts, Latin/Cyrillic homoglyphs are folded to the word's
-   script (``MEФEДPOH``); digits, ``@`` and ``$`` standing between letters are read as letters
-   (``ск0р0сть``, ``м3ф``, ``з@клад``); a word-initial ``3``/``0`` before three letters reads as
-   ``з``/``о`` (``3акладки``); ``ё`` folds to ``е``;
-4. squeezing: runs of one repeated letter become one letter (``мееееф``) and whitespace runs
+   characters (``м е ф``, ``к.л.а.д``, ``з-а-к-л-а-д``) become one word; a wider gap than the one
+   between the letters separates two split words (``б о т  в  б и о``);
+3. words (:mod:`detection.wordfold`): inside a word that mixes scripts, Latin/Cyrillic homoglyphs
+   are folded to the word's script (``MEФEДPOH``, ``Zаклаdки``); digits, ``@``, ``$``, ``!`` and
+   ``€`` standing between letters are read as letters (``ск0р0сть``, ``м!нёр``); a leading ``3``/
+   ``0`` or a trailing digit of such a word too (``0пл@та``, ``ш1шк1``); Kazakh letters, ``ё`` and
+   ``й`` fold to their Russian base letters (``төлем`` = ``толем``);
+4. transliteration (:mod:`detection.translit`): the Latin words of a post written in transliterated
+   Russian or Latin-script Kazakh are read back into Cyrillic (``nuzhny kladmeny``, ``jumys bar``);
+   English stays as it is;
+5. squeezing: runs of one repeated letter become one letter (``мееееф``) and whitespace runs
    become one space.
 
 Numbers, prices and handles survive: digits are never squeezed or rejoined with each other, a digit
-is read as a letter only between letters, and ``@handles`` and URLs are left as they are apart from
-lower case. Lexicon terms are folded by the same function, so a term and its obfuscated spellings
-meet in the same folded form.
+is read as a letter only inside a word that is otherwise letters, and ``@handles`` and URLs are
+left as they are apart from lower case. Lexicon terms are folded by the same function, so a term
+and its obfuscated spellings meet in the same folded form.
 
 Cost: each pass is a regex scan or two, and most posts need little of it, so cheap pre-checks
 (searches the engine can skip through to a rare character: a Latin letter, a digit, a separator)
@@ -36,22 +44,18 @@ from functools import cache
 from sys import maxsize as len_max
 
 from detection.foldmap import Folded, Layer, apply_edits
+from detection.glyphs import KAZAKH_BASE, MASKED_WORDS, lookalikes
+from detection.translit import cyrillic_edits
+from detection.wordfold import fold_word, unmask
 
 __all__ = ["Folded", "Normalizer", "normalize"]
 
-# Latin letters that look like Cyrillic ones (after lower-casing), and the reverse.
-# Each pair of strings is written letter for letter, so the lengths are equal.
-_LAT2CYR = dict(zip("abcehikmnoprtuxy", "авсенікмпоргтиху", strict=True))
-_CYR2LAT = dict(zip("авсенікмопргтухѕј", "abcehikmonprtyxsj", strict=True))
-_DIGIT_CYR = {"0": "о", "3": "е", "4": "ч", "6": "б"}
-_DIGIT_LAT = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"}
-_INITIAL_CYR = {"3": "з", "0": "о"}
 # Invisible characters that are letters or symbols to Unicode (so not category Cf).
 _INVISIBLE = "\u115f\u1160\u3164\uffa0\u2800\u180e\u17b4\u17b5\u034f"
 # Code-point ranges scanned for characters that need per-character treatment. Outside them
 # characters are copied (lower-cased) as they are; lower-casing is still checked for length.
 _SCAN_RANGES = (
-    (0x00A0, 0x33FF), (0xA640, 0xA69F), (0xF900, 0xFFFF),
+    (0x00A0, 0x33FF), (0xA4D0, 0xA4FF), (0xA640, 0xA69F), (0xA720, 0xA7FF), (0xF900, 0xFFFF),
     (0x1D400, 0x1D7FF), (0x1F100, 0x1F2FF), (0xE0000, 0xE007F),
 )
 
@@ -63,12 +67,13 @@ _SAFE_RANGES = ((0x00, 0x7F), (0x0400, 0x04FF), (0x2013, 0x2014), (0x2018, 0x201
                 (0x1F300, 0x1FAFF))
 
 
-def _is_cyr(c: str) -> bool:
-    return "\u0400" <= c <= "\u04ff"
+_LETTER_SYMBOLS = frozenset("@$!€")
 
 
-def _is_lat(c: str) -> bool:
-    return "a" <= c <= "z"
+def _wider(sep: str, other: str) -> bool:
+    """Whether ``sep`` separates words where ``other`` separates letters of one word."""
+    return len(sep) > len(other) or (
+        len(sep) == len(other) and sep.isspace() and not other.isspace())
 
 
 def _char_class(codepoints: list[int]) -> str:
@@ -89,6 +94,7 @@ class Normalizer:
     """Holds the compiled tables; build once (``normalize`` uses a shared lazy instance)."""
 
     def __init__(self) -> None:
+        self._lookalike = lookalikes()
         special: list[int] = []
         for lo, hi in _SCAN_RANGES:
             for cp in range(lo, hi + 1):
@@ -98,6 +104,7 @@ class Normalizer:
                     or unicodedata.normalize("NFKC", ch) != ch
                     or len(ch.lower()) != 1
                     or ch in _INVISIBLE
+                    or ch in self._lookalike or ch.lower() in self._lookalike
                 ):
                     special.append(cp)
         # Runs of special characters; a run that starts with a combining mark takes in the base
@@ -118,13 +125,24 @@ class Normalizer:
             r"(?:(?:(?!\n)[\W_]){1,3}[^\W_](?![^\W_]))+")
         self._sep = re.compile(r"[^\w\n]+|_+")
         self._mixed = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
-        self._digit_in_word = re.compile(r"[a-z\u0400-\u04ff][\d@$]|[\d@$][a-z\u0400-\u04ff]")
+        # ("!" and "€" count only before a letter: "Привет!" is no obfuscation, "м!нер" is.)
+        self._digit_in_word = re.compile(
+            r"[a-z\u0400-\u04ff][\d@$]|[\d@$!€][a-z\u0400-\u04ff]")
         # Cheap pre-checks for the two patterns above: the same condition (a pair of neighbours)
         # found from its rarer side, a Latin letter or a digit, which the engine skips to without
         # trying a match at every position. Most posts have neither pair and skip the scans.
         self._has_mixed = re.compile(r"[a-z](?:(?<=[\u0400-\u04ff].)|(?=[\u0400-\u04ff]))")
         self._has_digit_in_word = re.compile(
-            r"[\d@$](?:(?<=[a-z\u0400-\u04ff].)|(?=[a-z\u0400-\u04ff]))")
+            r"[\d@$!€](?:(?<=[a-z\u0400-\u04ff][\d@$])|(?=[a-z\u0400-\u04ff]))")
+        self._cyr_letters = re.compile(r"[\u0400-\u04ff]")
+        self._lat_letters = re.compile(r"[a-z]")
+        # A word with an asterisk for a letter (``кл*д``), and the words it may stand for.
+        self._masked = re.compile(r"[^\W\d_]*(?:\*+[^\W\d_]*)+")
+        self._mask_words: dict[int, list[str]] = {}
+        for word in MASKED_WORDS:
+            self._mask_words.setdefault(len(word), []).append(word)
+        # Letters drawn with two or more symbols (``K/\\ад``, ``ра$кла)(ка``).
+        self._glyphs = re.compile(r"(?<=[^\W\d_]|[@$])(?:/\\|\)\(|\}\{)(?=[^\W\d_]|[@$])")
         # Flat alternation, every branch starting with a literal: the engine skips to "@", "h",
         # "w" or "t" instead of trying a match at each position.
         self._protected = re.compile(r"@[\w]{3,}|https?://\S+|www\.\S+|t\.me/\S+|telegram\.me/\S+")
@@ -142,8 +160,9 @@ class Normalizer:
     # -- pass 1 ---------------------------------------------------------------------------
     def _fold_cluster(self, cluster: str) -> str:
         out = unicodedata.normalize("NFKC", cluster).lower()
+        look = self._lookalike
         return "".join(
-            c for c in out
+            look.get(c, c) for c in out
             if unicodedata.category(c) not in ("Mn", "Me", "Cf", "Cs", "Co") and c not in _INVISIBLE
         )
 
@@ -170,6 +189,23 @@ class Normalizer:
         out, layer = apply_edits(text, edits, self._lower)
         return out, (None if all(layer.linear) else layer)
 
+    # -- pass 1b: masked letters and letters drawn with symbols --------------------------
+    def _pass_masked(self, text: str) -> str:
+        """``кл*д`` -> ``клад`` (see :func:`detection.wordfold.unmask`); same length."""
+        chars: list[str] | None = None
+        for m in self._masked.finditer(text):
+            word = unmask(m.group(), self._mask_words)
+            if word is not None:
+                if chars is None:
+                    chars = list(text)
+                chars[m.start():m.end()] = word
+        return text if chars is None else "".join(chars)
+
+    def _pass_glyphs(self, text: str) -> tuple[str, Layer | None]:
+        edits = [(m.start(), m.end(), "л" if m.group() == "/\\" else "х")
+                 for m in self._glyphs.finditer(text)]
+        return apply_edits(text, edits) if edits else (text, None)
+
     # -- pass 2 ---------------------------------------------------------------------------
     def _pass_split(self, text: str) -> tuple[str, Layer | None]:
         edits: list[tuple[int, int, str]] = []
@@ -189,28 +225,41 @@ class Normalizer:
         """Deletions that rejoin a run of single characters. Only stretches with the same
         separator throughout are joined (``г Л*С*Д`` joins ``лсд``, not ``глсд``), and only if
         they have three characters or more, two of them letters; letters split by spaces join
-        only if no digit is among them (``2 г Л`` is a dose, not a word)."""
+        only if no digit is among them (``2 г Л`` is a dose, not a word). A stretch whose
+        separator is wider than a neighbouring stretch's is the gap between two split words
+        (``б о т  в  о п и с а н и и``, ``к.л.а.д в т.е.ч.е.н.и.е``); ``@`` and ``$`` are letters
+        (``т@у@р``)."""
         seps = [(s.start(), s.end(), s.group()) for s in self._sep.finditer(run)]
-        out: list[tuple[int, int, str]] = []
+        stretches: list[tuple[int, int, str]] = []
         i = 0
         while i < len(seps):
             j = i
             while j + 1 < len(seps) and seps[j + 1][2] == seps[i][2]:
                 j += 1
+            stretches.append((i, j, seps[i][2]))
+            i = j + 1
+        out: list[tuple[int, int, str]] = []
+        for k, (i, j, sep) in enumerate(stretches):
+            if j == i or sep in _LETTER_SYMBOLS:
+                continue
+            near = [stretches[x][2] for x in (k - 1, k + 1)
+                    if 0 <= x < len(stretches) and stretches[x][1] > stretches[x][0]]
+            if any(_wider(sep, other) for other in near):
+                continue
             first, last = seps[i][0] - 1, seps[j][1]  # first and last character of the stretch
             chars = [c for c in run[first:last + 1] if c.isalnum()]
             letters = sum(1 for c in chars if c.isalpha())
-            spaced = seps[i][2].isspace()
-            if j > i and letters >= 2 and (letters == len(chars) or not spaced):
+            if letters >= 2 and (letters == len(chars) or not sep.isspace()):
                 out.extend((base + s, base + e, "") for s, e, _ in seps[i:j + 1])
-            i = j + 1
         return out
 
     # -- pass 3 ---------------------------------------------------------------------------
     def _protected_spans(self, text: str) -> list[tuple[int, int]]:
         if "@" not in text and "/" not in text and "www." not in text:
             return []
-        return [m.span() for m in self._protected.finditer(text)]
+        # A Telegram handle is Latin: "@дрес" is a word with "@" for "а", not a handle.
+        return [m.span() for m in self._protected.finditer(text)
+                if text[m.start()] != "@" or text[m.start() + 1].isascii()]
 
     @staticmethod
     def _inside(pos: int, spans: list[tuple[int, int]]) -> bool:
@@ -218,8 +267,18 @@ class Normalizer:
         return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
     def _pass_words(self, text: str, protected: list[tuple[int, int]]) -> str:
-        if "ё" in text:
-            text = text.replace("ё", "е")
+        return self._base_letters(self._fold_words(text, protected))
+
+    @staticmethod
+    def _base_letters(text: str) -> str:
+        """Kazakh letters, ``ё`` and ``й`` as their Russian base (glyphs.KAZAKH_BASE); one
+        ``in`` scan per letter is far cheaper than ``str.translate`` over the text."""
+        for c, base in KAZAKH_BASE.items():
+            if c in text:
+                text = text.replace(c, base)
+        return text
+
+    def _fold_words(self, text: str, protected: list[tuple[int, int]]) -> str:
         chars: list[str] | None = None
         done = -1
         n = len(text)
@@ -236,66 +295,39 @@ class Normalizer:
             starts.sort()
         if not starts:
             return text
+        majority: list[bool] = []
+
+        def post_cyr() -> bool:  # counted once, and only for a word that needs it
+            if not majority:
+                cyr = len(self._cyr_letters.findall(text))
+                majority.append(cyr >= len(self._lat_letters.findall(text)))
+            return majority[0]
+
         for p in starts:
             if p < done or (protected and self._inside(p, protected)):
                 continue
             start = p
-            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "@$"):
+            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "@$!€"):
                 start -= 1
             end = p
-            while end < n and (text[end].isalnum() or text[end] in "@$"):
+            while end < n and (text[end].isalnum() or text[end] in "@$!€"):
                 end += 1
             done = end
             word = text[start:end]
-            folded = self._fold_word(word)
+            folded = fold_word(word, post_cyr)
             if folded != word:
                 if chars is None:
                     chars = list(text)
                 chars[start:end] = folded
         return text if chars is None else "".join(chars)
 
-    @staticmethod
-    def _fold_word(word: str) -> str:
-        n_cyr = n_lat = 0
-        strong_cyr = strong_lat = False
-        for c in word:
-            if _is_cyr(c):
-                n_cyr += 1
-                strong_cyr = strong_cyr or c not in _CYR2LAT
-            elif _is_lat(c):
-                n_lat += 1
-                strong_lat = strong_lat or c not in _LAT2CYR
-        if not n_cyr and not n_lat:
-            return word
-        # A letter proper to one script decides; otherwise (or if both have one) the majority,
-        # ties going to Cyrillic since the posts watched are Russian or Kazakh.
-        if strong_cyr != strong_lat:
-            cyr = strong_cyr
-        else:
-            cyr = n_cyr >= n_lat
-        homo, digits = (_LAT2CYR, _DIGIT_CYR) if cyr else (_CYR2LAT, _DIGIT_LAT)
-        out = list(word)
-        last = len(word) - 1
-        for i, c in enumerate(word):
-            if c.isdigit() or c in "@$":
-                prev_l = i > 0 and word[i - 1].isalpha()
-                next_l = i < last and word[i + 1].isalpha()
-                if c == "@":
-                    if prev_l:
-                        out[i] = "а" if cyr else "a"
-                elif c == "$":
-                    prev_d = i > 0 and word[i - 1].isdigit()
-                    next_d = i < last and word[i + 1].isdigit()
-                    if (prev_l or next_l) and not (prev_d or next_d):
-                        out[i] = "с" if cyr else "s"
-                elif prev_l and next_l:
-                    out[i] = digits.get(c, c)
-                elif (i == 0 and cyr and c in _INITIAL_CYR and word[1:4].isalpha()
-                      and len(word) >= 4):
-                    out[i] = _INITIAL_CYR[c]
-            elif cyr and _is_lat(c) or not cyr and _is_cyr(c):
-                out[i] = homo.get(c, c)
-        return "".join(out)
+    # -- pass 3b ---------------------------------------------------------------------------
+    def _pass_translit(
+        self, text: str, protected: list[tuple[int, int]]
+    ) -> tuple[str, Layer | None]:
+        inside = (lambda pos: self._inside(pos, protected)) if protected else None
+        edits = [(s, e, self._base_letters(cyr)) for s, e, cyr in cyrillic_edits(text, inside)]
+        return apply_edits(text, edits) if edits else (text, None)
 
     # -- pass 4 ---------------------------------------------------------------------------
     def _pass_squeeze(
@@ -330,11 +362,21 @@ class Normalizer:
         t, layer = self._pass_chars(text)
         if layer:
             layers.append(layer)
+        if "*" in t:
+            t = self._pass_masked(t)
+        if "\\" in t or ")(" in t or "}{" in t:
+            t, layer = self._pass_glyphs(t)
+            if layer:
+                layers.append(layer)
         t, layer = self._pass_split(t)
         if layer:
             layers.append(layer)
         protected = self._protected_spans(t)
         t = self._pass_words(t, protected)
+        t, layer = self._pass_translit(t, protected)
+        if layer:
+            layers.append(layer)
+            protected = self._protected_spans(t)
         t, layer = self._pass_squeeze(t, protected)
         if layer:
             layers.append(layer)

@@ -5,8 +5,9 @@ matches lie within the proximity window (in characters of the original text) of 
 of the first group. Its contribution is its weight times the weakest group's strength, a group's
 strength being the sum of its distinct terms' weights (up to three terms, capped at 1): an
 ambiguous word alone (``фен``, ``шишки``, weight 0.3) fires a rule only weakly, several weak shop
-words together (operator, reviews, order) count fully. The anchor itself counts alone. Each rule
-counts once, with its best instance. Context concepts (news, prevention, legitimate jobs and
+words together (operator, reviews, order) count fully. A weak anchor adds up with its own group's
+words within the window the same way (a bio: "shop", "support", "bot"). Each rule counts once,
+with its best instance. Context concepts (news, prevention, legitimate jobs and
 goods — declared ``kind = "context"`` in their lexicon files with a per-category ``penalty``)
 subtract ``penalty × min(2, sum of their distinct term weights)``.
 
@@ -16,15 +17,32 @@ The rule table is code (it names the concepts the bundled lexicons define); the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import attrgetter
 
 from detection.lexicon import Concept
+from detection.quotes import inside, report_frame, reported_spans
 from detection.verdict import Match, RuleHit
 
-__all__ = ["DEFAULT_RULES", "PatternFinder", "Rule", "RuleEngine"]
+__all__ = ["DEFAULT_RULES", "REPORT_HIT", "PatternFinder", "Rule", "RuleEngine", "mark_reported"]
 
 CONTEXT_CAP = 2.0
+# In a report about others (detection.quotes.report_frame) quoted evidence counts for this share of
+# its weight, the post's own words for OWN_IN_REPORT; outside a report nothing is discounted.
+REPORTED_IN_REPORT = 0.1
+OWN_IN_REPORT = 0.35
+# Context concepts that speak about others (warnings, news): outside a report frame their words
+# are addressed to the reader ("школьники, подработка…") and lower evidence only this much.
+REPORT_CONTEXT = frozenset({"prevention", "news"})
+READER_CONTEXT = 0.25
+# Legitimate goods do not go "only through a stash": strong stash words, the post's own, beside a
+# substance word cancel the legitimate-goods penalty (cover stories: bath salt, vitamins,
+# chocolates); without a substance word (bookmarks, "закладки для книг") the penalty stays.
+COVER_CANCELS = frozenset({"legit_goods"})
+STRONG_DROP = 0.8
+SECONDARY = 0.9  # share of its evidence the weaker category keeps in a post with both
+_IN_HANDLE = frozenset({"shop", "contact"})  # words a handle repeats ("bot", "shop")
+REPORT_HIT = "context.report_frame"  # a hit that marks a post as a report about others
 _weight = attrgetter("weight")
 
 
@@ -58,6 +76,20 @@ DEFAULT_RULES: tuple[Rule, ...] = (
          "shop wording with stash/drop wording"),
     Rule("sale.drop_contact", "sale", (("drop",), ("contact", "payment", "price")), 1.0,
          "stash/drop wording with a contact, payment or price"),
+    Rule("sale.drop", "sale", (("drop",),), 1.8,
+         "stash wording on its own (клад, перезаклад, photo with coordinates)"),
+    Rule("sale.drop_area", "sale", (("drop",), ("area",)), 1.0,
+         "stash wording with districts (stashes by district)"),
+    Rule("sale.substance_area", "sale", (("substance",), ("area",)), 1.0,
+         "a substance with districts or cities (where it is on offer)"),
+    Rule("sale.shop_area", "sale", (("shop",), ("area",)), 1.2,
+         "shop wording with districts (in stock by district)"),
+    Rule("sale.shop_contact", "sale", (("shop",), ("contact",)), 1.0,
+         "shop wording with a contact (bot, operator, handle)"),
+    Rule("sale.quantity_shop", "sale", (("quantity",), ("shop", "drop")), 1.0,
+         "a small dose with shop or stash wording (giveaways, promos: '1г free')"),
+    Rule("sale.shop_payment", "sale", (("shop",), ("payment",)), 0.6,
+         "shop wording with a payment method (exchanger, crypto)"),
     Rule("sale.assortment", "sale", (("substance",),), 1.6,
          "three or more distinct substances: an assortment or price list", min_distinct=3),
     Rule("recruitment.job_drug_role", "recruitment", (("job_offer",), ("drug_role",)), 3.0,
@@ -80,6 +112,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("recruitment.terms", "recruitment",
          (("job_offer", "courier_role", "drug_role"), ("recruit_terms",)), 1.6,
          "a job with the conditions shops set (deposit, anonymity, no documents)"),
+    Rule("recruitment.pay_terms", "recruitment", (("recruit_pay",), ("recruit_terms",)), 1.2,
+         "pay promises with recruit conditions (secrecy, minors, deposits)"),
     Rule("recruitment.pay_drop", "recruitment", (("recruit_pay", "recruit_terms"), ("drop",)), 2.0,
          "pay promises or recruit conditions with stash/drop wording"),
     Rule("recruitment.job_contact", "recruitment", (("job_offer",), ("contact",)), 0.3,
@@ -166,10 +200,27 @@ class RuleEngine:
         """Whether any rule could fire given the concepts present (proximity aside)."""
         return bool(self.candidates(self.mask(concepts)))
 
-    def evaluate(self, matches: list[Match]) -> tuple[dict[str, float], list[RuleHit]]:
-        """Raw evidence per category and the rule hits (context hits have negative contribution)."""
+    def evaluate(self, matches: list[Match], text: str | None = None, frame: bool | None = None,
+                 main_purpose: bool = True) -> tuple[dict[str, float], list[RuleHit]]:
+        """Raw evidence per category and the rule hits (context hits have negative contribution).
+
+        With ``text`` (the post the matches come from), matches inside reported speech are marked
+        (:func:`mark_reported`) and ``frame`` is worked out unless given. When the post is a report
+        about others (``frame``), quoted evidence and the post's own are discounted and a
+        ``context.report_frame`` hit says so; when it is known not to be, warning and news words
+        are addressed to the reader and lower evidence less. ``frame=None`` and no text: neither.
+        ``main_purpose``: a post is about its stronger category (a source profile is not).
+        """
+        if text is not None:
+            matches = mark_reported(matches, text)
+            if frame is None:
+                frame = report_frame(text)
+        if frame:
+            matches = [replace(m, weight=m.weight * (REPORTED_IN_REPORT if m.reported
+                                                     else OWN_IN_REPORT))
+                       if self.context.get(m.concept) is None else m for m in matches]
         by_concept: dict[str, list[Match]] = {}
-        for m in matches:
+        for m in _outside_indicators(matches):
             by_concept.setdefault(m.concept, []).append(m)
         raw = {"sale": 0.0, "recruitment": 0.0}
         hits: list[RuleHit] = []
@@ -180,19 +231,27 @@ class RuleEngine:
                 hits.append(hit)
         if not hits:
             return raw, hits  # context only lowers evidence; with none there is nothing to explain
+        if frame:
+            hits.append(RuleHit(REPORT_HIT, max(raw, key=raw.get), ("report",), 0.0, ()))
+        own_stash = "substance" in by_concept and any(
+            m.weight >= STRONG_DROP and not m.reported for m in by_concept.get("drop", ()))
         for name, concept in self.context.items():
             found = by_concept.get(name)
-            if not found:
+            if not found or (own_stash and name in COVER_CANCELS):
                 continue
             distinct: dict[str, Match] = {}
             for m in found:
                 distinct.setdefault(m.term, m)
             strength = min(CONTEXT_CAP, sum(m.weight for m in distinct.values()))
+            if name in REPORT_CONTEXT and frame is False:
+                strength *= READER_CONTEXT
             for category, penalty in concept.penalty.items():
                 if penalty:
                     raw[category] -= penalty * strength
                     hits.append(RuleHit(f"context.{name}", category, (name,), -penalty * strength,
                                         tuple(distinct.values())))
+        if main_purpose:
+            _main_purpose(raw, hits)
         return raw, hits
 
     def _fire(self, rule: Rule, by_concept: dict[str, list[Match]]) -> RuleHit | None:
@@ -209,7 +268,7 @@ class RuleEngine:
             if len(distinct) < rule.min_distinct:
                 return None
             chosen = sorted(distinct.values(), key=lambda m: -m.weight)[: rule.min_distinct]
-            strength = min(1.0, chosen[-1].weight)
+            strength = min(1.0, sum(m.weight for m in chosen) / 2)  # three weak codes ≈ 0.45
             return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
                            rule.weight * strength, tuple(sorted(chosen, key=lambda m: m.span)))
         if len(groups) == 1:
@@ -221,9 +280,13 @@ class RuleEngine:
         # In a post shorter than the window every match is near every anchor: a group's strength
         # is then the same for each anchor and is worked out once.
         whole: dict[int, tuple[float, list[Match]]] = {}
-        for anchor in groups[0]:
+        first = groups[0]
+        for anchor in first:
             chosen = [anchor]
             value = min(1.0, anchor.weight)
+            if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it add up
+                value, chosen = _accumulate([anchor] + [m for m in _near(anchor, first, window)
+                                                        if m is not anchor])
             for i, others in enumerate(groups[1:]):
                 near = _near(anchor, others, window)
                 if not near:
@@ -243,6 +306,39 @@ class RuleEngine:
             return None
         return RuleHit(rule.name, rule.category, tuple(dict.fromkeys(m.concept for m in best_set)),
                        rule.weight * best_value, tuple(best_set))
+
+
+def _outside_indicators(matches: list[Match]) -> list[Match]:
+    """``matches`` without the shop and contact words found inside an indicator (``bot`` in
+    ``@bookmarks_store_bot``): the indicator already counts as a contact. Product words in a
+    handle (``@snow_mef_bot``) still count."""
+    spans = [(m.field, m.span) for m in matches if m.term in _INDICATOR_CONCEPT]
+    if not spans:
+        return matches
+    return [m for m in matches if m.concept not in _IN_HANDLE or m.term in _INDICATOR_CONCEPT
+            or not any(f == m.field and s <= m.span[0] and m.span[1] <= e for f, (s, e) in spans)]
+
+
+def _main_purpose(raw: dict[str, float], hits: list[RuleHit]) -> None:
+    """A post with evidence for both categories is about the stronger one (a price list with a
+    line "we need couriers" is a sale): the weaker keeps :data:`SECONDARY` of its evidence, so
+    it is still recorded when strong, and a ``context.main_purpose`` hit says so."""
+    if min(raw.values()) <= 0:
+        return
+    weaker = min(raw, key=raw.get)
+    cut = raw[weaker] * (1 - SECONDARY)
+    raw[weaker] -= cut
+    hits.append(RuleHit("context.main_purpose", weaker, ("purpose",), -cut, ()))
+
+
+def mark_reported(matches: list[Match], text: str, field: str = "text") -> list[Match]:
+    """``matches`` with those of ``field`` inside reported speech of ``text`` marked
+    ``reported`` (quotes, «пишут:», forwards; see :mod:`detection.quotes`)."""
+    spans = reported_spans(text)
+    if not spans:
+        return matches
+    return [replace(m, reported=True) if m.field == field and inside(m.span, spans) else m
+            for m in matches]
 
 
 def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:

@@ -17,7 +17,10 @@ from detection.lexicon import Lexicon
 from detection.matcher import Matcher
 from detection.model import LearnedModel
 from detection.normalize import Normalizer, default_normalizer
-from detection.rules import DEFAULT_RULES, PatternFinder, RuleEngine, indicator_evidence
+from detection.quotes import report_frame
+from detection.rules import (DEFAULT_RULES, PatternFinder, RuleEngine, indicator_evidence,
+                             mark_reported)
+from detection.source import PROFILE_GAIN, post_evidence, reporting, shop_that_recruits
 from detection.verdict import Match, RuleHit, Verdict
 
 __all__ = ["Detector"]
@@ -133,7 +136,7 @@ class Detector:
                 concepts.add(ev[0])
         if self.engine.can_fire(concepts):
             matches = self._matches(text, folded, found, patterns, indicators, "text")
-            raw, hits = self.engine.evaluate(matches)
+            raw, hits = self.engine.evaluate(matches, text)
         elif self._quiet is not None:  # no rule can fire and no model: the fixed verdict
             q = self._quiet
             return Verdict(q.category, q.score, [], indicators, q.model_version, dict(q.scores))
@@ -147,32 +150,38 @@ class Detector:
         """Verdict for a channel, bot or site from its own texts and its posts' verdicts.
 
         The title, description and pinned post are read together as a profile (a bio that is a
-        bot link and a price list is a shop). The posts count by the share flagged in each
-        category, saturating at ``source_share_saturation``, times their mean score: one shop
-        post among a thousand news posts adds almost nothing. The two combine as independent
-        evidence: ``1 - (1 - profile) * (1 - posts)``.
+        bot link and a price list is a shop), the channel's own description of itself, so its
+        evidence counts with a gain (:mod:`detection.source`). The posts count by the share
+        flagged in each category, saturating at ``source_share_saturation``, times their mean
+        score: one shop post among a thousand news posts adds almost nothing. A channel that
+        reports on others (its profile, or many of its posts, a report frame: volunteers, news)
+        has its posts discounted. The two combine as independent evidence:
+        ``1 - (1 - profile) * (1 - posts)``.
         """
         matches: list[Match] = []
         indicators: list[Indicator] = []
-        folded_parts = []
+        folded_parts, own = [], []
         # Three names for three texts.
         for field, text in zip(SOURCE_FIELDS, (title, description, pinned_text), strict=True):
             if text:
                 m, ind, folded = self.evidence(text, field)
-                matches += m
+                matches += mark_reported(m, text, field)
                 indicators += ind
                 folded_parts.append(folded)
-        raw, hits = self.engine.evaluate(matches)
+                own.append(text)
+        frame = report_frame("\n".join(own))
+        raw, hits = self.engine.evaluate(matches, frame=frame, main_purpose=False)
+        raw = {c: v * PROFILE_GAIN if v > 0 else v for c, v in raw.items()}
         profile = self._blend({c: self._to_score(raw[c]) for c in SCORED}, "\n".join(folded_parts))
-        n = max(len(post_verdicts), self.config.source_min_posts)
+        reporter = reporting(frame, post_verdicts)
         scores = {}
         for c in SCORED:
-            flagged = [v.score for v in post_verdicts if v.category == c]
-            posts = 0.0
-            if flagged:
-                share = len(flagged) / n
-                saturation = min(1.0, share / self.config.source_share_saturation)
-                posts = (sum(flagged) / len(flagged)) * saturation
-                hits.append(RuleHit(f"source.posts_{c}", c, ("posts",), posts, ()))
+            posts, hit = post_evidence(post_verdicts, c, self.config.source_min_posts,
+                                       self.config.source_share_saturation, reporter)
+            if hit is not None:
+                hits.append(hit)
             scores[c] = 1.0 - (1.0 - profile[c]) * (1.0 - posts)
+        lifted = shop_that_recruits(profile, scores, self.thresholds)
+        if lifted is not None:
+            hits.append(lifted)
         return self._decide(scores, hits, indicators)

@@ -13,6 +13,7 @@ from detection.extract import Indicator
 __all__ = ["CATEGORIES", "Indicator", "Match", "RuleHit", "Verdict"]
 
 CATEGORIES = ("sale", "recruitment", "none")
+STRONG = 0.5  # a second category this strong is recorded beside the main one (a shop that recruits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +30,14 @@ class Match:
     span: tuple[int, int]
     weight: float
     field: str = "text"
+    reported: bool = False  # inside quoted / reported speech (detection.quotes)
 
     def to_dict(self) -> dict:
-        return {"concept": self.concept, "term": self.term, "text": self.text,
-                "span": list(self.span), "weight": round(self.weight, 4), "field": self.field}
+        out = {"concept": self.concept, "term": self.term, "text": self.text,
+               "span": list(self.span), "weight": round(self.weight, 4), "field": self.field}
+        if self.reported:
+            out["reported"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,17 @@ class Verdict:
     scores: dict[str, float] = field(default_factory=dict)  # per category, in [0, 1]
 
     @property
+    def categories(self) -> list[str]:
+        """The main category first, then any other category whose score is also strong (a shop
+        that recruits is ``["sale", "recruitment"]``); ``["none"]`` when nothing passed."""
+        if self.category == "none":
+            return ["none"]
+        others = sorted((c for c, s in self.scores.items()
+                         if c != self.category and c != "none" and s >= STRONG),
+                        key=lambda c: -self.scores[c])
+        return [self.category, *others]
+
+    @property
     def reasons(self) -> list[str]:
         """Rule names, strongest first (context rules last)."""
         return [h.rule for h in sorted(self.hits, key=lambda h: -h.contribution)]
@@ -78,6 +94,7 @@ class Verdict:
     def to_dict(self) -> dict:
         return {
             "category": self.category,
+            "categories": self.categories,
             "score": round(self.score, 4),
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
             "hits": [h.to_dict() for h in self.hits],

@@ -12,6 +12,7 @@ ROUTERS = [
     "review.routes.entities",
     "review.routes.sources",
     "review.routes.media",
+    "review.routes.captures",
     "review.routes.export",
     "review.routes.packages",
     "review.routes.api",

@@ -67,7 +67,7 @@ def test_empty_directory_is_an_error(tmp_path):
 def test_adding_a_term_is_a_data_change(tmp_path):
     for f in bundled_lexicon_dir().glob("*.toml"):
         shutil.copy(f, tmp_path)
-    text = "Свежий зельеварс в наличии, закладки по городу"
+    text = "Свежий зельеварс, 1г — 5000 тг, в наличии"  # no stash word: the slang decides
     before = Detector.from_config(DetectionConfig(lexicon_dir=tmp_path)).score(text)
     with (tmp_path / "substance.toml").open("a", encoding="utf-8") as fh:
         fh.write('\n[[entry]]\nterms = ["зельевар*"]\nlang = "ru"\nweight = 1.0\nnote = "new slang"\n')

@@ -47,16 +47,29 @@ def test_whitespace_runs_become_one_space():
     assert normalize("лёгкие\n\n   деньги").text == "легкие деньги"
 
 
-def test_spans_map_back_to_the_obfuscated_original():
-    assert original_of("Купи MEФEДPOH тут", "мефедрон") == "MEФEДPOH"
-    assert original_of("есть к.л.а.д тут", "клад") == "к.л.а.д"
-    assert original_of("мееееф тут", "меф") == "мееееф"
-    assert original_of("x ме\u200bф\u00adедрон y", "мефедрон") == "ме\u200bф\u00adедрон"
-    assert original_of("ＭＥＦ и всё", "mef") == "ＭＥＦ"
+@pytest.mark.parametrize("text, word, original", [
+    ("Купи MEФEДPOH тут", "мефедрон", "MEФEДPOH"),
+    ("есть к.л.а.д тут", "клад", "к.л.а.д"),
+    ("мееееф тут", "меф", "мееееф"),
+    ("x ме\u200bф\u00adедрон y", "мефедрон", "ме\u200bф\u00adедрон"),
+    ("ＭＥＦ и всё", "mef", "ＭＥＦ"),
+    ("есть Кл*д тут", "клад", "Кл*д"),
+    ("шымкент K/\\ад тут", "клад", "K/\\ад"),
+    ("ok Nuzhny kladmeny v Almaty", "кладмены", "kladmeny"),
+    ("Nuzhny kladmeny i fasovshchiki", "фасовщики", "fasovshchiki"),
+    ("бот: ꓘꓡꓮꓓ — 15", "klad", "ꓘꓡꓮꓓ"),
+    ("Б о т  в  о п и с а н и и", "описани", "о п и с а н и и"),
+    ("Qaskeleñ, Talğar — kerek", "талгар", "Talğar"),
+])
+def test_spans_map_back_to_the_obfuscated_original(text, word, original):
+    assert original_of(text, word) == original
 
 
-def test_every_folded_character_maps_inside_the_original():
-    text = "Ｍｅｆ  к.л.а.д\u200b ммм İstanbul ﬁ ❄️ @shop_bot"
+@pytest.mark.parametrize("text", [
+    "Ｍｅｆ  к.л.а.д\u200b ммм İstanbul ﬁ ❄️ @shop_bot",
+    "Pr1vet 🌿 Nuzhny kur'ery, ꓘꓡꓮꓓ K/\\ад СК*РОСТЬ Б о т  в  б и о Qaraǵandy @kl4d_bot",
+])
+def test_every_folded_character_maps_inside_the_original(text):
     folded = normalize(text)
     for i in range(len(folded.text)):
         s, e = folded.to_original(i, i + 1)

@@ -10,7 +10,7 @@ from pipelines.rescore import rescore
 from pipelines.scoring import BUNDLED_LEXICONS
 from tests.pipelines.test_chain import channel, post, shop_channel_items
 
-NEW_SLANG = "Лунтик в наличии, клады по Алматы, бот @luntik_kz_bot"
+NEW_SLANG = "Лунтик в наличии, 1г — 15 000 тг, бот @luntik_kz_bot"  # no stash word: the slang decides
 
 
 def test_a_new_slang_word_opens_candidates_and_decisions_are_kept(store, config, tmp_path):

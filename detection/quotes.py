@@ -1,0 +1,193 @@
+"""Reported speech and the report frame: telling a post that *is* an ad from one that *quotes* one.
+
+Volunteers' raid reports, news items, court reports and warnings quote shop and recruiter texts
+word for word. Two functions, shared by the rules and the learned model:
+
+- :func:`reported_spans` — character spans of the original text that are someone else's words:
+  text in quotation marks (« » “ ” „ “ " " ' '), what follows a reporting cue and its colon
+  (``пишут:``, ``текст объявления:``, ``"we found a channel that…:"``, ``на скриншоте:``,
+  ``хабарландыруда:``), the clause a cue introduces (``в объявлении сказано, что …``), the
+  clause before a Kazakh closing cue (``… деп жазылған``), and everything after a
+  ``Forwarded from`` / ``Переслано из`` line.
+- :func:`report_frame` — whether the post, read *outside* those spans, is a report about others:
+  police, court and news wording, volunteers' raids and complaints, warnings to parents, or the
+  reporting cues themselves.
+
+Being quoted alone changes nothing (a shop quotes its customers' reviews); a quote inside a report
+frame is a report about an ad. The word lists are short regular expressions over lower-cased text
+(``ё`` read as ``е``); the lexicons handle obfuscation, these handle the frame around it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+__all__ = ["report_frame", "reported_spans"]
+
+# Opening mark -> closing marks. Straight double quotes pair with each other.
+_QUOTE = re.compile(r"«[^«»]{1,600}»|“[^“”]{1,600}[”“]|„[^„“”]{1,600}[“”]|\"[^\"\n]{1,600}\"|"
+                    r"(?<!\w)'[^'\n]{2,300}'(?!\w)")
+# Cues after which, up to a colon on the same line, someone else's words follow.
+_COLON_CUES = (
+    r"пиш[еу]т|написан\w*|сказано|говорится|гласит|текст\w*|объявлени\w*|формулировк\w*|фраз\w*|"
+    r"цитат\w*|цитиру\w*|скрин\w*|транскрипц\w*|надпис\w*|сообщени\w*|предлага\w*|обеща\w*|"
+    r"(?:нашли|нашел|обнаружили|found|spotted)\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*|"
+    r"примерно так|вроде|такого содержания|следующего содержания|"
+    r"жазыл\w*|жазад\w*|хабарландыру\w*|жарнама\w*|мәтін\w*|"
+    r"says|said|reads|wrote|writes|text|ad|message|channel")
+_COLON = re.compile(rf"\b(?:{_COLON_CUES})[^\n:]{{0,60}}:", re.I)
+# Cues that introduce a clause of reported content without a colon.
+_CLAUSE = re.compile(
+    r"(?:в объявлени\w* (?:сказано|говорится|написано)|объявлени\w* (?:вида|типа|вроде|о том)|"
+    r"(?:предлагают|обещают|зазывают|пишут|призывают)(?= )|"
+    r"the (?:ad|post|message) (?:says|said|offers|reads))", re.I)
+# Kazakh: the quoted clause comes first, the cue closes it.
+_POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазды|жазып|жазған|жазыпты|айтылған|"
+                      r"көрсетілген)|деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)", re.I)
+_FORWARD = re.compile(r"^[^\n]{0,20}(?:forwarded from|переслано (?:из|от)|репост из)[^\n]*$",
+                      re.I | re.M)
+_SENTENCE_END = re.compile(r"[.!?…]\s|\n")
+REACH = 600  # reported speech a cue introduces is at most this long (and scans stay linear)
+
+# Words of a report about others, read outside the reported spans. Strong ones decide alone,
+# weak ones (warnings) need a second word; shop posts use "внимание" and "фейк", so those are not
+# here, and recruiters write "родителям не говори", so parents are weak.
+_FRAME_STRONG = re.compile(
+    r"\b(?:задержа\w+|изъя\w+|приговор\w*|уголовн\w+|осужд\w+|осуд\w+|суд|суда|суде|судом|"
+    r"полици\w+|полицейск\w+|мвд|кнб|прокурат\w+|прокурор\w*|следстви\w+|следовател\w+|"
+    r"обвиняем\w+|подозреваем\w+|оперативник\w*|наркополиц\w+|пресс-служб\w+|"
+    r"боял\w*|бояймыз|бояп|заклеил\w*|волонтер\w*|закрасил\w*|закрашива\w+|жалоб\w+|пожаловал\w+|"
+    r"вербовк\w+|вербовщик\w*|вербуют|антинаркотическ\w+|"
+    r"журналист\w*|редакци\w+|корреспондент\w*|сообщает|сообщили|по данным|"
+    r"переслано|транскрипц\w+|"
+    r"тюрьм\w*|арестова\w+|киберпол\w*|статистик\w+|реабилитац\w+|ребцентр\w*|психолог\w*|"
+    r"интервью|доклад\w*|кампани\w+|лозунг\w*|наркошоп\w*|наркомагазин\w*|наркобизнес\w*|"
+    r"наркоторгов\w*|наркосбыт\w*|ваш\w* (?:ребен\w+|дет\w+|сын\w*|доч\w+)|"
+    r"жаза кесті|жазасы|ұсталды|ұстады|ұсталған\w*|тәркіле\w+|қылмыс\w*|үкім\w*|"
+    r"сот|сотқа|соты|сотталды|"
+    r"тергеу\w*|түрме\w*|заңсыз|министрлі\w+|полиция\w*|іім|ішкі істер|еріктілер\w*|ерікті\w*|"
+    r"нашақорлыққа қарсы|алдын алу|оңалту\w*|есірткі (?:дүкен|сауда|сатушы)\w*|балаңыз\w*|"
+    r"балаларыңыз\w*|сынып сағаты|мектеп психологы|"
+    r"zaderzha\w+|ugolovn\w+|verbovk\w+|novosti|narkobiznes\w*|"
+    r"arrested|police|court|sentenced|seized|volunteers?|journalists?|forwarded from|ministry|"
+    r"officials|researchers|investigators?|prison|"
+    r"учител\w+|мұғалім\w*|ұран\w*|деректі фильм\w*|телеарна\w*|сми|упоминани\w+|"
+    r"(?:нашли|нашел|обнаружили|found|spotted)\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*)\b",
+    re.I)
+_FRAME_WEAK = re.compile(
+    r"\b(?:родител\w+|осторожно|будьте бдительн\w+|бдительн\w+|не ведитесь|сообщите|сообщайте|"
+    r"как распознать|памятка|профилактик\w+|рейд\w*|скриншот\w*|как не стать|"
+    r"распространя\w+|объявлени\w+|"
+    r"ата-ана\w*|сақ болыңыз|абай болыңыз|хабарландыру\w*|жарнама\w*|"
+    r"шағым\w*|қауіп\w*|абай бол\w*|кеңес|мифтер|наркотик\w*|есірткі\w*|"
+    r"мошенник\w*|мошенничеств\w*|алаяқ\w*|қарсы|қозғалыс\w*|хабарлама\w*|"
+    r"roditeli|soobshayte|vnimanie|новост\w+|фильм\w*|сынып\w*|мой путь|моя история|"
+    r"мне было \d+|жасымда|менің атым|"
+    r"beware|warning|warn|parents|report)\b", re.I)
+
+
+def _fold(text: str) -> str:
+    """Lower case with ``ё`` as ``е``; same length as ``text``, so spans carry over."""
+    return text.lower().replace("ё", "е")
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _after_colon(text: str, start: int) -> tuple[int, int]:
+    """What a cue's colon introduces: the rest of its sentence, or the next line when the colon
+    ends one (a transcribed screenshot on its own line). Quotes are found on their own, so a
+    sentence end inside a quote cuts nothing short. At most :data:`REACH` characters."""
+    end = _line_end(text, start)
+    if text[start:end].strip():
+        return start, min(end, _sentence_end(text, start))
+    while end < len(text) and end - start < REACH and text[end] in " \t\r\n":
+        end += 1
+    return start, _line_end(text, end)
+
+
+def _line_end(text: str, start: int) -> int:
+    limit = min(len(text), start + REACH)
+    end = text.find("\n", start, limit)
+    return limit if end < 0 else end
+
+
+def _sentence_end(text: str, start: int) -> int:
+    limit = min(len(text), start + REACH)
+    m = _SENTENCE_END.search(text, start, limit)
+    return limit if m is None else m.start() + 1
+
+
+def _clause_start(text: str, end: int) -> int:
+    """Where the clause ending at ``end`` begins (a Kazakh closing cue reports it)."""
+    low = max(0, end - REACH)
+    pos = max(text.rfind(c, low, end) for c in ".!?\n:—")
+    return low if pos < 0 else pos + 1
+
+
+@lru_cache(maxsize=256)  # a post is read by the rules and the model: the same text twice
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    low = _fold(text)
+    spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
+    for m in _COLON.finditer(low):
+        spans.append(_after_colon(text, m.end()))
+    for m in _CLAUSE.finditer(low):
+        spans.append((m.end(), _sentence_end(text, m.end())))
+    for m in _POSTFIX.finditer(low):
+        spans.append((_clause_start(text, m.start()), m.start()))
+    for m in _FORWARD.finditer(low):
+        if m.end() < len(text):
+            spans.append((m.end(), len(text)))
+    return tuple((s, e) for s, e in _merge(spans) if e > s)
+
+
+def reported_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans ``(start, end)`` of ``text`` that are quoted or reported speech, sorted and
+    non-overlapping. They say where someone else's words are, not that they are an ad."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    return list(_spans(text))
+
+
+def _outside(text: str) -> str:
+    """``text`` with its reported spans blanked (same length)."""
+    spans = _spans(text)
+    if not spans:
+        return text
+    parts, pos = [], 0
+    for s, e in spans:
+        parts += [text[pos:s], " " * (e - s)]
+        pos = e
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def report_frame(text: str) -> bool:
+    """Whether the post is a report about others (news, police, court, raid report, warning):
+    one strong reporting word, or two weak signs: distinct warning words outside the reported
+    spans, or a cue that introduces someone else's words."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    own = _fold(_outside(text))
+    if _FRAME_STRONG.search(own):
+        return True
+    weak = {m.group().lower() for m in _FRAME_WEAK.finditer(own)}
+    low = _fold(text)
+    if any(p.search(low) for p in (_COLON, _CLAUSE, _POSTFIX, _FORWARD)):
+        weak.add(":cue")  # someone else's words are introduced: a weak sign of a report
+    return len(weak) >= 2
+
+
+def inside(span: tuple[int, int], spans: list[tuple[int, int]] | tuple[tuple[int, int], ...]
+           ) -> bool:
+    """Whether ``span`` lies within one of ``spans`` (sorted, non-overlapping)."""
+    s, e = span
+    return any(a <= s and e <= b for a, b in spans)

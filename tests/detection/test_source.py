@@ -1,0 +1,99 @@
+"""Source level (Detector.score_source): a shop whose posts are chatter is a shop, a channel that
+reports on shops is not, a channel that sells and recruits is a shop that recruits."""
+
+from __future__ import annotations
+
+from detection.verdict import Verdict
+
+CHATTER = ["Доброе утро, город ☀️", "Мем дня 😂", "С пятницей, друзья!", "Как вам погода?",
+           "Спасибо, что вы с нами уже год ❤️", "Хороших выходных 🖤", "Ставьте 🔥 если на связи",
+           "Розыгрыш в пятницу, условия в закрепе 🎁"]
+
+
+def posts(detector, texts):
+    return [detector.score(t) for t in texts]
+
+
+def test_a_shop_profile_over_chatter_is_a_shop(detector):
+    v = detector.score_source(
+        "❄️ Снежок | Алматы 24/7",
+        "Все районы + Каскелен. Бот в закрепе: @snezhok_alm_bot. Оператор не пишет первым. "
+        "Оплата крипта или обменник.",
+        None, posts(detector, CHATTER + ["Отзыв: «Медеу, забрал за 5 минут, всё на месте»"]))
+    assert v.category == "sale"
+    assert all(p.category == "none" for p in posts(detector, CHATTER))
+    assert any(m.field == "description" for h in v.hits for m in h.matches)
+
+
+def test_one_or_two_shop_posts_among_chatter_with_a_shop_title(detector):
+    shop_posts = ["Пополнили Бостандык и Алмалы ❄️ клады 15 минут, бот в био",
+                  "Новый бот: @snow_v3_bot, старый забанили. Балансы перенесли"]
+    v = detector.score_source("Snow Shop KZ", "Работаем с 2023. Бот в био.", None,
+                              posts(detector, CHATTER + shop_posts))
+    assert v.category == "sale"
+    assert any(h.rule == "source.posts_sale" for h in v.hits)
+
+
+def test_a_volunteer_channel_quoting_ads_is_not_a_shop(detector):
+    reports = [
+        "Рейд в субботу: закрасили 30 надписей «❄️ клад 24/7 бот @x_shop_bot» 🎨",
+        "Родители, внимание! Детям пишут: «подработка 14+, 5к за точку, пиши @job_x_bot». "
+        "Это вербовка, сообщайте в полицию.",
+        "Отправили жалобы на 12 каналов, 7 заблокировано ✅ Примеры: «меф 1г 15к», «клад 15 мин»",
+        "Спасибо всем, кто вышел на субботник 💚",
+    ]
+    v = detector.score_source(
+        "Чистый город | волонтёры", "Антинаркотическое движение: закрашиваем рекламу шопов на "
+        "стенах, отправляем жалобы на каналы.", None, posts(detector, reports))
+    assert v.category == "none"
+
+
+def test_a_news_channel_with_one_shop_post_among_many_is_not_a_shop(detector):
+    shop = detector.score("Меф 1г 15000 тг, закладки, бот @x_shop_bot")
+    news = [detector.score(f"Новости дня {i}: погода хорошая") for i in range(200)]
+    assert detector.score_source("Новости", "Главное за день", None,
+                                 [shop] + news).category == "none"
+
+
+def test_a_shop_that_recruits_is_a_shop_with_both_categories(detector):
+    recruiting = ["Нужны курьеры-закладчики в Наурызбай, 5к за точку, выплаты каждый день, "
+                  "пиши оператору",
+                  "Ищем кладменов, залог 20к, мануал и куратор. Пиши в бот → «Работа»"]
+    v = detector.score_source(
+        "Kristal Market 💎", "Витрина 24/7, все районы Астаны. Вход через бота в закрепе.", None,
+        posts(detector, CHATTER[:4] + recruiting))
+    assert v.category == "sale"
+    assert v.categories == ["sale", "recruitment"]
+    assert any(h.rule == "source.shop_recruits" for h in v.hits)
+
+
+def test_a_recruiters_channel_is_recruitment(detector):
+    v = detector.score_source(
+        "Работа Алматы | быстрые деньги 💸",
+        "Курьеры, водители, склад. Выплаты каждый день, без опыта, от 16 лет. Пиши @hr_fast_kz",
+        None, posts(detector, CHATTER[:3]))
+    assert v.category == "recruitment"
+
+
+def test_verdicts_with_only_a_category_and_score_are_enough(detector):
+    # the pipeline rebuilds post verdicts from the store: no hits, no per-category scores
+    stored = [Verdict("sale", 0.95), Verdict("sale", 0.9)] + [Verdict("none", 0.0)] * 8
+    v = detector.score_source("Snow Shop KZ", "Бот в био", None, stored)
+    assert v.category == "sale"
+    assert detector.score_source("Городской чат", None, None,
+                                 [Verdict("none", 0.0)] * 10).category == "none"
+
+
+def test_posts_of_a_reporting_channel_count_for_little():
+    from detection.rules import REPORT_HIT
+    from detection.source import REPORTER_POSTS, post_evidence, reporting
+    from detection.verdict import RuleHit
+
+    framed = Verdict("sale", 0.9, [RuleHit(REPORT_HIT, "sale", ("report",), 0.0, ())])
+    plain = Verdict("sale", 0.9, [RuleHit("sale.drop", "sale", ("drop",), 1.8, ())])
+    assert reporting(False, [framed, framed, plain])
+    assert not reporting(False, [plain, plain, plain])
+    assert reporting(True, [])
+    full, _ = post_evidence([plain] * 3, "sale", 3, 0.2, reporter=False)
+    cut, hit = post_evidence([plain] * 3, "sale", 3, 0.2, reporter=True)
+    assert cut == full * REPORTER_POSTS and hit.rule == "source.posts_sale"
