@@ -13,5 +13,7 @@ ROUTERS = [
     "review.routes.sources",
     "review.routes.media",
     "review.routes.captures",
+    "review.routes.export",
+    "review.routes.packages",
     "review.routes.api",
 ]

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from crawler.config_evidence import RECIPIENTS
 from crawler.defang import one_line
 from crawler.store.models import Candidate, User
 from review.bulk import (ACTIONS, BulkError, BulkRequest, apply_bulk, check_seal, existing_ids,
@@ -40,7 +41,7 @@ def _page(request: Request, template: str = "bulk.html", status: int = 200, **co
             "sort": params.get("sort") or "priority", "max_bulk": MAX_BULK,
             "actions": ACTIONS, "policies": config.review.policies,
             "reasons": config.review.dismiss_reasons, "selection": None, "error": None,
-            "wanted": None}
+            "wanted": None, "recipients": RECIPIENTS}  # the export action's choice
     base.update(context)
     return render(request, template, status_code=status, **base)
 
