@@ -27,6 +27,7 @@ from crawler.store.models import Post, Source
 from crawler.retention_cli import register as register_retention_command
 from crawler.review_cli import register as register_review_commands
 from crawler.status_cli import register as register_status_command
+from crawler.verify_cli import register as register_verify_commands
 from detection.commands import eval_command, train_command
 
 
@@ -345,6 +346,7 @@ register_telegram_commands(cli, pass_context)
 register_liveness_command(cli, pass_context)
 register_daemon_commands(cli, pass_context)
 register_review_commands(cli, pass_context)
+register_verify_commands(cli, pass_context)
 
 
 @cli.command("demo")

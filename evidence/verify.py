@@ -1,0 +1,389 @@
+"""Verification of an evidence package (docs/evidence-package.md, "Verification"): the ZIP is
+read in memory, member by member and streamed with caps, never extracted; every entry name,
+the set of entries against the manifest, each file's size and SHA-256, the Ed25519 signature of
+`manifest.json`, and (when present) the RFC 3161 timestamp are checked. Every problem found is
+one line in the report; a package is valid only when there is none.
+
+Works without a store or a configuration: the receiving side of an exchange has neither.
+`open_checked` gives the importer a member's bytes again, checked against the manifest as read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FORMAT = "kyran-evidence-package"
+FORMAT_VERSION = 1
+MANIFEST, SIGNATURE, TIMESTAMP, TSA_CHAIN = (
+    "manifest.json", "manifest.sig", "manifest.tsr", "tsa-chain.pem")
+MANIFEST_ENTRIES = (MANIFEST, SIGNATURE, TIMESTAMP, TSA_CHAIN)
+REQUIRED_FILES = ("posts.csv", "posts.jsonl", "urls.txt", "indicators.json", "report.html")
+NAME = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+MAX_NAME = 200
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that make a hostile archive fail instead of filling memory or disk."""
+
+    max_entries: int = 20_000
+    max_entry_bytes: int = 1 << 30  # one member, uncompressed
+    max_total_bytes: int = 4 << 30  # all members, uncompressed
+    max_manifest_bytes: int = 64 << 20
+    max_ratio: int = 200  # uncompressed / compressed, for members over ratio_floor bytes
+    ratio_floor: int = 1 << 20
+
+
+@dataclass
+class Report:
+    """What `verify_package` found: `problems` (one line each; none: valid), the manifest when
+    it could be read, the signing key's fingerprint, and whether that key was given (trusted)
+    or only the one the manifest carries."""
+
+    path: str
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    manifest: dict | None = None
+    fingerprint: str | None = None
+    key_given: bool = False
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict:
+        manifest = self.manifest or {}
+        return {"path": self.path, "valid": self.ok, "problems": self.problems,
+                "notes": self.notes, "package_id": manifest.get("package_id"),
+                "created_by": manifest.get("created_by"), "fingerprint": self.fingerprint,
+                "key_verified": self.key_given and self.ok, "files": len(self.sizes)}
+
+
+class PackageError(Exception):
+    """A member cannot be read back as the verified manifest says (the file changed since)."""
+
+
+def fingerprint_of(raw_key: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw_key).hexdigest()
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` may not be an entry of a package (None: it may)."""
+    if not name:
+        return "an empty entry name"
+    shown = ascii(name[:80])
+    if len(name) > MAX_NAME:
+        return f"entry name {shown}… is longer than {MAX_NAME} characters"
+    if name.startswith("/") or re.match(r"[A-Za-z]:", name) or "\\" in name:
+        return f"entry name {shown} is an absolute path"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return f"entry name {shown} holds a control character"
+    if any(part in ("", ".", "..") for part in name.split("/")):
+        return f"entry name {shown} has an empty, '.' or '..' segment (it could leave the folder)"
+    if not NAME.fullmatch(name):
+        return f"entry name {shown} has characters other than A-Z a-z 0-9 . _ - /"
+    return None
+
+
+def _strict_json(data: bytes) -> dict:
+    def pairs(items):
+        keys = [key for key, _ in items]
+        if len(keys) != len(set(keys)):
+            raise ValueError("a key appears twice in one object")
+        return dict(items)
+
+    def constant(name):
+        raise ValueError(f"{name} is not JSON")
+
+    value = json.loads(data.decode("utf-8"), object_pairs_hook=pairs, parse_constant=constant)
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> tuple[bytes, int]:
+    """(sha256 bytes, size) of a member, streamed; ValueError past `cap` bytes or on damage."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise ValueError(f"larger than {cap} bytes")
+                digest.update(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+            RuntimeError) as exc:
+        raise ValueError(f"damaged ({str(exc).splitlines()[0] if str(exc) else 'unreadable'})") \
+            from None
+    return digest.digest(), size
+
+
+def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    chunks, size = [], 0
+    try:
+        with archive.open(info) as stream:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise ValueError(f"larger than {cap} bytes")
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
+            RuntimeError) as exc:
+        raise ValueError(f"damaged ({str(exc).splitlines()[0] if str(exc) else 'unreadable'})") \
+            from None
+    return b"".join(chunks)
+
+
+def _check_entries(archive: zipfile.ZipFile, limits: Limits, report: Report) -> dict | None:
+    """Names, duplicates, declared sizes and ratios; the usable entries by name (None: the
+    archive as a whole is refused)."""
+    infos = archive.infolist()
+    if len(infos) > limits.max_entries:
+        report.problems.append(f"{len(infos)} entries, more than the {limits.max_entries} allowed")
+        return None
+    entries, folded, total = {}, {}, 0
+    for info in infos:
+        name = info.filename
+        problem = name_problem(name)
+        if problem:
+            report.problems.append(problem)
+            continue
+        if name in entries:
+            report.problems.append(f"entry {name} appears twice")
+            continue
+        if name.lower() in folded:
+            report.problems.append(f"entries {folded[name.lower()]} and {name} differ only in case")
+            continue
+        if info.flag_bits & 0x1:
+            report.problems.append(f"entry {name} is encrypted")
+            continue
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            report.problems.append(f"entry {name} uses an unsupported compression method "
+                                   f"({info.compress_type})")
+            continue
+        if info.file_size > limits.max_entry_bytes:
+            report.problems.append(f"entry {name} declares {info.file_size} bytes, more than the "
+                                   f"{limits.max_entry_bytes} allowed (a zip bomb?)")
+            continue
+        ratio = info.file_size // max(info.compress_size, 1)
+        if info.file_size > limits.ratio_floor and ratio > limits.max_ratio:
+            report.problems.append(f"entry {name} expands {ratio} times, more than "
+                                   f"{limits.max_ratio} (a zip bomb?)")
+            continue
+        total += info.file_size
+        entries[name], folded[name.lower()] = info, name
+    if total > limits.max_total_bytes:
+        report.problems.append(f"the entries declare {total} bytes in all, more than the "
+                               f"{limits.max_total_bytes} allowed (a zip bomb?)")
+        return None
+    return entries
+
+
+def _manifest_files(manifest: dict, report: Report) -> dict[str, tuple[str, int]]:
+    """The manifest's files as {path: (sha256, size)}, each listing checked."""
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        report.problems.append("manifest.json has no list of files")
+        return {}
+    listed, folded = {}, set()
+    for number, item in enumerate(files, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str):
+            report.problems.append(f"manifest files[{number}] has no path")
+            continue
+        path, digest, size = item["path"], item.get("sha256"), item.get("size")
+        problem = name_problem(path)
+        if problem:
+            report.problems.append(f"manifest lists a file outside the package: {problem}")
+            continue
+        if path in MANIFEST_ENTRIES:
+            report.problems.append(f"manifest lists {path}, which cannot list itself")
+            continue
+        if path.lower() in folded:
+            report.problems.append(f"manifest lists {path} twice")
+            continue
+        if not isinstance(digest, str) or not SHA256.fullmatch(digest) or \
+                not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            report.problems.append(f"manifest entry for {path} has no valid sha256 and size")
+            continue
+        folded.add(path.lower())
+        listed[path] = (digest, size)
+    return listed
+
+
+def _check_signature(manifest_bytes: bytes, signature: bytes, manifest: dict,
+                     public_key: bytes | None, report: Report) -> None:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    line = signature[:-1] if signature.endswith(b"\n") else signature
+    try:
+        sig = base64.b64decode(line, validate=True)
+    except (binascii.Error, ValueError):
+        sig = b""
+    if not sig or base64.b64encode(sig) != line:  # the one canonical spelling, nothing else
+        report.problems.append("manifest.sig is not one line of base64")
+        return
+    embedded = None
+    signing_key = manifest.get("signing_key")
+    if isinstance(signing_key, dict) and isinstance(signing_key.get("public_key"), str):
+        try:
+            embedded = base64.b64decode(signing_key["public_key"], validate=True)
+        except (binascii.Error, ValueError):
+            embedded = None
+    if embedded is not None and (len(embedded) != 32 or
+                                 signing_key.get("fingerprint") != fingerprint_of(embedded)):
+        report.problems.append("the manifest's signing_key fingerprint does not match its key")
+    key = public_key if public_key is not None else embedded
+    if key is None or len(key) != 32:
+        report.problems.append("no Ed25519 public key to check the signature with (the manifest "
+                               "carries none; give --key FILE)")
+        return
+    report.fingerprint, report.key_given = fingerprint_of(key), public_key is not None
+    try:
+        Ed25519PublicKey.from_public_bytes(key).verify(sig, manifest_bytes)
+    except (InvalidSignature, ValueError):
+        whose = "the given key" if public_key is not None else "the key in the manifest"
+        report.problems.append(f"manifest.sig does not verify with {whose} "
+                               f"{report.fingerprint}: the manifest was altered or signed by "
+                               "another key")
+        return
+    if public_key is None:
+        report.notes.append(f"signed by an unverified key {report.fingerprint}")
+    elif embedded is not None and embedded != public_key:
+        report.notes.append("the manifest names another signing key than the one that verified")
+
+
+def _check_files(archive, entries: dict, listed: dict, limits: Limits, report: Report) -> None:
+    for name in sorted(set(entries) - set(listed) - set(MANIFEST_ENTRIES)):
+        report.problems.append(f"entry {name} is not listed in the manifest")
+    for name in sorted(set(listed) - set(entries)):
+        report.problems.append(f"{name} is listed in the manifest but missing from the package")
+    for name in REQUIRED_FILES:
+        if name not in listed:
+            report.problems.append(f"the required file {name} is not in the manifest")
+    for name in sorted(set(listed) & set(entries)):
+        digest, size = listed[name]
+        try:
+            actual, actual_size = _read_member(archive, entries[name], limits.max_entry_bytes)
+        except ValueError as exc:
+            report.problems.append(f"entry {name} is {exc}")
+            continue
+        if actual_size != size:
+            report.problems.append(f"{name} has {actual_size} bytes, the manifest says {size}")
+        elif actual.hex() != digest:
+            report.problems.append(f"{name} does not match its SHA-256 in the manifest")
+        else:
+            report.sizes[name] = size
+
+
+def _check_timestamp(manifest_bytes: bytes, token: bytes, chain: bytes) -> list[str]:
+    """Problems with the RFC 3161 timestamp over the manifest (none: it holds)."""
+    return ["the timestamp cannot be checked yet"]
+
+
+def verify_package(path: Path | str, public_key: bytes | None = None, *,
+                   limits: Limits = Limits()) -> Report:
+    """Check the package at `path`; `public_key` (raw 32 bytes) is the key it must be signed
+    with (a partner's trusted key, or --key), None to use the one the manifest carries."""
+    report = Report(str(path))
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        report.problems.append(f"not a readable ZIP file ({str(exc).splitlines()[0]})")
+        return report
+    with archive:
+        entries = _check_entries(archive, limits, report)
+        if entries is None:
+            return report
+        for required in (MANIFEST, SIGNATURE):
+            if required not in entries:
+                report.problems.append(f"{required} is missing")
+        if TIMESTAMP in entries and TSA_CHAIN not in entries:
+            report.problems.append(f"{TIMESTAMP} comes without {TSA_CHAIN}")
+        if MANIFEST not in entries:
+            return report
+        try:
+            manifest_bytes = _read_small(archive, entries[MANIFEST], limits.max_manifest_bytes)
+            manifest = _strict_json(manifest_bytes)
+        except ValueError as exc:
+            report.problems.append(f"manifest.json cannot be read: {str(exc).splitlines()[0]}")
+            return report
+        report.manifest = manifest
+        if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+            report.problems.append(f"manifest.json is not a {FORMAT} of version {FORMAT_VERSION}")
+        if not isinstance(manifest.get("package_id"), str) or \
+                not re.fullmatch(r"[0-9a-f-]{36}", manifest["package_id"]):
+            report.problems.append("manifest.json has no valid package_id")
+        listed = _manifest_files(manifest, report)
+        _check_files(archive, entries, listed, limits, report)
+        if SIGNATURE in entries:
+            try:
+                signature = _read_small(archive, entries[SIGNATURE], 4096)
+            except ValueError as exc:
+                report.problems.append(f"manifest.sig is {exc}")
+            else:
+                _check_signature(manifest_bytes, signature, manifest, public_key, report)
+        if TIMESTAMP in entries and TSA_CHAIN in entries:
+            try:
+                token = _read_small(archive, entries[TIMESTAMP], 1 << 20)
+                chain = _read_small(archive, entries[TSA_CHAIN], 1 << 20)
+            except ValueError as exc:
+                report.problems.append(f"the timestamp is {exc}")
+            else:
+                report.problems.extend(_check_timestamp(manifest_bytes, token, chain))
+    return report
+
+
+def open_checked(path: Path | str, report: Report, name: str, cap: int | None = None) -> bytes:
+    """The bytes of member `name` of a verified package, checked again against the manifest
+    (so a file swapped after verification is refused, not imported); PackageError otherwise."""
+    if not report.ok or report.manifest is None:
+        raise PackageError("the package did not verify")
+    expected = {item["path"]: item for item in report.manifest["files"]}.get(name)
+    if expected is None:
+        raise PackageError(f"{name} is not in the package")
+    if cap is not None and expected["size"] > cap:
+        raise PackageError(f"{name} has {expected['size']} bytes, more than {cap} to import")
+    with zipfile.ZipFile(path) as archive:
+        try:
+            data = _read_small(archive, archive.getinfo(name), expected["size"])
+        except (KeyError, ValueError) as exc:
+            raise PackageError(f"{name}: {exc}") from None
+    if hashlib.sha256(data).hexdigest() != expected["sha256"]:
+        raise PackageError(f"{name} changed after verification")
+    return data
+
+
+def read_public_key(data: bytes) -> bytes:
+    """The raw 32-byte Ed25519 key in a PEM public key or one line of base64; ValueError."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
+                                                              load_pem_public_key)
+
+    text = data.strip()
+    if text.startswith(b"-----BEGIN"):
+        try:
+            key = load_pem_public_key(text)
+        except ValueError:
+            raise ValueError("not a readable PEM public key") from None
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("neither a PEM public key nor base64") from None
+    if len(raw) != 32:
+        raise ValueError(f"a raw Ed25519 key has 32 bytes, this one {len(raw)}")
+    return raw
