@@ -17,15 +17,14 @@ from crawler.cli_support import InputError
 from crawler.defang import one_line
 
 
-def read_key_file(path: str) -> bytes:
-    from evidence.verify import read_public_key
+def read_key_file(path: str):
+    """The Ed25519 public key in `path` (PEM or base64); InputError (exit 2) otherwise."""
+    from evidence.keys import KeyProblem, load_public_key
 
     try:
-        return read_public_key(Path(path).read_bytes())
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise InputError(f"{path}: {exc}") from None
+        return load_public_key(path)
+    except KeyProblem as exc:
+        raise InputError(one_line(str(exc))) from None
 
 
 def print_report(report, as_json: bool) -> int:

@@ -20,15 +20,17 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from evidence.keys import KeyProblem, fingerprint, parse_public_key, verify
+from evidence.names import (INDICATORS, MANIFEST, MANIFEST_ENTRIES, POSTS_CSV, POSTS_JSONL,
+                            REPORT_HTML, SIGNATURE, TIMESTAMP, TSA_CHAIN, URLS, BadName,
+                            check_name)
+
 FORMAT = "kyran-evidence-package"
 FORMAT_VERSION = 1
-MANIFEST, SIGNATURE, TIMESTAMP, TSA_CHAIN = (
-    "manifest.json", "manifest.sig", "manifest.tsr", "tsa-chain.pem")
-MANIFEST_ENTRIES = (MANIFEST, SIGNATURE, TIMESTAMP, TSA_CHAIN)
-REQUIRED_FILES = ("posts.csv", "posts.jsonl", "urls.txt", "indicators.json", "report.html")
-NAME = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
+REQUIRED_FILES = (POSTS_CSV, POSTS_JSONL, URLS, INDICATORS, REPORT_HTML)
 SHA256 = re.compile(r"[0-9a-f]{64}")
-MAX_NAME = 200
 CHUNK = 1 << 16
 
 
@@ -74,25 +76,12 @@ class PackageError(Exception):
     """A member cannot be read back as the verified manifest says (the file changed since)."""
 
 
-def fingerprint_of(raw_key: bytes) -> str:
-    return "sha256:" + hashlib.sha256(raw_key).hexdigest()
-
-
 def name_problem(name: str) -> str | None:
     """Why `name` may not be an entry of a package (None: it may)."""
-    if not name:
-        return "an empty entry name"
-    shown = ascii(name[:80])
-    if len(name) > MAX_NAME:
-        return f"entry name {shown}… is longer than {MAX_NAME} characters"
-    if name.startswith("/") or re.match(r"[A-Za-z]:", name) or "\\" in name:
-        return f"entry name {shown} is an absolute path"
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        return f"entry name {shown} holds a control character"
-    if any(part in ("", ".", "..") for part in name.split("/")):
-        return f"entry name {shown} has an empty, '.' or '..' segment (it could leave the folder)"
-    if not NAME.fullmatch(name):
-        return f"entry name {shown} has characters other than A-Z a-z 0-9 . _ - /"
+    try:
+        check_name(name)
+    except BadName as exc:
+        return str(exc)
     return None
 
 
@@ -162,8 +151,9 @@ def _check_entries(archive: zipfile.ZipFile, limits: Limits, report: Report) -> 
         if name in entries:
             report.problems.append(f"entry {name} appears twice")
             continue
-        if name.lower() in folded:
-            report.problems.append(f"entries {folded[name.lower()]} and {name} differ only in case")
+        if name.casefold() in folded:
+            report.problems.append(f"entries {folded[name.casefold()]} and {name} differ only "
+                                   "in case")
             continue
         if info.flag_bits & 0x1:
             report.problems.append(f"entry {name} is encrypted")
@@ -182,7 +172,7 @@ def _check_entries(archive: zipfile.ZipFile, limits: Limits, report: Report) -> 
                                    f"{limits.max_ratio} (a zip bomb?)")
             continue
         total += info.file_size
-        entries[name], folded[name.lower()] = info, name
+        entries[name], folded[name.casefold()] = info, name
     if total > limits.max_total_bytes:
         report.problems.append(f"the entries declare {total} bytes in all, more than the "
                                f"{limits.max_total_bytes} allowed (a zip bomb?)")
@@ -209,23 +199,20 @@ def _manifest_files(manifest: dict, report: Report) -> dict[str, tuple[str, int]
         if path in MANIFEST_ENTRIES:
             report.problems.append(f"manifest lists {path}, which cannot list itself")
             continue
-        if path.lower() in folded:
+        if path.casefold() in folded:
             report.problems.append(f"manifest lists {path} twice")
             continue
         if not isinstance(digest, str) or not SHA256.fullmatch(digest) or \
                 not isinstance(size, int) or isinstance(size, bool) or size < 0:
             report.problems.append(f"manifest entry for {path} has no valid sha256 and size")
             continue
-        folded.add(path.lower())
+        folded.add(path.casefold())
         listed[path] = (digest, size)
     return listed
 
 
 def _check_signature(manifest_bytes: bytes, signature: bytes, manifest: dict,
-                     public_key: bytes | None, report: Report) -> None:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+                     public_key: Ed25519PublicKey | None, report: Report) -> None:
     line = signature[:-1] if signature.endswith(b"\n") else signature
     try:
         sig = base64.b64decode(line, validate=True)
@@ -238,21 +225,18 @@ def _check_signature(manifest_bytes: bytes, signature: bytes, manifest: dict,
     signing_key = manifest.get("signing_key")
     if isinstance(signing_key, dict) and isinstance(signing_key.get("public_key"), str):
         try:
-            embedded = base64.b64decode(signing_key["public_key"], validate=True)
-        except (binascii.Error, ValueError):
-            embedded = None
-    if embedded is not None and (len(embedded) != 32 or
-                                 signing_key.get("fingerprint") != fingerprint_of(embedded)):
+            embedded = parse_public_key(signing_key["public_key"].encode("ascii", "replace"))
+        except (KeyProblem, ValueError):
+            report.problems.append("the manifest's signing_key is not an Ed25519 public key")
+    if embedded is not None and signing_key.get("fingerprint") != fingerprint(embedded):
         report.problems.append("the manifest's signing_key fingerprint does not match its key")
     key = public_key if public_key is not None else embedded
-    if key is None or len(key) != 32:
+    if key is None:
         report.problems.append("no Ed25519 public key to check the signature with (the manifest "
                                "carries none; give --key FILE)")
         return
-    report.fingerprint, report.key_given = fingerprint_of(key), public_key is not None
-    try:
-        Ed25519PublicKey.from_public_bytes(key).verify(sig, manifest_bytes)
-    except (InvalidSignature, ValueError):
+    report.fingerprint, report.key_given = fingerprint(key), public_key is not None
+    if not verify(key, sig, manifest_bytes):
         whose = "the given key" if public_key is not None else "the key in the manifest"
         report.problems.append(f"manifest.sig does not verify with {whose} "
                                f"{report.fingerprint}: the manifest was altered or signed by "
@@ -260,7 +244,7 @@ def _check_signature(manifest_bytes: bytes, signature: bytes, manifest: dict,
         return
     if public_key is None:
         report.notes.append(f"signed by an unverified key {report.fingerprint}")
-    elif embedded is not None and embedded != public_key:
+    elif embedded is not None and fingerprint(embedded) != report.fingerprint:
         report.notes.append("the manifest names another signing key than the one that verified")
 
 
@@ -292,9 +276,9 @@ def _check_timestamp(manifest_bytes: bytes, token: bytes, chain: bytes) -> list[
     return ["the timestamp cannot be checked yet"]
 
 
-def verify_package(path: Path | str, public_key: bytes | None = None, *,
+def verify_package(path: Path | str, public_key: Ed25519PublicKey | None = None, *,
                    limits: Limits = Limits()) -> Report:
-    """Check the package at `path`; `public_key` (raw 32 bytes) is the key it must be signed
+    """Check the package at `path`; `public_key` is the key it must be signed
     with (a partner's trusted key, or --key), None to use the one the manifest carries."""
     report = Report(str(path))
     try:
@@ -364,26 +348,3 @@ def open_checked(path: Path | str, report: Report, name: str, cap: int | None = 
         raise PackageError(f"{name} changed after verification")
     return data
 
-
-def read_public_key(data: bytes) -> bytes:
-    """The raw 32-byte Ed25519 key in a PEM public key or one line of base64; ValueError."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from cryptography.hazmat.primitives.serialization import (Encoding, PublicFormat,
-                                                              load_pem_public_key)
-
-    text = data.strip()
-    if text.startswith(b"-----BEGIN"):
-        try:
-            key = load_pem_public_key(text)
-        except ValueError:
-            raise ValueError("not a readable PEM public key") from None
-        if not isinstance(key, Ed25519PublicKey):
-            raise ValueError("not an Ed25519 public key")
-        return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError("neither a PEM public key nor base64") from None
-    if len(raw) != 32:
-        raise ValueError(f"a raw Ed25519 key has 32 bytes, this one {len(raw)}")
-    return raw

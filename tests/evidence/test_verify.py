@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from evidence.verify import verify_package
-from tests.evidence.package_maker import (make_package, manifest_bytes, members_of, raw_public,
+from tests.evidence.package_maker import (make_package, manifest_bytes, members_of,
                                           rewrite)
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
@@ -32,7 +32,7 @@ MEMBERS = ["manifest.json", "manifest.sig", "posts.csv", "posts.jsonl", "urls.tx
 
 
 def test_a_valid_package_verifies_with_its_key_and_without(package):
-    report = verify_package(package, raw_public(KEY))
+    report = verify_package(package, KEY.public_key())
     assert report.ok, report.problems
     assert report.key_given and report.notes == []
     assert set(report.sizes) == set(MEMBERS) - {"manifest.json", "manifest.sig"}
@@ -54,7 +54,7 @@ def test_flipping_any_byte_of_any_member_fails(package, member, where):
     data[index] ^= 0x01
     members[member] = bytes(data)
     rewrite(package, members)
-    report = verify_package(package, raw_public(KEY))
+    report = verify_package(package, KEY.public_key())
     assert not report.ok
     assert any(member in line or "manifest" in line for line in report.problems), report.problems
 
@@ -68,7 +68,7 @@ def test_flipping_a_stored_byte_of_any_member_in_the_archive_fails(package, memb
     start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
     raw[start + info.compress_size // 2] ^= 0x40
     package.write_bytes(bytes(raw))
-    assert not verify_package(package, raw_public(KEY)).ok
+    assert not verify_package(package, KEY.public_key()).ok
 
 
 @pytest.mark.parametrize("member", MEMBERS)
@@ -76,7 +76,7 @@ def test_removing_any_member_fails(package, member):
     members = members_of(package)
     del members[member]
     rewrite(package, members)
-    report = verify_package(package, raw_public(KEY))
+    report = verify_package(package, KEY.public_key())
     assert not report.ok
     assert any(member in line for line in report.problems), report.problems
 
@@ -86,13 +86,13 @@ def test_adding_a_member_fails(package, name):
     members = members_of(package)
     members[name] = b"added later"
     rewrite(package, members)
-    report = verify_package(package, raw_public(KEY))
+    report = verify_package(package, KEY.public_key())
     assert not report.ok
     assert any(name in line for line in report.problems), report.problems
 
 
 def test_another_key_fails_and_says_so(package):
-    report = verify_package(package, raw_public(OTHER))
+    report = verify_package(package, OTHER.public_key())
     assert not report.ok
     assert report.problems == [f"manifest.sig does not verify with the given key "
                                f"{report.fingerprint}: the manifest was altered or signed by "
@@ -103,7 +103,7 @@ def test_a_manifest_resigned_by_another_key_fails_against_the_trusted_one(packag
     members = members_of(package)
     members["manifest.sig"] = base64.b64encode(OTHER.sign(members["manifest.json"]))
     rewrite(package, members)
-    assert not verify_package(package, raw_public(KEY)).ok
+    assert not verify_package(package, KEY.public_key()).ok
     alone = verify_package(package)  # the embedded key is KEY's: OTHER's signature fails too
     assert not alone.ok
 
@@ -121,7 +121,7 @@ def test_a_consistently_rehashed_manifest_still_needs_the_signature(package):
             item["size"] = len(members["urls.txt"])
     members["manifest.json"] = manifest_bytes(manifest)
     rewrite(package, members)
-    report = verify_package(package, raw_public(KEY))
+    report = verify_package(package, KEY.public_key())
     assert [line for line in report.problems if "manifest.sig" in line], report.problems
 
 
@@ -130,7 +130,7 @@ def test_a_bad_signature_file_fails(package, signature):
     members = members_of(package)
     members["manifest.sig"] = signature
     rewrite(package, members)
-    assert not verify_package(package, raw_public(KEY)).ok
+    assert not verify_package(package, KEY.public_key()).ok
 
 
 def test_not_a_zip_is_one_line(tmp_path):
