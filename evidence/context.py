@@ -2,7 +2,8 @@
 screenshots, WACZ, timestamp), and the hook protocol itself.
 
 The context streams: `subjects()` reads back, one subject at a time, a JSON Lines file the
-builder wrote while collecting, so a hook never needs the whole batch in memory. Each subject is
+builder wrote while collecting (a ``{"subject": …}`` line followed by its ``{"item": …}``
+lines), so a hook holds one subject's evidence at a time, never the whole batch. Each subject is
 the manifest's subject (ref, candidate_id, type, platform, handle, title, url, category,
 decision, origin …) with `items`: the full evidence items (ref, url, channel, post_id,
 posted_at, text, views, indicators [{kind, value}], spans [[start, end, label]], verdict, score,
@@ -44,9 +45,18 @@ class PackageContext:
         """Every subject with its items, in package order."""
         if self.subjects_path is None:
             return
+        subject = None
         with open(self.subjects_path, encoding="utf-8") as handle:
             for line in handle:
-                yield json.loads(line)
+                record = json.loads(line)
+                if "subject" in record:
+                    if subject is not None:
+                        yield subject
+                    subject = {**record["subject"], "items": []}
+                else:
+                    subject["items"].append(record["item"])
+        if subject is not None:
+            yield subject
 
 
 @dataclass

@@ -1,0 +1,81 @@
+"""The original captures inside a package: the exact stored WARC records of web-captured evidence
+posts, concatenated (each a gzip member) into `captures/web.warc.gz`, which `warcio` and replay
+tools read as any WARC; and the MTProto message JSON of monitor-captured posts, one per line,
+in `captures/mtproto.jsonl`. Each record goes in once, however many items point at it; its
+offset and length in the package are given so its stored SHA-256 can be checked again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.store.models import Capture
+from evidence import names
+from evidence.manifest import iso
+from evidence.spool import Spool
+
+
+def _record(data: bytes):
+    for record in ArchiveIterator(io.BytesIO(data)):
+        return record
+    raise ValueError("no WARC record in the stored bytes")
+
+
+def record_id(data: bytes) -> str | None:
+    return _record(data).rec_headers.get_header("WARC-Record-ID")
+
+
+def component_of(capture: Capture, platform: str) -> str:
+    """Which part of Kyran made a capture."""
+    if capture.kind == "mtproto-json":
+        return "monitor:telegram"
+    return "spider:telegram-preview" if platform == "telegram" else "spider:site"
+
+
+class CaptureOut:
+    """web.warc.gz and mtproto.jsonl of one package, opened on first use."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.web: Spool | None = None
+        self.mtproto: Spool | None = None
+        self._done: dict[int, dict] = {}  # capture id -> its description
+
+    def add(self, capture: Capture, data: bytes, platform: str) -> dict:
+        """Copy one stored record in (once); the manifest's `capture` object for it."""
+        if capture.id in self._done:
+            return self._done[capture.id]
+        described = {"sha256": capture.sha256, "captured_at": iso(capture.fetched_at),
+                     "url": capture.url, "http_status": capture.status,
+                     "component": component_of(capture, platform),
+                     "component_version": capture.tool_version or None}
+        if capture.kind == "mtproto-json":
+            if self.mtproto is None:
+                self.mtproto = Spool(self.directory, names.MTPROTO)
+            record = _record(data)
+            payload = record.content_stream().read()
+            rid = record.rec_headers.get_header("WARC-Record-ID")
+            line = {"record_id": rid, "url": capture.url, "record_sha256": capture.sha256,
+                    "payload_sha256": hashlib.sha256(payload).hexdigest()}
+            try:  # the monitor stored json.dumps(message, ensure_ascii=False, sort_keys=True)
+                line["message"] = json.loads(payload)
+            except ValueError:
+                line["payload"] = payload.decode("utf-8", "replace")
+            self.mtproto.record(line)
+            described.update(file=names.MTPROTO, record_id=rid, line=self.mtproto.count)
+        else:
+            if self.web is None:
+                self.web = Spool(self.directory, names.WARC)
+            rid = record_id(data)
+            offset = self.web.write(data)
+            described.update(file=names.WARC, record_id=rid, offset=offset, length=len(data))
+        self._done[capture.id] = described
+        return described
+
+    def spools(self) -> list[Spool]:
+        return [s for s in (self.web, self.mtproto) if s is not None]
