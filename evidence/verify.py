@@ -277,10 +277,10 @@ def _check_timestamp(manifest_bytes: bytes, token: bytes, chain: bytes) -> list[
 
 
 def verify_package(path: Path | str, public_key: Ed25519PublicKey | None = None, *,
-                   limits: Limits = Limits()) -> Report:
+                   limits: Limits | None = None) -> Report:
     """Check the package at `path`; `public_key` is the key it must be signed
     with (a partner's trusted key, or --key), None to use the one the manifest carries."""
-    report = Report(str(path))
+    report, limits = Report(str(path)), limits or Limits()
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -329,22 +329,29 @@ def verify_package(path: Path | str, public_key: Ed25519PublicKey | None = None,
     return report
 
 
-def open_checked(path: Path | str, report: Report, name: str, cap: int | None = None) -> bytes:
-    """The bytes of member `name` of a verified package, checked again against the manifest
-    (so a file swapped after verification is refused, not imported); PackageError otherwise."""
+def extract_checked(path: Path | str, report: Report, name: str, directory: Path) -> Path:
+    """Copy member `name` of a verified package into `directory` (a temporary one the caller
+    owns; the file is named by a counter, never by the entry name) while checking its size and
+    SHA-256 against the verified manifest again, so a package swapped after verification is
+    refused, not imported; PackageError otherwise. Memory stays flat however large it is."""
     if not report.ok or report.manifest is None:
         raise PackageError("the package did not verify")
     expected = {item["path"]: item for item in report.manifest["files"]}.get(name)
     if expected is None:
         raise PackageError(f"{name} is not in the package")
-    if cap is not None and expected["size"] > cap:
-        raise PackageError(f"{name} has {expected['size']} bytes, more than {cap} to import")
-    with zipfile.ZipFile(path) as archive:
-        try:
-            data = _read_small(archive, archive.getinfo(name), expected["size"])
-        except (KeyError, ValueError) as exc:
-            raise PackageError(f"{name}: {exc}") from None
-    if hashlib.sha256(data).hexdigest() != expected["sha256"]:
+    target = Path(directory) / f"member-{len(list(Path(directory).iterdir()))}.bin"
+    digest, size = hashlib.sha256(), 0
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(name) as stream, \
+                open(target, "xb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > expected["size"]:
+                    raise PackageError(f"{name} grew after verification")
+                digest.update(chunk)
+                out.write(chunk)
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        raise PackageError(f"{name} cannot be read again: {exc}") from None
+    if size != expected["size"] or digest.hexdigest() != expected["sha256"]:
         raise PackageError(f"{name} changed after verification")
-    return data
-
+    return target

@@ -1,0 +1,470 @@
+"""Import a partner's evidence package (`kyran import PACKAGE.zip --from ORG`, and the review
+app's `POST /api/packages`).
+
+The package is verified against the key trusted for ORG first; anything wrong refuses it whole
+and nothing is written. Otherwise, in one transaction, its subjects, posts (with the sender's
+verdict), captures (the WARC records byte for byte into this store's capture directory; MTProto
+message JSON as records of our own) and indicators come in, and each subject becomes an open
+candidate carrying `origin_org`, `origin_package` and `origin_decision`, with a
+``candidate.imported`` event (payload: organisation, package_id, decision — what the builder's
+custody reads back, so a later package names both organisations).
+
+Nothing the receiver holds is duplicated: a source is the same by platform and numeric id or
+handle, a post by source and post id, a capture by its SHA-256 (an MTProto message by URL and
+payload), an indicator by kind and value. A candidate this store already has on the same
+subject keeps its own state and gets a ``partner.confirmed`` event instead. Importing the same
+package again changes nothing and says so. The package is recorded (`evidence_package`,
+direction ``in``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.store.captures import CaptureError, CaptureWriter, read_capture
+from crawler.store.db import Store
+from crawler.store.ingest import add_event, content_hash, get_or_create, link_captures
+from crawler.store.models import (Candidate, Capture, Entity, Post, PostEntity, Source,
+                                  Verdict)
+from crawler.store.models_ops import EvidencePackage
+from evidence import names
+from evidence.keys import KeyProblem, TrustedKeys, check_org_id
+from evidence.verify import Limits, PackageError, extract_checked, verify_package
+
+ACTOR = "component:import"
+PRIORITY = 80  # a partner's confirmed finding: near the top of the queue
+CATEGORIES = ("sale", "recruitment")
+
+
+class ImportRefused(Exception):
+    """The package was not imported; `problems` are one line each (nothing was written)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_max_length=100_000)
+
+
+class SubjectIn(_Strict):
+    ref: str = Field(pattern=r"^S[1-9][0-9]{0,17}$")
+    candidate_id: int | None = None
+    type: Literal["source", "entity", "post"]
+    platform: Literal["telegram", "web"] | None = None
+    handle: str | None = Field(None, max_length=255)
+    title: str | None = None
+    url: str | None = None
+    numeric_id: int | None = None
+    category: str | None = Field(None, max_length=16)
+    decision: dict | None = None
+    items: list[str] = []
+
+
+class CaptureIn(_Strict):
+    file: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    url: str = ""
+    captured_at: datetime | None = None
+    http_status: int | None = None
+    component_version: str | None = None
+    offset: int | None = Field(None, ge=0)
+    length: int | None = Field(None, ge=1)
+    line: int | None = Field(None, ge=1)
+
+
+class ItemIn(_Strict):
+    ref: str = Field(pattern=r"^P[1-9][0-9]{0,17}$")
+    subject: str
+    capture: CaptureIn | None = None
+
+
+class RowIn(_Strict):
+    ref: str
+    url: str = Field(max_length=4096)
+    channel: str | None = Field(None, max_length=255)
+    post_id: int | str
+    posted_at: datetime | None = None
+    text: str = ""
+    views: int | None = None
+    indicators: str = ""
+    verdict: str | None = Field(None, max_length=16)
+    score: float | None = None
+
+
+@dataclass
+class ImportResult:
+    package_id: str
+    organisation: str
+    already: bool = False
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("candidates", "candidates_known", "sources", "posts", "posts_known", "captures",
+         "captures_known", "indicators"), 0))
+    candidate_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.already:
+            return (f"package {self.package_id} from {self.organisation} was imported before: "
+                    "nothing changed")
+        c = self.counts
+        return (f"imported package {self.package_id} from {self.organisation}: "
+                f"{c['candidates']} new candidates ({c['candidates_known']} already held), "
+                f"{c['posts']} new posts ({c['posts_known']} already held), "
+                f"{c['captures']} new captures ({c['captures_known']} already held), "
+                f"{c['sources']} new sources, {c['indicators']} new indicators")
+
+    def as_dict(self) -> dict:
+        return {"package_id": self.package_id, "organisation": self.organisation,
+                "already_imported": self.already, **self.counts,
+                "candidate_ids": self.candidate_ids, "summary": self.summary()}
+
+
+def _parse(model, value, where: str):
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        place = ".".join(str(p) for p in first["loc"])
+        raise ImportRefused([f"{where}: {place}: {first['msg']}"]) from None
+
+
+def _lines(path: Path, name: str):
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    raise ImportRefused([f"{name} line {number} is not JSON"]) from None
+
+
+def import_package(store: Store, path: Path | str, organisation: str, trusted: TrustedKeys,
+                   captures_root: Path, *, limits: Limits | None = None, actor: str = ACTOR,
+                   file_name: str | None = None) -> ImportResult:
+    """Verify `path` against the key trusted for `organisation` and bring it in;
+    ImportRefused (one line per problem, nothing written) when anything fails."""
+    try:
+        key = trusted.get(check_org_id(organisation))
+    except KeyProblem as exc:
+        raise ImportRefused([str(exc)]) from None
+    report = verify_package(path, key, limits=limits or Limits())
+    if not report.ok:
+        raise ImportRefused(report.problems)
+    manifest = report.manifest
+    sender = (manifest.get("created_by") or {}).get("organisation_id")
+    if sender != organisation:
+        raise ImportRefused([f"the package says it comes from {str(sender)[:64]!r}, not "
+                             f"{organisation!r}"])
+    result = ImportResult(manifest["package_id"], organisation)
+    with store.reader() as session:
+        if _known_package(session, result.package_id):
+            result.already = True
+            return result
+    subjects = [_parse(SubjectIn, s, f"manifest subjects[{n}]")
+                for n, s in enumerate(manifest.get("subjects") or [], 1)]
+    items = {i.ref: i for i in (_parse(ItemIn, s, f"manifest items[{n}]")
+                                for n, s in enumerate(manifest.get("items") or [], 1))}
+    with tempfile.TemporaryDirectory(prefix="kyran-import-") as tmp:
+        try:
+            members = {name: extract_checked(path, report, name, Path(tmp))
+                       for name in (names.POSTS_JSONL, names.WARC, names.MTPROTO)
+                       if name in report.sizes}
+        except PackageError as exc:
+            raise ImportRefused([str(exc)]) from None
+        rows = {}
+        for number, raw in enumerate(_lines(members[names.POSTS_JSONL], names.POSTS_JSONL), 1):
+            row = _parse(RowIn, raw, f"posts.jsonl line {number}")
+            rows[row.ref] = row
+        writer = CaptureWriter(Path(captures_root), prefix="import")
+        try:
+            _write(store, result, report, manifest, subjects, items, rows, members, writer,
+                   Path(captures_root), actor, file_name or Path(path).name)
+        except IntegrityError:  # the same package imported at the same moment elsewhere
+            _discard(writer, captures_root)
+            with store.reader() as session:
+                if _known_package(session, result.package_id):
+                    return dataclasses.replace(result, already=True)
+            raise
+        except BaseException:
+            _discard(writer, captures_root)
+            raise
+        writer.close()
+    return result
+
+
+def _known_package(session: Session, package_id: str) -> bool:
+    return session.scalar(select(EvidencePackage.id).where(
+        EvidencePackage.package_id == package_id, EvidencePackage.direction == "in")) is not None
+
+
+def _discard(writer: CaptureWriter, root) -> None:
+    """Remove the capture file this import wrote: none of its records were indexed."""
+    writer.close()
+    (Path(root) / writer.relpath).unlink(missing_ok=True)
+
+
+def _write(store, result, report, manifest, subjects, items, rows, members, writer, root,
+           actor, file_name) -> None:
+    now = datetime.now(timezone.utc)
+    files = {name: path for name, path in members.items()}
+    mtproto = list(_lines(files[names.MTPROTO], names.MTPROTO)) if names.MTPROTO in files \
+        else []
+    by = manifest.get("created_by") or {}
+    with store.session() as session:
+        package = EvidencePackage(
+            package_id=result.package_id, direction="in", organisation=result.organisation,
+            created_at=now, created_by=str(by.get("user") or "")[:128] or None,
+            file_name=file_name[:500], sha256=_file_sha256(report.path),
+            size=Path(report.path).stat().st_size, subjects=len(subjects), posts=len(items),
+            key_fingerprint=report.fingerprint)
+        session.add(package)
+        session.flush()  # a second import of the same package fails here, before any work
+        context = _Context(session, result, writer, root, files.get(names.WARC), mtproto)
+        for subject in subjects:
+            context.subject(subject, [(items[ref], rows.get(ref)) for ref in subject.items
+                                      if ref in items], actor, now)
+        add_event(session, actor, "package.imported", "evidence_package", package.id,
+                  package_id=result.package_id, organisation=result.organisation,
+                  sha256=package.sha256, **result.counts)
+
+
+def _file_sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Context:
+    """The work of one import inside its transaction."""
+
+    def __init__(self, session: Session, result: ImportResult, writer: CaptureWriter,
+                 root: Path, warc: Path | None, mtproto: list[dict]) -> None:
+        self.session, self.result, self.writer, self.root = session, result, writer, root
+        self.warc, self.mtproto = warc, mtproto
+        self.org = result.organisation
+
+    # subjects -------------------------------------------------------------------------------
+    def subject(self, subject: SubjectIn, evidence: list, actor: str, now: datetime) -> None:
+        source = None
+        if subject.type == "entity":
+            kind = (subject.title or "").strip()[:32]
+            if not subject.handle or not kind:
+                raise ImportRefused([f"subject {subject.ref}: an entity needs a kind and value"])
+            target = ("entity", self.entity(kind, subject.handle).id)
+        else:
+            source = self.source(subject.platform or "telegram", subject.handle,
+                                 subject.numeric_id, subject.title, actor)
+        posts = [self.post(item, row, source if subject.type == "source" else None, actor)
+                 for item, row in evidence if row is not None]
+        if subject.type == "source":
+            target = ("source", source.id)
+        elif subject.type == "post":
+            if not posts:
+                raise ImportRefused([f"subject {subject.ref}: a post subject without its post"])
+            chosen = [p for p, _ in posts if p.url == subject.url] or [posts[0][0]]
+            target = ("post", chosen[0].id)
+        decision = (subject.decision or {}).get("category") or subject.category
+        decision = decision if decision in CATEGORIES else None
+        score = max((p[1] for p in posts if p[1] is not None), default=1.0)
+        self.candidate(target, subject, decision, score, len(posts), actor, now)
+
+    def candidate(self, target, subject: SubjectIn, decision, score, posts, actor, now) -> None:
+        payload = {"organisation": self.org, "package_id": self.result.package_id,
+                   "decision": decision, "policy": (subject.decision or {}).get("policy"),
+                   "sender_candidate": subject.candidate_id, "subject_ref": subject.ref,
+                   "posts": posts}
+        known = self.session.scalars(select(Candidate).where(
+            Candidate.subject_type == target[0], Candidate.subject_id == target[1])
+        ).one_or_none()
+        if known is not None:
+            self.result.counts["candidates_known"] += 1
+            add_event(self.session, actor, "partner.confirmed", "candidate", known.id,
+                      **payload)
+            self.result.candidate_ids.append(known.id)
+            return
+        candidate = Candidate(
+            subject_type=target[0], subject_id=target[1], category=decision or "sale",
+            status="open", priority=PRIORITY, score=float(min(max(score, 0.0), 1.0)),
+            reasons=[{"rule": f"imported from {self.org}", "contribution": 0.0,
+                      "words": [str((subject.decision or {}).get("policy") or "")][:1]}],
+            created_at=now, updated_at=now, last_evidence_at=now, origin_org=self.org,
+            origin_package=self.result.package_id, origin_decision=decision)
+        self.session.add(candidate)
+        self.session.flush()
+        add_event(self.session, actor, "candidate.imported", "candidate", candidate.id,
+                  **payload)
+        self.result.counts["candidates"] += 1
+        self.result.candidate_ids.append(candidate.id)
+
+    def source(self, platform: str, handle: str | None, numeric_id: int | None,
+               title: str | None, actor: str) -> Source:
+        handle = (handle or "").strip().lstrip("@").lower()[:255] or None
+        session = self.session
+        found = None
+        if numeric_id is not None:
+            found = session.scalars(select(Source).where(
+                Source.platform == platform, Source.external_id == str(numeric_id))).first()
+        if found is None and handle:
+            found = session.scalars(select(Source).where(
+                Source.platform == platform, Source.handle == handle)).first()
+        if found is not None:
+            return found
+        if not handle and numeric_id is None:
+            raise ImportRefused(["a subject or post names no channel (no handle, no id)"])
+        source = Source(platform=platform, handle=handle, title=title,
+                        external_id=str(numeric_id) if numeric_id is not None else None,
+                        discovered_via="import", watched=True)
+        session.add(source)
+        session.flush()
+        add_event(session, actor, "source.imported", "source", source.id, handle=handle,
+                  organisation=self.org, package_id=self.result.package_id)
+        self.result.counts["sources"] += 1
+        return source
+
+    def entity(self, kind: str, value: str) -> Entity:
+        value = value[:512]
+
+        def find():
+            return self.session.scalars(select(Entity).where(
+                Entity.kind == kind, Entity.value == value)).one_or_none()
+
+        entity, created = get_or_create(self.session, find,
+                                        lambda: Entity(kind=kind, value=value))
+        self.result.counts["indicators"] += created
+        return entity
+
+    # posts ----------------------------------------------------------------------------------
+    def post(self, item: ItemIn, row: RowIn, source: Source | None, actor: str):
+        """(post, score) of one evidence item: found or made, with its capture and
+        indicators."""
+        if source is None:
+            platform = "telegram" if "//t.me/" in row.url else "web"
+            source = self.source(platform, row.channel, None, None, actor)
+        external_id = str(row.post_id)[:255]
+        post = self.session.scalars(select(Post).where(
+            Post.source_id == source.id, Post.external_id == external_id)).one_or_none()
+        capture = self.capture(item.capture) if item.capture is not None else None
+        if post is None:
+            posted_at = row.posted_at
+            if posted_at is not None and posted_at.tzinfo is None:
+                posted_at = posted_at.replace(tzinfo=timezone.utc)
+            post = Post(source_id=source.id, external_id=external_id, url=row.url,
+                        text=row.text, content_hash=content_hash(row.text), posted_at=posted_at,
+                        views=row.views, capture_id=capture.id if capture else None)
+            self.session.add(post)
+            self.session.flush()
+            self.result.counts["posts"] += 1
+        else:
+            self.result.counts["posts_known"] += 1
+        if capture is not None:
+            link_captures(self.session, [(post.id, capture.id)])
+        if row.verdict in CATEGORIES and self.session.scalar(select(Verdict.id).where(
+                Verdict.subject_type == "post", Verdict.subject_id == post.id)) is None:
+            self.session.add(Verdict(subject_type="post", subject_id=post.id,
+                                     category=row.verdict, score=float(row.score or 0.0),
+                                     model_version=f"import:{self.org}"[:64]))
+        for kind, value in _indicators(row.indicators):
+            entity = self.entity(kind, value)
+            if self.session.get(PostEntity, (post.id, entity.id)) is None:
+                self.session.add(PostEntity(post_id=post.id, entity_id=entity.id))
+        self.session.flush()
+        return post, row.score
+
+    # captures -------------------------------------------------------------------------------
+    def capture(self, described: CaptureIn) -> Capture | None:
+        fetched_at = described.captured_at or datetime.now(timezone.utc)
+        if fetched_at.tzinfo is None:
+            fetched_at = fetched_at.replace(tzinfo=timezone.utc)
+        version = (described.component_version or "")[:64]
+        if described.file == names.WARC:
+            known = self.session.scalars(select(Capture).where(
+                Capture.sha256 == described.sha256)).first()
+            if known is not None:
+                self.result.counts["captures_known"] += 1
+                return known
+            record = self._warc_record(described)
+            ref = self.writer.append_record(record, described.url, fetched_at,
+                                            described.http_status)
+        elif described.file == names.MTPROTO:
+            line = self._mtproto_line(described)
+            known = self._known_message(described.url, line.get("payload_sha256"))
+            if known is not None:
+                self.result.counts["captures_known"] += 1
+                return known
+            message = line.get("message", line.get("payload"))
+            ref = self.writer.write_json(described.url, message, fetched_at)
+        else:
+            raise ImportRefused([f"a capture points at {described.file[:80]!r}, not a "
+                                 "capture file"])
+        ref = dataclasses.replace(ref, tool_version=version or ref.tool_version)
+        capture = Capture(kind=ref.kind, path=ref.path, offset=ref.offset, length=ref.length,
+                          sha256=ref.sha256, url=ref.url, status=ref.status,
+                          fetched_at=ref.fetched_at, tool_version=ref.tool_version)
+        self.session.add(capture)
+        self.session.flush()
+        self.result.counts["captures"] += 1
+        return capture
+
+    def _warc_record(self, described: CaptureIn) -> bytes:
+        if self.warc is None or described.offset is None or described.length is None:
+            raise ImportRefused([f"capture {described.sha256[:12]}… has no place in "
+                                 f"{names.WARC}"])
+        with open(self.warc, "rb") as handle:
+            handle.seek(described.offset)
+            data = handle.read(described.length)
+        if hashlib.sha256(data).hexdigest() != described.sha256:
+            raise ImportRefused([f"the record at {described.offset} of {names.WARC} does not "
+                                 "match its SHA-256 in the manifest"])
+        if next(iter(ArchiveIterator(io.BytesIO(data))), None) is None:
+            raise ImportRefused([f"the record at {described.offset} of {names.WARC} is not "
+                                 "a WARC record"])
+        return data
+
+    def _mtproto_line(self, described: CaptureIn) -> dict:
+        if described.line is None or not 0 < described.line <= len(self.mtproto):
+            raise ImportRefused([f"capture {described.sha256[:12]}… has no line in "
+                                 f"{names.MTPROTO}"])
+        line = self.mtproto[described.line - 1]
+        if not isinstance(line, dict) or not isinstance(line.get("message", line.get("payload")),
+                                                        (dict, str)):
+            raise ImportRefused([f"{names.MTPROTO} line {described.line} holds no message"])
+        return line
+
+    def _known_message(self, url: str, payload_sha256: str | None) -> Capture | None:
+        for capture in self.session.scalars(select(Capture).where(
+                Capture.kind == "mtproto-json", Capture.url == url)):
+            try:
+                record = read_capture(self.root, capture.path, capture.offset, capture.length,
+                                      capture.sha256)
+            except CaptureError:
+                continue
+            if hashlib.sha256(record.payload).hexdigest() == payload_sha256:
+                return capture
+        return None
+
+
+def _indicators(cell: str) -> list[tuple[str, str]]:
+    """``kind:value; kind:value`` (posts.jsonl) as pairs."""
+    found = []
+    for part in cell.split("; "):
+        kind, sep, value = part.partition(":")
+        if sep and kind.strip() and value.strip():
+            found.append((kind.strip()[:32], value.strip()))
+    return found
