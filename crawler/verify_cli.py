@@ -1,9 +1,8 @@
-"""`kyran verify`, `kyran import` and `kyran push`: check an evidence package (without a store
-or configuration: the receiving side may have neither), bring a partner's package into the store,
-and send one to a partner's review app.
+"""`kyran verify PACKAGE.zip [--key FILE] [--json]`: check an evidence package without a store
+or configuration (the receiving side may have neither).
 
-Exit status: 0 valid (imported, accepted), 1 invalid or refused (one line per problem),
-2 the command could not run as given (a missing file, an unreadable key).
+Exit status: 0 valid, 1 invalid (one line per problem), 2 the command could not run as given
+(a missing package, an unreadable key).
 """
 
 from __future__ import annotations

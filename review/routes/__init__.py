@@ -12,4 +12,5 @@ ROUTERS = [
     "review.routes.sources",
     "review.routes.media",
     "review.routes.api",
+    "review.routes.exchange",
 ]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from crawler.config import KyranConfig, load_config
 from crawler.items import ChannelItem, PostItem
 from crawler.store.captures import CaptureWriter
@@ -43,11 +45,13 @@ class Instance:
 
 
 @contextmanager
-def instance(tmp_path: Path, backend: str, org: str):
-    """One organisation's Kyran: config, store, key (a lead user `lead_<org>`)."""
+def instance(tmp_path: Path, backend: str, org: str, url: str | None = None):
+    """One organisation's Kyran: config, store (at `url`, or a new one on `backend`), key, and
+    a lead user `lead_<org>`."""
     home = tmp_path / org
     home.mkdir()
-    with (_postgres_url() if backend == "postgresql" else _sqlite_url(home)) as url:
+    with (_given(url) if url else _postgres_url() if backend == "postgresql"
+          else _sqlite_url(home)) as url:
         config_file = write_config(home / "kyran.toml", url, (
             f'\n[review]\nsecret_key_file = "{home}/secret.key"\n'
             f'\n[evidence]\norganisation = "Org {org}"\norganisation_id = "{org}"\n'
@@ -63,6 +67,19 @@ def instance(tmp_path: Path, backend: str, org: str):
             yield Instance(org, home, config_file, config, store)
         finally:
             store.dispose()
+
+
+@pytest.fixture
+def pair(tmp_path, db_url, backend):
+    """Organisations a (on the test's store) and b (a store of its own), b trusting a."""
+    with instance(tmp_path, backend, "a", db_url) as a, instance(tmp_path, backend, "b") as b:
+        b.trust(a)
+        yield a, b
+
+
+@contextmanager
+def _given(url: str):
+    yield url
 
 
 @contextmanager

@@ -19,29 +19,12 @@ from crawler.store.views import candidate_view
 from evidence.importer import ImportRefused, import_package
 from evidence.keys import TrustedKeys
 from evidence.verify import verify_package
-from tests.evidence.exchange_world import export, instance, seed_confirmed
+from tests.evidence import exchange_world
+from tests.evidence.exchange_world import export, seed_confirmed
 from tests.evidence.package_maker import members_of, rewrite
 
+pair = exchange_world.pair  # the fixture: organisations a and b, b trusting a
 TABLES = (Candidate, Capture, Entity, Event, Post, PostEntity, Source, Verdict, EvidencePackage)
-
-
-@pytest.fixture
-def backend(request):
-    return request.param
-
-
-def pytest_generate_tests(metafunc):
-    if "pair" in metafunc.fixturenames:
-        from tests.conftest import backends
-
-        metafunc.parametrize("backend", backends(), indirect=True)
-
-
-@pytest.fixture
-def pair(tmp_path, backend):
-    with instance(tmp_path, backend, "a") as a, instance(tmp_path, backend, "b") as b:
-        b.trust(a)
-        yield a, b
 
 
 def counts(side) -> dict[str, int]:
