@@ -21,10 +21,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from crawler.store.models import User
+from review.api.models import ErrorOut
 from evidence.importer import ImportRefused, import_package
 from evidence.keys import KeyProblem, TrustedKeys, check_org_id
 from review.web import bearer_token, get_config, get_store, require_role
@@ -32,6 +34,44 @@ from review.web import bearer_token, get_config, get_store, require_role
 router = APIRouter(prefix="/api", tags=["api"])
 Lead = Annotated[User, Depends(require_role("lead"))]
 FORM_OVERHEAD = 64 * 1024  # the multipart framing and the organisation field
+
+
+class ImportOut(BaseModel):
+    """What a pushed package brought in (`already_imported`: nothing changed)."""
+
+    package_id: str
+    organisation: str
+    already_imported: bool
+    candidates: int
+    candidates_known: int
+    sources: int
+    posts: int
+    posts_known: int
+    captures: int
+    captures_known: int
+    indicators: int
+    candidate_ids: list[int]
+    summary: str
+
+
+class RefusedOut(ErrorOut):
+    """A refused package: the first problem in `error`, all of them in `problems`."""
+
+    problems: list[str] = []
+
+
+UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["organisation", "package"],
+    "properties": {"organisation": {"type": "string", "maxLength": 64,
+                                    "description": "The sender's organisation id"},
+                   "package": {"type": "string", "format": "binary",
+                               "description": "The package ZIP"}}}}}}}
+ANSWERS = {200: {"model": ImportOut, "description": "Imported, or imported before"},
+           **{status: {"model": ErrorOut, "description": text} for status, text in (
+               (400, "Not a form with organisation and package"), (401, "No or a bad token"),
+               (403, "A session, a role below lead, an untrusted organisation"),
+               (413, "Larger than [evidence] max_upload_mb"))},
+           422: {"model": RefusedOut, "description": "The package was refused"}}
 
 
 class TooLarge(Exception):
@@ -61,7 +101,8 @@ def _refuse(status: int, message: str, problems: list[str] | None = None) -> JSO
     return JSONResponse(body, status_code=status)
 
 
-@router.post("/packages", summary="Receive a partner's evidence package")
+@router.post("/packages", summary="Receive a partner's evidence package", responses=ANSWERS,
+             openapi_extra=UPLOAD)
 async def receive_package(request: Request, user: Lead) -> JSONResponse:
     if bearer_token(request) is None:
         raise HTTPException(status_code=403, detail="pushing a package needs an API token")

@@ -67,7 +67,7 @@ OPERATIONS = [
     ("POST", "/api/candidates/{candidate_id}/decision"), ("POST", "/api/take-next"),
     ("POST", "/api/bulk-decision"), ("GET", "/api/entities/{kind}/{value}"),
     ("GET", "/api/sources"), ("POST", "/api/sources"), ("POST", "/api/sources/{source_id}/pause"),
-    ("POST", "/api/sources/{source_id}/resume")]
+    ("POST", "/api/sources/{source_id}/resume"), ("POST", "/api/packages")]
 
 
 NO_INPUT = {("GET", "/api/queue/counts")}  # nothing to send wrong: schema-valid data only
