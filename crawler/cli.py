@@ -15,6 +15,7 @@ from crawler.content_coding import decode_body
 from crawler.defang import json_line, one_line, safe
 from crawler.daemon_cli import register as register_daemon_commands
 from crawler.decide_cli import register as register_decide_command
+from crawler.export_cli import register as register_export_commands
 from crawler.import_cli import register as register_import_commands
 from crawler.quarantine_cli import register as register_quarantine_command
 from crawler.liveness_cli import register as register_liveness_command
@@ -347,6 +348,7 @@ register_telegram_commands(cli, pass_context)
 register_liveness_command(cli, pass_context)
 register_daemon_commands(cli, pass_context)
 register_review_commands(cli, pass_context)
+register_export_commands(cli, pass_context)
 register_verify_commands(cli, pass_context)
 register_import_commands(cli, pass_context)
 

@@ -119,11 +119,14 @@ def build_package(store: Store, config, selection: Selection, recipient: str,
             legal_basis=evidence.legal_basis, created_by=exporter_name, config=evidence)
         got = gather(store, ids, Path(tmp), context, captures_root=config.captures_path,
                      exported_at=iso(now), exporter=exporter_name)
-        members = got.members() + _extra_members(Path(tmp), got, context, extras)
-        head = _head(context, key, now, members)
-        manifest = assemble(head, {"subjects": got.subjects.records(),
-                                   "items": got.items.records()})
-        _write_zip(final, members, manifest, key, extras, now)
+        try:
+            members = got.members() + _extra_members(Path(tmp), got, context, extras)
+            head = _head(context, key, now, members)
+            manifest = assemble(head, {"subjects": got.subjects.records(),
+                                       "items": got.items.records()})
+            _write_zip(final, members, manifest, key, extras, now)
+        except names.BadName as exc:  # a name a hook made up
+            raise BuildError(f"not packaged: {exc}") from None
     result = BuildResult(final, package_id, *_digest(final), got.subject_count,
                          got.item_count, got.missing, keys.fingerprint(key), ids)
     try:
@@ -170,8 +173,8 @@ def _hook(extras, name: str, *args):
     try:
         return method(*args)
     except Exception as exc:  # a hook's failure is the export's: said in one line
-        raise BuildError(f"{name} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}") \
-            from exc
+        said = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BuildError(f"{name} failed: {said}") from exc
 
 
 def _extra_members(tmp: Path, got: Gathered, context: PackageContext, extras) -> list[Spool]:

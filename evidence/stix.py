@@ -70,6 +70,9 @@ class StixWriter:
         self._ids: set[str] = set()
         self._first = True
         self.skipped = 0
+        # Bounded by the distinct indicators of the batch, not by its posts.
+        self._observables: dict[tuple[str, str], list[str]] = {}
+        self._related: set[tuple[str, str, str]] = set()
         bundle_id = f"bundle--{uuid.uuid4()}"
         self.spool.write(f'{{"id": "{bundle_id}", "objects": ['.encode())
         self.org = stix2.Identity(
@@ -77,6 +80,7 @@ class StixWriter:
             name=organisation, identity_class="organization", created=created,
             modified=created)
         self._emit(self.org)
+        self._stamp = json.loads(self.org.serialize())["created"]
 
     def _emit(self, obj) -> str:
         if obj.id not in self._ids:
@@ -110,22 +114,38 @@ class StixWriter:
         return actor.id
 
     def indicator(self, actor_id: str, kind: str, value: str) -> None:
-        try:
-            found = observables(kind, value)
-        except (stix2.exceptions.STIXError, ValueError):
-            self.skipped += 1  # a value STIX refuses is left out (it stays in posts.csv)
+        """Relate one indicator to a subject (each pair once; each observable built once)."""
+        if (actor_id, kind, value) in self._related:
             return
-        for observable in found:
-            self._relate(actor_id, observable, f"{kind} found in its evidence")
+        self._related.add((actor_id, kind, value))
+        key = (kind, value)
+        if key not in self._observables:
+            try:
+                found = observables(kind, value)
+            except (stix2.exceptions.STIXError, ValueError):
+                found = []  # a value STIX refuses is left out (it stays in posts.csv)
+                self.skipped += 1
+            self._observables[key] = [self._emit(o) for o in found]
+        for observable_id in self._observables[key]:
+            self._relation(actor_id, observable_id, f"{kind} found in its evidence")
 
     def _relate(self, actor_id: str, observable, description: str) -> None:
-        self._emit(observable)
-        key = f"{actor_id}|{observable.id}"
-        self._emit(stix2.Relationship(
-            id=f"relationship--{uuid.uuid5(NAMESPACE, key)}", relationship_type="related-to",
-            source_ref=actor_id, target_ref=observable.id, description=description,
-            created=self.created, modified=self.created, created_by_ref=self.org.id,
-            allow_custom=True))
+        self._relation(actor_id, self._emit(observable), description)
+
+    def _relation(self, actor_id: str, observable_id: str, description: str) -> None:
+        """A relationship, written as stix2 would serialise it: built by hand, as there is one
+        per subject and indicator and the library takes milliseconds to validate each (the
+        tests parse every bundle with stix2)."""
+        rel_id = f"relationship--{uuid.uuid5(NAMESPACE, actor_id + '|' + observable_id)}"
+        if rel_id in self._ids:
+            return
+        self._ids.add(rel_id)
+        self.spool.write(b", " + json.dumps({
+            "type": "relationship", "spec_version": "2.1", "id": rel_id,
+            "created_by_ref": self.org.id, "created": self._stamp, "modified": self._stamp,
+            "relationship_type": "related-to", "description": description,
+            "source_ref": actor_id, "target_ref": observable_id},
+            ensure_ascii=False).encode("utf-8"))
 
     def finish(self) -> Spool:
         self.spool.write(b'], "type": "bundle"}')

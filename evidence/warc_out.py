@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
+import zlib
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -19,6 +21,8 @@ from evidence import names
 from evidence.manifest import iso
 from evidence.spool import Spool
 
+_RECORD_ID = re.compile(rb"(?im)^WARC-Record-ID:[ \t]*(<[\x21-\x7e]{1,200}>)[ \t]*\r?$")
+
 
 def _record(data: bytes):
     for record in ArchiveIterator(io.BytesIO(data)):
@@ -27,6 +31,11 @@ def _record(data: bytes):
 
 
 def record_id(data: bytes) -> str | None:
+    """The WARC-Record-ID of one gzipped record, read from its first kilobytes only."""
+    head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[:16384], 65536)
+    match = _RECORD_ID.search(head.partition(b"\r\n\r\n")[0])
+    if match:
+        return match.group(1).decode("ascii")
     return _record(data).rec_headers.get_header("WARC-Record-ID")
 
 
