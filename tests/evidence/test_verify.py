@@ -138,3 +138,24 @@ def test_not_a_zip_is_one_line(tmp_path):
     path.write_bytes(b"PK\x03\x04 this is not a zip")
     report = verify_package(path)
     assert len(report.problems) == 1 and "not a readable ZIP" in report.problems[0]
+
+
+def test_a_timestamp_that_is_not_one_fails(package):
+    """manifest.tsr and tsa-chain.pem are checked when present (evidence/timestamp.py judges
+    the token); garbage in their place never passes."""
+    members = members_of(package)
+    members["manifest.tsr"] = b"\x30\x03\x02\x01\x00"
+    members["tsa-chain.pem"] = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    rewrite(package, members)
+    report = verify_package(package, KEY.public_key())
+    assert not report.ok
+    assert [line for line in report.problems if "manifest.tsr" in line or "tsa-chain" in line]
+    assert not [line for line in report.problems if "not listed" in line]
+
+
+def test_a_timestamp_without_its_chain_fails(package):
+    members = members_of(package)
+    members["manifest.tsr"] = b"\x30\x03\x02\x01\x00"
+    rewrite(package, members)
+    assert "manifest.tsr comes without tsa-chain.pem" in \
+        verify_package(package, KEY.public_key()).problems
