@@ -101,36 +101,36 @@ def _strict_json(data: bytes) -> dict:
     return value
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> tuple[bytes, int]:
-    """(sha256 bytes, size) of a member, streamed; ValueError past `cap` bytes or on damage."""
-    digest, size = hashlib.sha256(), 0
+DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
+
+
+def _stream(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, sink) -> int:
+    """Feed a member to `sink` chunk by chunk; its size. ValueError past `cap` bytes (whatever
+    the archive declares) or when the member is damaged (CRC, deflate stream)."""
+    size = 0
     try:
         with archive.open(info) as stream:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > cap:
                     raise ValueError(f"larger than {cap} bytes")
-                digest.update(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
-            RuntimeError) as exc:
+                sink(chunk)
+    except DAMAGE as exc:
         raise ValueError(f"damaged ({str(exc).splitlines()[0] if str(exc) else 'unreadable'})") \
             from None
+    return size
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> tuple[bytes, int]:
+    """(SHA-256, size) of a member, streamed."""
+    digest = hashlib.sha256()
+    size = _stream(archive, info, cap, digest.update)
     return digest.digest(), size
 
 
 def _read_small(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
-    chunks, size = [], 0
-    try:
-        with archive.open(info) as stream:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > cap:
-                    raise ValueError(f"larger than {cap} bytes")
-                chunks.append(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError,
-            RuntimeError) as exc:
-        raise ValueError(f"damaged ({str(exc).splitlines()[0] if str(exc) else 'unreadable'})") \
-            from None
+    chunks: list[bytes] = []
+    _stream(archive, info, cap, chunks.append)
     return b"".join(chunks)
 
 
@@ -349,17 +349,15 @@ def extract_checked(path: Path | str, report: Report, name: str, directory: Path
     if expected is None:
         raise PackageError(f"{name} is not in the package")
     target = Path(directory) / f"member-{len(list(Path(directory).iterdir()))}.bin"
-    digest, size = hashlib.sha256(), 0
+    digest = hashlib.sha256()
     try:
-        with zipfile.ZipFile(path) as archive, archive.open(name) as stream, \
-                open(target, "xb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > expected["size"]:
-                    raise PackageError(f"{name} grew after verification")
+        with zipfile.ZipFile(path) as archive, open(target, "xb") as out:
+            def sink(chunk: bytes) -> None:
                 digest.update(chunk)
                 out.write(chunk)
-    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+
+            size = _stream(archive, archive.getinfo(name), expected["size"], sink)
+    except (KeyError, ValueError, *DAMAGE) as exc:
         raise PackageError(f"{name} cannot be read again: {exc}") from None
     if size != expected["size"] or digest.hexdigest() != expected["sha256"]:
         raise PackageError(f"{name} changed after verification")

@@ -159,3 +159,21 @@ def test_a_timestamp_without_its_chain_fails(package):
     rewrite(package, members)
     assert "manifest.tsr comes without tsa-chain.pem" in \
         verify_package(package, KEY.public_key()).problems
+
+
+def test_a_member_swapped_after_verification_is_not_extracted(package, tmp_path):
+    from evidence.verify import PackageError, extract_checked
+
+    report = verify_package(package, KEY.public_key())
+    out = tmp_path / "out"
+    out.mkdir()
+    assert extract_checked(package, report, "urls.txt", out).read_bytes() == \
+        members_of(package)["urls.txt"]
+    members = members_of(package)
+    members["urls.txt"] = members["urls.txt"].replace(b"t.me", b"t.mx")
+    rewrite(package, members)
+    with pytest.raises(PackageError, match="urls.txt changed after verification"):
+        extract_checked(package, report, "urls.txt", out)
+    with pytest.raises(PackageError, match="not in the package"):
+        extract_checked(package, report, "../../etc/passwd", out)
+    assert sorted(p.name for p in out.iterdir()) == ["member-0.bin", "member-1.bin"]
