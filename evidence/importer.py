@@ -21,90 +21,32 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
-import json
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from warcio.archiveiterator import ArchiveIterator
 
-from crawler.store.captures import CaptureError, CaptureWriter, read_capture
+from crawler.store.captures import CaptureWriter
 from crawler.store.db import Store
 from crawler.store.ingest import add_event, content_hash, get_or_create, link_captures
-from crawler.store.models import (Candidate, Capture, Entity, Post, PostEntity, Source,
+from crawler.store.models import (Candidate, Entity, Post, PostEntity, Source,
                                   Verdict)
 from crawler.store.models_ops import EvidencePackage
+from crawler.usernames import is_username
 from evidence import names
 from evidence.keys import KeyProblem, TrustedKeys, check_org_id
+from evidence.import_captures import CaptureImporter
+from evidence.import_input import (ImportRefused, ItemIn, RowIn, SubjectIn, json_lines,
+                                   parse)
 from evidence.verify import Limits, PackageError, extract_checked, verify_package
 
 ACTOR = "component:import"
 PRIORITY = 80  # a partner's confirmed finding: near the top of the queue
 CATEGORIES = ("sale", "recruitment")
-
-
-class ImportRefused(Exception):
-    """The package was not imported; `problems` are one line each (nothing was written)."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_max_length=100_000)
-
-
-class SubjectIn(_Strict):
-    ref: str = Field(pattern=r"^S[1-9][0-9]{0,17}$")
-    candidate_id: int | None = None
-    type: Literal["source", "entity", "post"]
-    platform: Literal["telegram", "web"] | None = None
-    handle: str | None = Field(None, max_length=255)
-    title: str | None = None
-    url: str | None = None
-    numeric_id: int | None = None
-    category: str | None = Field(None, max_length=16)
-    decision: dict | None = None
-    items: list[str] = []
-
-
-class CaptureIn(_Strict):
-    file: str
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    url: str = ""
-    captured_at: datetime | None = None
-    http_status: int | None = None
-    component_version: str | None = None
-    offset: int | None = Field(None, ge=0)
-    length: int | None = Field(None, ge=1)
-    line: int | None = Field(None, ge=1)
-
-
-class ItemIn(_Strict):
-    ref: str = Field(pattern=r"^P[1-9][0-9]{0,17}$")
-    subject: str
-    capture: CaptureIn | None = None
-
-
-class RowIn(_Strict):
-    ref: str
-    url: str = Field(max_length=4096)
-    channel: str | None = Field(None, max_length=255)
-    post_id: int | str
-    posted_at: datetime | None = None
-    text: str = ""
-    views: int | None = None
-    indicators: str = ""
-    verdict: str | None = Field(None, max_length=16)
-    score: float | None = None
 
 
 @dataclass
@@ -134,25 +76,6 @@ class ImportResult:
                 "candidate_ids": self.candidate_ids, "summary": self.summary()}
 
 
-def _parse(model, value, where: str):
-    try:
-        return model.model_validate(value)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        place = ".".join(str(p) for p in first["loc"])
-        raise ImportRefused([f"{where}: {place}: {first['msg']}"]) from None
-
-
-def _lines(path: Path, name: str):
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if line.strip():
-                try:
-                    yield json.loads(line)
-                except ValueError:
-                    raise ImportRefused([f"{name} line {number} is not JSON"]) from None
-
-
 def import_package(store: Store, path: Path | str, organisation: str, trusted: TrustedKeys,
                    captures_root: Path, *, limits: Limits | None = None, actor: str = ACTOR,
                    file_name: str | None = None) -> ImportResult:
@@ -175,9 +98,9 @@ def import_package(store: Store, path: Path | str, organisation: str, trusted: T
         if _known_package(session, result.package_id):
             result.already = True
             return result
-    subjects = [_parse(SubjectIn, s, f"manifest subjects[{n}]")
+    subjects = [parse(SubjectIn, s, f"manifest subjects[{n}]")
                 for n, s in enumerate(manifest.get("subjects") or [], 1)]
-    items = {i.ref: i for i in (_parse(ItemIn, s, f"manifest items[{n}]")
+    items = {i.ref: i for i in (parse(ItemIn, s, f"manifest items[{n}]")
                                 for n, s in enumerate(manifest.get("items") or [], 1))}
     with tempfile.TemporaryDirectory(prefix="kyran-import-") as tmp:
         try:
@@ -187,8 +110,8 @@ def import_package(store: Store, path: Path | str, organisation: str, trusted: T
         except PackageError as exc:
             raise ImportRefused([str(exc)]) from None
         rows = {}
-        for number, raw in enumerate(_lines(members[names.POSTS_JSONL], names.POSTS_JSONL), 1):
-            row = _parse(RowIn, raw, f"posts.jsonl line {number}")
+        for number, raw in enumerate(json_lines(members[names.POSTS_JSONL], names.POSTS_JSONL), 1):
+            row = parse(RowIn, raw, f"posts.jsonl line {number}")
             rows[row.ref] = row
         writer = CaptureWriter(Path(captures_root), prefix="import")
         try:
@@ -222,7 +145,7 @@ def _write(store, result, report, manifest, subjects, items, rows, members, writ
            actor, file_name) -> None:
     now = datetime.now(timezone.utc)
     files = {name: path for name, path in members.items()}
-    mtproto = list(_lines(files[names.MTPROTO], names.MTPROTO)) if names.MTPROTO in files \
+    mtproto = list(json_lines(files[names.MTPROTO], names.MTPROTO)) if names.MTPROTO in files \
         else []
     by = manifest.get("created_by") or {}
     with store.session() as session:
@@ -234,7 +157,8 @@ def _write(store, result, report, manifest, subjects, items, rows, members, writ
             key_fingerprint=report.fingerprint)
         session.add(package)
         session.flush()  # a second import of the same package fails here, before any work
-        context = _Context(session, result, writer, root, files.get(names.WARC), mtproto)
+        context = _Context(session, result, CaptureImporter(
+            session, writer, root, files.get(names.WARC), mtproto, result.counts))
         for subject in subjects:
             context.subject(subject, [(items[ref], rows.get(ref)) for ref in subject.items
                                       if ref in items], actor, now)
@@ -254,13 +178,10 @@ def _file_sha256(path) -> str:
 class _Context:
     """The work of one import inside its transaction."""
 
-    def __init__(self, session: Session, result: ImportResult, writer: CaptureWriter,
-                 root: Path, warc: Path | None, mtproto: list[dict]) -> None:
-        self.session, self.result, self.writer, self.root = session, result, writer, root
-        self.warc, self.mtproto = warc, mtproto
+    def __init__(self, session: Session, result: ImportResult, captures: CaptureImporter) -> None:
+        self.session, self.result, self.captures = session, result, captures
         self.org = result.organisation
 
-    # subjects -------------------------------------------------------------------------------
     def subject(self, subject: SubjectIn, evidence: list, actor: str, now: datetime) -> None:
         source = None
         if subject.type == "entity":
@@ -328,9 +249,12 @@ class _Context:
             return found
         if not handle and numeric_id is None:
             raise ImportRefused(["a subject or post names no channel (no handle, no id)"])
+        if platform == "telegram" and handle and not is_username(handle):
+            raise ImportRefused([f"channel {ascii(handle[:64])} is not a Telegram username"])
+        # A Telegram channel is watched from now on; a site needs a configured target first.
         source = Source(platform=platform, handle=handle, title=title,
                         external_id=str(numeric_id) if numeric_id is not None else None,
-                        discovered_via="import", watched=True)
+                        discovered_via="import", watched=platform == "telegram")
         session.add(source)
         session.flush()
         add_event(session, actor, "source.imported", "source", source.id, handle=handle,
@@ -350,7 +274,6 @@ class _Context:
         self.result.counts["indicators"] += created
         return entity
 
-    # posts ----------------------------------------------------------------------------------
     def post(self, item: ItemIn, row: RowIn, source: Source | None, actor: str):
         """(post, score) of one evidence item: found or made, with its capture and
         indicators."""
@@ -360,7 +283,7 @@ class _Context:
         external_id = str(row.post_id)[:255]
         post = self.session.scalars(select(Post).where(
             Post.source_id == source.id, Post.external_id == external_id)).one_or_none()
-        capture = self.capture(item.capture) if item.capture is not None else None
+        capture = self.captures.capture(item.capture) if item.capture is not None else None
         if post is None:
             posted_at = row.posted_at
             if posted_at is not None and posted_at.tzinfo is None:
@@ -386,78 +309,6 @@ class _Context:
                 self.session.add(PostEntity(post_id=post.id, entity_id=entity.id))
         self.session.flush()
         return post, row.score
-
-    # captures -------------------------------------------------------------------------------
-    def capture(self, described: CaptureIn) -> Capture | None:
-        fetched_at = described.captured_at or datetime.now(timezone.utc)
-        if fetched_at.tzinfo is None:
-            fetched_at = fetched_at.replace(tzinfo=timezone.utc)
-        version = (described.component_version or "")[:64]
-        if described.file == names.WARC:
-            known = self.session.scalars(select(Capture).where(
-                Capture.sha256 == described.sha256)).first()
-            if known is not None:
-                self.result.counts["captures_known"] += 1
-                return known
-            record = self._warc_record(described)
-            ref = self.writer.append_record(record, described.url, fetched_at,
-                                            described.http_status)
-        elif described.file == names.MTPROTO:
-            line = self._mtproto_line(described)
-            known = self._known_message(described.url, line.get("payload_sha256"))
-            if known is not None:
-                self.result.counts["captures_known"] += 1
-                return known
-            message = line.get("message", line.get("payload"))
-            ref = self.writer.write_json(described.url, message, fetched_at)
-        else:
-            raise ImportRefused([f"a capture points at {described.file[:80]!r}, not a "
-                                 "capture file"])
-        ref = dataclasses.replace(ref, tool_version=version or ref.tool_version)
-        capture = Capture(kind=ref.kind, path=ref.path, offset=ref.offset, length=ref.length,
-                          sha256=ref.sha256, url=ref.url, status=ref.status,
-                          fetched_at=ref.fetched_at, tool_version=ref.tool_version)
-        self.session.add(capture)
-        self.session.flush()
-        self.result.counts["captures"] += 1
-        return capture
-
-    def _warc_record(self, described: CaptureIn) -> bytes:
-        if self.warc is None or described.offset is None or described.length is None:
-            raise ImportRefused([f"capture {described.sha256[:12]}… has no place in "
-                                 f"{names.WARC}"])
-        with open(self.warc, "rb") as handle:
-            handle.seek(described.offset)
-            data = handle.read(described.length)
-        if hashlib.sha256(data).hexdigest() != described.sha256:
-            raise ImportRefused([f"the record at {described.offset} of {names.WARC} does not "
-                                 "match its SHA-256 in the manifest"])
-        if next(iter(ArchiveIterator(io.BytesIO(data))), None) is None:
-            raise ImportRefused([f"the record at {described.offset} of {names.WARC} is not "
-                                 "a WARC record"])
-        return data
-
-    def _mtproto_line(self, described: CaptureIn) -> dict:
-        if described.line is None or not 0 < described.line <= len(self.mtproto):
-            raise ImportRefused([f"capture {described.sha256[:12]}… has no line in "
-                                 f"{names.MTPROTO}"])
-        line = self.mtproto[described.line - 1]
-        if not isinstance(line, dict) or not isinstance(line.get("message", line.get("payload")),
-                                                        (dict, str)):
-            raise ImportRefused([f"{names.MTPROTO} line {described.line} holds no message"])
-        return line
-
-    def _known_message(self, url: str, payload_sha256: str | None) -> Capture | None:
-        for capture in self.session.scalars(select(Capture).where(
-                Capture.kind == "mtproto-json", Capture.url == url)):
-            try:
-                record = read_capture(self.root, capture.path, capture.offset, capture.length,
-                                      capture.sha256)
-            except CaptureError:
-                continue
-            if hashlib.sha256(record.payload).hexdigest() == payload_sha256:
-                return capture
-        return None
 
 
 def _indicators(cell: str) -> list[tuple[str, str]]:

@@ -198,3 +198,36 @@ def test_an_imported_candidate_reexported_names_both_organisations(pair):
         assert steps[-1] == ("exported", "Org b", None)
     with zipfile.ZipFile(package) as archive:
         assert b"shop_kz" in archive.read("urls.txt")
+
+
+def signed_by(side):
+    from evidence.keys import load_private_key
+
+    return load_private_key(side.config.resolve(side.config.evidence.signing_key_file))
+
+
+def test_a_package_made_to_the_spec_alone_imports(pair, tmp_path):
+    """A package that gives captures by hash and record id only (no offsets or lines, as the
+    spec's example) is imported the same: records found in the WARC by their SHA-256."""
+    from tests.evidence.package_maker import make_package
+
+    a, b = pair
+    package = tmp_path / "spec.zip"
+    make_package(package, signed_by(a), organisation="a", posts=2)
+    result = run_import(b, package)
+    assert (result.counts["posts"], result.counts["captures"], result.counts["candidates"]) == \
+        (2, 2, 1)
+    with b.store.reader() as session:
+        for capture in session.scalars(select(Capture)):
+            assert read_record_bytes(b.config.captures_path, capture.path, capture.offset,
+                                     capture.length, capture.sha256)
+
+
+@pytest.mark.parametrize("channel", ["../../etc", "shop\x1bkz", "ab"])
+def test_a_signed_package_with_a_hostile_channel_name_is_refused(pair, tmp_path, channel):
+    from tests.evidence.package_maker import make_package
+
+    a, b = pair
+    package = tmp_path / "hostile.zip"
+    make_package(package, signed_by(a), organisation="a", channel=channel)
+    assert_refused(b, package, "is not a Telegram username")
