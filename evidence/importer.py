@@ -19,7 +19,6 @@ direction ``in``).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import tempfile
 from dataclasses import dataclass, field
@@ -121,7 +120,7 @@ def import_package(store: Store, path: Path | str, organisation: str, trusted: T
             _discard(writer, captures_root)
             with store.reader() as session:
                 if _known_package(session, result.package_id):
-                    return dataclasses.replace(result, already=True)
+                    return ImportResult(result.package_id, organisation, already=True)
             raise
         except BaseException:
             _discard(writer, captures_root)
@@ -144,9 +143,8 @@ def _discard(writer: CaptureWriter, root) -> None:
 def _write(store, result, report, manifest, subjects, items, rows, members, writer, root,
            actor, file_name) -> None:
     now = datetime.now(timezone.utc)
-    files = {name: path for name, path in members.items()}
-    mtproto = list(json_lines(files[names.MTPROTO], names.MTPROTO)) if names.MTPROTO in files \
-        else []
+    mtproto = list(json_lines(members[names.MTPROTO], names.MTPROTO)) \
+        if names.MTPROTO in members else []
     by = manifest.get("created_by") or {}
     with store.session() as session:
         package = EvidencePackage(
@@ -158,7 +156,7 @@ def _write(store, result, report, manifest, subjects, items, rows, members, writ
         session.add(package)
         session.flush()  # a second import of the same package fails here, before any work
         context = _Context(session, result, CaptureImporter(
-            session, writer, root, files.get(names.WARC), mtproto, result.counts))
+            session, writer, root, members.get(names.WARC), mtproto, result.counts))
         for subject in subjects:
             context.subject(subject, [(items[ref], rows.get(ref)) for ref in subject.items
                                       if ref in items], actor, now)

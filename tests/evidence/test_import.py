@@ -231,3 +231,16 @@ def test_a_signed_package_with_a_hostile_channel_name_is_refused(pair, tmp_path,
     package = tmp_path / "hostile.zip"
     make_package(package, signed_by(a), organisation="a", channel=channel)
     assert_refused(b, package, "is not a Telegram username")
+
+
+def test_the_same_package_imported_twice_at_once_comes_in_once(pair):
+    from tests.conftest import run_concurrently
+
+    a, b = pair
+    package = export(a, [seed_confirmed(a)])
+    results = []
+    errors = run_concurrently(lambda _: results.append(run_import(b, package)), 2)
+    assert errors == []
+    assert sorted(r.already for r in results) == [False, True]
+    assert counts(b)["candidate"] == 1 and counts(b)["evidence_package"] == 1
+    assert sum(1 for p in b.config.captures_path.rglob("*.warc.gz")) == 1  # the loser's removed
