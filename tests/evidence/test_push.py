@@ -233,3 +233,22 @@ def test_a_token_file_others_may_read_is_refused(tmp_path):
     assert "chmod 600" in caught.value.message and "kyr_secret" not in caught.value.message
     path.chmod(0o600)
     assert read_token(str(path)) == "kyr_secret"
+
+
+def test_an_unreachable_partner_is_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on: bound, never listening
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        token = tmp_path / "token"
+        token.write_text("kyr_secret-token\n")
+        token.chmod(0o600)
+        package = tmp_path / "p.zip"
+        package.write_bytes(b"PK")
+        result = run_kyran("push", str(package), "--to", f"https://127.0.0.1:{port}",
+                           "--token-file", str(token), "--from-org", "a",
+                           env={"KYRAN_CONFIG": str(tmp_path / "none.toml")})
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"kyran push: https://127.0.0.1:{port}/api/packages: ")
+    assert len(result.stderr.strip().splitlines()) == 1 and "kyr_secret" not in result.stderr
