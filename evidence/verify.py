@@ -256,6 +256,8 @@ def _check_files(archive, entries: dict, listed: dict, limits: Limits, report: R
     for name in REQUIRED_FILES:
         if name not in listed:
             report.problems.append(f"the required file {name} is not in the manifest")
+    if not any(name.startswith("requests/") for name in listed):
+        report.problems.append("the manifest lists no request text (requests/…)")
     for name in sorted(set(listed) & set(entries)):
         digest, size = listed[name]
         try:

@@ -219,3 +219,13 @@ def test_an_encrypted_or_strangely_compressed_member_is_refused(package):
             archive.writestr(name, data, compress_type=method)
     report = verify_package(package, KEY.public_key())
     assert any("unsupported compression" in line for line in report.problems)
+
+
+def test_a_package_without_request_texts_fails(package):
+    def change(manifest, members):
+        manifest["files"] = [f for f in manifest["files"] if not f["path"].startswith("requests/")]
+        del members["requests/telegram.en.txt"]
+
+    resigned(package, change)
+    report = verify_package(package, KEY.public_key())
+    assert report.problems == ["the manifest lists no request text (requests/…)"]
