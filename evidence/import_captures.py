@@ -32,14 +32,25 @@ class CaptureImporter:
         self.session, self.writer, self.root = session, writer, Path(root)
         self.warc, self.mtproto, self.counts = warc, mtproto, counts
         self._index: dict[str, tuple[int, int]] | None = None
+        self._known: dict[str, Capture] = {}  # WARC captures by SHA-256, found or added
+
+    def prefetch(self, described: list[CaptureIn]) -> None:
+        """Look the web captures of a batch up in one query."""
+        wanted = sorted({d.sha256 for d in described
+                         if d.file == names.WARC and d.sha256 not in self._known})
+        for start in range(0, len(wanted), 500):
+            for capture in self.session.scalars(select(Capture).where(
+                    Capture.sha256.in_(wanted[start:start + 500]))):
+                self._known.setdefault(capture.sha256, capture)
 
     def capture(self, described: CaptureIn) -> Capture:
         fetched_at = described.captured_at or datetime.now(timezone.utc)
         if fetched_at.tzinfo is None:
             fetched_at = fetched_at.replace(tzinfo=timezone.utc)
         if described.file == names.WARC:
-            known = self.session.scalars(select(Capture).where(
-                Capture.sha256 == described.sha256)).first()
+            if described.sha256 not in self._known:
+                self.prefetch([described])
+            known = self._known.get(described.sha256)
             if known is None:
                 ref = self.writer.append_record(self._warc_record(described), described.url,
                                                 fetched_at, described.http_status)
@@ -63,6 +74,8 @@ class CaptureImporter:
                           fetched_at=ref.fetched_at, tool_version=ref.tool_version)
         self.session.add(capture)
         self.session.flush()
+        if capture.kind == "warc":
+            self._known[capture.sha256] = capture
         self.counts["captures"] += 1
         return capture
 

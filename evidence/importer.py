@@ -31,21 +31,19 @@ from sqlalchemy.orm import Session
 
 from crawler.store.captures import CaptureWriter
 from crawler.store.db import Store
-from crawler.store.ingest import add_event, content_hash, get_or_create, link_captures
-from crawler.store.models import (Candidate, Entity, Post, PostEntity, Source,
-                                  Verdict)
+from crawler.store.ingest import add_event
+from crawler.store.models import (Candidate)
 from crawler.store.models_ops import EvidencePackage
-from crawler.usernames import is_username
 from evidence import names
 from evidence.keys import KeyProblem, TrustedKeys, check_org_id
 from evidence.import_captures import CaptureImporter
+from evidence.import_posts import CATEGORIES, PostImporter
 from evidence.import_input import (ImportRefused, ItemIn, RowIn, SubjectIn, json_lines,
                                    parse)
 from evidence.verify import Limits, PackageError, extract_checked, verify_package
 
 ACTOR = "component:import"
 PRIORITY = 80  # a partner's confirmed finding: near the top of the queue
-CATEGORIES = ("sale", "recruitment")
 
 
 @dataclass
@@ -112,7 +110,7 @@ def import_package(store: Store, path: Path | str, organisation: str, trusted: T
         for number, raw in enumerate(json_lines(members[names.POSTS_JSONL], names.POSTS_JSONL), 1):
             row = parse(RowIn, raw, f"posts.jsonl line {number}")
             rows[row.ref] = row
-        writer = CaptureWriter(Path(captures_root), prefix="import")
+        writer = CaptureWriter(Path(captures_root), fsync=False, prefix="import")
         try:
             _write(store, result, report, manifest, subjects, items, rows, members, writer,
                    Path(captures_root), actor, file_name or Path(path).name)
@@ -155,14 +153,17 @@ def _write(store, result, report, manifest, subjects, items, rows, members, writ
             key_fingerprint=report.fingerprint)
         session.add(package)
         session.flush()  # a second import of the same package fails here, before any work
-        context = _Context(session, result, CaptureImporter(
-            session, writer, root, members.get(names.WARC), mtproto, result.counts))
+        captures = CaptureImporter(session, writer, root, members.get(names.WARC), mtproto,
+                                   result.counts)
+        context = _Context(session, result, PostImporter(
+            session, captures, result.counts, result.organisation, result.package_id, actor))
         for subject in subjects:
             context.subject(subject, [(items[ref], rows.get(ref)) for ref in subject.items
                                       if ref in items], actor, now)
         add_event(session, actor, "package.imported", "evidence_package", package.id,
                   package_id=result.package_id, organisation=result.organisation,
                   sha256=package.sha256, **result.counts)
+        writer.sync()  # the copied records are on disk before they are indexed
 
 
 def _file_sha256(path) -> str:
@@ -174,27 +175,27 @@ def _file_sha256(path) -> str:
 
 
 class _Context:
-    """The work of one import inside its transaction."""
+    """The subjects and candidates of one import inside its transaction."""
 
-    def __init__(self, session: Session, result: ImportResult, captures: CaptureImporter) -> None:
-        self.session, self.result, self.captures = session, result, captures
+    def __init__(self, session: Session, result: ImportResult, posts: PostImporter) -> None:
+        self.session, self.result, self.posts = session, result, posts
         self.org = result.organisation
 
     def subject(self, subject: SubjectIn, evidence: list, actor: str, now: datetime) -> None:
-        source = None
+        evidence = [(item, row) for item, row in evidence if row is not None]
         if subject.type == "entity":
             kind = (subject.title or "").strip()[:32]
             if not subject.handle or not kind:
                 raise ImportRefused([f"subject {subject.ref}: an entity needs a kind and value"])
-            target = ("entity", self.entity(kind, subject.handle).id)
+            key = (kind, subject.handle[:512])
+            target = ("entity", self.posts.entities({key})[key])
+            posts = self.posts.posts(evidence, None)
+        elif subject.type == "source":
+            source = self.posts.source(subject.platform or "telegram", subject.handle,
+                                       subject.numeric_id, subject.title)
+            target, posts = ("source", source.id), self.posts.posts(evidence, source)
         else:
-            source = self.source(subject.platform or "telegram", subject.handle,
-                                 subject.numeric_id, subject.title, actor)
-        posts = [self.post(item, row, source if subject.type == "source" else None, actor)
-                 for item, row in evidence if row is not None]
-        if subject.type == "source":
-            target = ("source", source.id)
-        elif subject.type == "post":
+            posts = self.posts.posts(evidence, None)
             if not posts:
                 raise ImportRefused([f"subject {subject.ref}: a post subject without its post"])
             chosen = [p for p, _ in posts if p.url == subject.url] or [posts[0][0]]
@@ -231,89 +232,3 @@ class _Context:
                   **payload)
         self.result.counts["candidates"] += 1
         self.result.candidate_ids.append(candidate.id)
-
-    def source(self, platform: str, handle: str | None, numeric_id: int | None,
-               title: str | None, actor: str) -> Source:
-        handle = (handle or "").strip().lstrip("@").lower()[:255] or None
-        session = self.session
-        found = None
-        if numeric_id is not None:
-            found = session.scalars(select(Source).where(
-                Source.platform == platform, Source.external_id == str(numeric_id))).first()
-        if found is None and handle:
-            found = session.scalars(select(Source).where(
-                Source.platform == platform, Source.handle == handle)).first()
-        if found is not None:
-            return found
-        if not handle and numeric_id is None:
-            raise ImportRefused(["a subject or post names no channel (no handle, no id)"])
-        if platform == "telegram" and handle and not is_username(handle):
-            raise ImportRefused([f"channel {ascii(handle[:64])} is not a Telegram username"])
-        # A Telegram channel is watched from now on; a site needs a configured target first.
-        source = Source(platform=platform, handle=handle, title=title,
-                        external_id=str(numeric_id) if numeric_id is not None else None,
-                        discovered_via="import", watched=platform == "telegram")
-        session.add(source)
-        session.flush()
-        add_event(session, actor, "source.imported", "source", source.id, handle=handle,
-                  organisation=self.org, package_id=self.result.package_id)
-        self.result.counts["sources"] += 1
-        return source
-
-    def entity(self, kind: str, value: str) -> Entity:
-        value = value[:512]
-
-        def find():
-            return self.session.scalars(select(Entity).where(
-                Entity.kind == kind, Entity.value == value)).one_or_none()
-
-        entity, created = get_or_create(self.session, find,
-                                        lambda: Entity(kind=kind, value=value))
-        self.result.counts["indicators"] += created
-        return entity
-
-    def post(self, item: ItemIn, row: RowIn, source: Source | None, actor: str):
-        """(post, score) of one evidence item: found or made, with its capture and
-        indicators."""
-        if source is None:
-            platform = "telegram" if "//t.me/" in row.url else "web"
-            source = self.source(platform, row.channel, None, None, actor)
-        external_id = str(row.post_id)[:255]
-        post = self.session.scalars(select(Post).where(
-            Post.source_id == source.id, Post.external_id == external_id)).one_or_none()
-        capture = self.captures.capture(item.capture) if item.capture is not None else None
-        if post is None:
-            posted_at = row.posted_at
-            if posted_at is not None and posted_at.tzinfo is None:
-                posted_at = posted_at.replace(tzinfo=timezone.utc)
-            post = Post(source_id=source.id, external_id=external_id, url=row.url,
-                        text=row.text, content_hash=content_hash(row.text), posted_at=posted_at,
-                        views=row.views, capture_id=capture.id if capture else None)
-            self.session.add(post)
-            self.session.flush()
-            self.result.counts["posts"] += 1
-        else:
-            self.result.counts["posts_known"] += 1
-        if capture is not None:
-            link_captures(self.session, [(post.id, capture.id)])
-        if row.verdict in CATEGORIES and self.session.scalar(select(Verdict.id).where(
-                Verdict.subject_type == "post", Verdict.subject_id == post.id)) is None:
-            self.session.add(Verdict(subject_type="post", subject_id=post.id,
-                                     category=row.verdict, score=float(row.score or 0.0),
-                                     model_version=f"import:{self.org}"[:64]))
-        for kind, value in _indicators(row.indicators):
-            entity = self.entity(kind, value)
-            if self.session.get(PostEntity, (post.id, entity.id)) is None:
-                self.session.add(PostEntity(post_id=post.id, entity_id=entity.id))
-        self.session.flush()
-        return post, row.score
-
-
-def _indicators(cell: str) -> list[tuple[str, str]]:
-    """``kind:value; kind:value`` (posts.jsonl) as pairs."""
-    found = []
-    for part in cell.split("; "):
-        kind, sep, value = part.partition(":")
-        if sep and kind.strip() and value.strip():
-            found.append((kind.strip()[:32], value.strip()))
-    return found
