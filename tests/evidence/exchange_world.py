@@ -94,9 +94,10 @@ def _postgres_url():
 
 
 def seed_confirmed(side: Instance, channel: str = "shop_kz", numeric_id: int = 1234567,
-                   posts: int = 3) -> int:
+                   posts: int = 3, subject: str = "source") -> int:
     """A channel with `posts` captured posts (the last one from the monitor, as MTProto JSON),
-    flagged as sale with a bot indicator, its candidate confirmed by the lead; its id."""
+    flagged as sale with a bot indicator, the candidate on the channel (or on the bot, when
+    `subject` is "entity") confirmed by the lead; its id."""
     writer = CaptureWriter(side.config.captures_path, fsync=False)
     at = datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)
     with side.store.session() as session:
@@ -125,7 +126,9 @@ def seed_confirmed(side: Instance, channel: str = "shop_kz", numeric_id: int = 1
                                 score=0.91, model_version="test"))
             session.add(PostEntity(post_id=post.id, entity_id=bot.id))
         lead = session.query(User).filter_by(username=f"lead_{side.org}").one()
-        candidate = Candidate(subject_type="source", subject_id=source.id, category="sale",
+        candidate = Candidate(subject_type=subject,
+                              subject_id=source.id if subject == "source" else bot.id,
+                              category="sale",
                               status="confirmed", decision="sale", policy="drug-sale",
                               score=0.91, priority=60, decided_by=lead.id, decided_at=at)
         session.add(candidate)

@@ -244,3 +244,16 @@ def test_the_same_package_imported_twice_at_once_comes_in_once(pair):
     assert sorted(r.already for r in results) == [False, True]
     assert counts(b)["candidate"] == 1 and counts(b)["evidence_package"] == 1
     assert sum(1 for p in b.config.captures_path.rglob("*.warc.gz")) == 1  # the loser's removed
+
+
+def test_an_entity_candidate_comes_in_on_the_same_indicator(pair):
+    a, b = pair
+    result = run_import(b, export(a, [seed_confirmed(a, subject="entity")]))
+    assert result.counts["candidates"] == 1 and result.counts["posts"] == 3
+    with b.store.reader() as session:
+        candidate = session.scalars(select(Candidate)).one()
+        entity = session.get(Entity, candidate.subject_id)
+        assert (candidate.subject_type, entity.kind, entity.value) == \
+            ("entity", "telegram_bot", "shop_kz_bot")
+        assert session.scalars(select(Source.handle)).all() == ["shop_kz"]
+        assert len(candidate_view(session, candidate.id).evidence) == 3
