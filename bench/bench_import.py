@@ -10,7 +10,6 @@ makes them.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import shutil
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_export import export, populate  # noqa: E402
+from bench.bench_export import arguments, export, populate  # noqa: E402
 from crawler.config import load_config  # noqa: E402
 from crawler.store.db import open_store  # noqa: E402
 from evidence import keys  # noqa: E402
@@ -46,11 +45,7 @@ def receiver(home: Path, sender_key) -> tuple[object, object, keys.TrustedKeys]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--candidates", type=int, default=100)
-    parser.add_argument("--posts", type=int, default=100, help="evidence posts per candidate")
-    parser.add_argument("--dir", type=Path, help="work directory (default: a temporary one)")
-    args = parser.parse_args()
+    args = arguments(__doc__)
     work = args.dir or Path(tempfile.mkdtemp(prefix="kyran-bench-import-"))
     start = time.perf_counter()
     (work / "sender").mkdir(parents=True)
