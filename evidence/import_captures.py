@@ -8,7 +8,6 @@ gives; without them, by its SHA-256 or record id in the capture file.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,60 +23,68 @@ from evidence.import_input import CaptureIn, ImportRefused
 
 
 class CaptureImporter:
-    """Finds or adds the capture behind each imported item, inside the import's transaction;
-    `counts` gets `captures` (added) and `captures_known` (already held)."""
+    """Finds or adds the captures behind a batch of imported items, inside the import's
+    transaction, as capture ids; `counts` gets `captures` (added) and `captures_known`."""
 
     def __init__(self, session: Session, writer: CaptureWriter, root: Path, warc: Path | None,
                  mtproto: list[dict], counts: dict[str, int]) -> None:
         self.session, self.writer, self.root = session, writer, Path(root)
         self.warc, self.mtproto, self.counts = warc, mtproto, counts
         self._index: dict[str, tuple[int, int]] | None = None
-        self._known: dict[str, Capture] = {}  # WARC captures by SHA-256, found or added
+        self._known: dict[str, int] = {}  # capture id by the SHA-256 of its record
 
-    def prefetch(self, described: list[CaptureIn]) -> None:
-        """Look the web captures of a batch up in one query."""
-        wanted = sorted({d.sha256 for d in described
-                         if d.file == names.WARC and d.sha256 not in self._known})
+    def ids(self, described: list[CaptureIn | None]) -> list[int | None]:
+        """The capture id of each item (None where it has none), adding what is missing with
+        one multi-row insert."""
+        self._prefetch([d.sha256 for d in described if d is not None and d.file == names.WARC])
+        keys, rows = [], {}
+        for item in described:
+            if item is None:
+                keys.append(None)
+                continue
+            key = self._find_or_copy(item, rows)
+            keys.append(key)
+        if rows:
+            self.session.execute(Capture.__table__.insert(), list(rows.values()))
+            self._prefetch(list(rows))
+            self.counts["captures"] += len(rows)
+        return [self._known[key] if key is not None else None for key in keys]
+
+    def _prefetch(self, hashes: list[str]) -> None:
+        wanted = sorted(set(hashes) - set(self._known))
         for start in range(0, len(wanted), 500):
-            for capture in self.session.scalars(select(Capture).where(
-                    Capture.sha256.in_(wanted[start:start + 500]))):
-                self._known.setdefault(capture.sha256, capture)
+            for capture_id, sha256 in self.session.execute(select(Capture.id, Capture.sha256)
+                                                           .where(Capture.sha256.in_(
+                                                               wanted[start:start + 500]))):
+                self._known.setdefault(sha256, capture_id)
 
-    def capture(self, described: CaptureIn) -> Capture:
-        fetched_at = described.captured_at or datetime.now(timezone.utc)
-        if fetched_at.tzinfo is None:
-            fetched_at = fetched_at.replace(tzinfo=timezone.utc)
+    def _find_or_copy(self, described: CaptureIn, rows: dict[str, dict]) -> str:
+        """The SHA-256 the capture is known by here, its record copied in when new."""
         if described.file == names.WARC:
-            if described.sha256 not in self._known:
-                self.prefetch([described])
-            known = self._known.get(described.sha256)
-            if known is None:
-                ref = self.writer.append_record(self._warc_record(described), described.url,
-                                                fetched_at, described.http_status)
+            if described.sha256 in self._known or described.sha256 in rows:
+                self.counts["captures_known"] += described.sha256 in self._known
+                return described.sha256
+            ref = self.writer.append_record(self._warc_record(described), described.url,
+                                            _aware(described.captured_at),
+                                            described.http_status)
         elif described.file == names.MTPROTO:
             line = self._mtproto_line(described)
             known = self._known_message(described.url, line.get("payload_sha256"))
-            if known is None:
-                ref = self.writer.write_json(described.url,
-                                             line.get("message", line.get("payload")),
-                                             fetched_at)
+            if known is not None:
+                self._known[known.sha256] = known.id
+                self.counts["captures_known"] += 1
+                return known.sha256
+            ref = self.writer.write_json(described.url, line.get("message", line.get("payload")),
+                                         _aware(described.captured_at))
         else:
             raise ImportRefused([f"a capture points at {described.file[:80]!r}, not a "
                                  "capture file"])
-        if known is not None:
-            self.counts["captures_known"] += 1
-            return known
-        ref = dataclasses.replace(ref, tool_version=(described.component_version or "")[:64]
-                                  or ref.tool_version)
-        capture = Capture(kind=ref.kind, path=ref.path, offset=ref.offset, length=ref.length,
-                          sha256=ref.sha256, url=ref.url, status=ref.status,
-                          fetched_at=ref.fetched_at, tool_version=ref.tool_version)
-        self.session.add(capture)
-        self.session.flush()
-        if capture.kind == "warc":
-            self._known[capture.sha256] = capture
-        self.counts["captures"] += 1
-        return capture
+        rows[ref.sha256] = {
+            "kind": ref.kind, "path": ref.path, "offset": ref.offset, "length": ref.length,
+            "sha256": ref.sha256, "url": ref.url, "status": ref.status,
+            "fetched_at": ref.fetched_at,
+            "tool_version": (described.component_version or "")[:64] or ref.tool_version}
+        return ref.sha256
 
     def _warc_record(self, described: CaptureIn) -> bytes:
         place = (described.offset, described.length) \
@@ -135,3 +142,9 @@ class CaptureImporter:
             if hashlib.sha256(record.payload).hexdigest() == payload_sha256:
                 return capture
         return None
+
+
+def _aware(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.now(timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

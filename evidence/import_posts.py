@@ -111,8 +111,8 @@ class PostImporter:
         return found
 
     def posts(self, evidence: list[tuple[ItemIn, RowIn]], source: Source | None
-              ) -> list[tuple[Post, float | None]]:
-        """(post, sender's score) of each item, found or made; `source` for all of them, or
+              ) -> list[tuple[int, str, float | None]]:
+        """(post id, url, sender's score) of each item, found or made; `source` for all of them, or
         None to take each post's channel from its row (an entity's posts span channels)."""
         groups: dict[int, tuple[Source, list]] = {}
         for item, row in evidence:
@@ -125,54 +125,68 @@ class PostImporter:
         return made
 
     def _posts_of(self, source: Source, group: list[tuple[ItemIn, RowIn]]):
+        """(post id, url, score) of each item of one source: Core statements on whole batches
+        (an ORM object per row would make each flush slower as the import grows)."""
         session = self.session
-        self.captures.prefetch([item.capture for item, _ in group if item.capture])
-        captures = [self.captures.capture(item.capture) if item.capture else None
-                    for item, _ in group]
+        capture_ids = self.captures.ids([item.capture for item, _ in group])
         ids = [str(row.post_id)[:255] for _, row in group]
-        known = {p.external_id: p for p in session.scalars(select(Post).where(
-            Post.source_id == source.id, Post.external_id.in_(sorted(set(ids)))))}
+        known = self._post_ids(source.id, sorted(set(ids)))
         self.counts["posts_known"] += len(known)
         fresh: dict[str, dict] = {}
-        for (_, row), capture, external_id in zip(group, captures, ids, strict=True):
+        for (_, row), capture_id, external_id in zip(group, capture_ids, ids, strict=True):
             if external_id not in known and external_id not in fresh:
-                fresh[external_id] = _post_row(source, row, external_id, capture)
+                fresh[external_id] = _post_row(source, row, external_id, capture_id)
         if fresh:
-            session.flush()
             session.execute(Post.__table__.insert(), list(fresh.values()))
-            known.update((p.external_id, p) for p in session.scalars(select(Post).where(
-                Post.source_id == source.id, Post.external_id.in_(list(fresh)))))
+            known.update(self._post_ids(source.id, list(fresh)))
             self.counts["posts"] += len(fresh)
         posts = [known[external_id] for external_id in ids]
-        link_captures(session, [(post.id, capture.id) for post, capture
-                                in zip(posts, captures, strict=True) if capture is not None])
-        self._verdicts(posts, [row for _, row in group])
-        links = {(post.id, kind, value) for post, (_, row) in zip(posts, group, strict=True)
+        link_captures(session, [(post[0], capture_id) for post, capture_id
+                                in zip(posts, capture_ids, strict=True) if capture_id])
+        self._verdicts([post[0] for post in posts], [row for _, row in group])
+        links = {(post[0], kind, value) for post, (_, row) in zip(posts, group, strict=True)
                  for kind, value in indicators_of(row.indicators)}
         entity_ids = self.entities({(kind, value) for _, kind, value in links})
         insert_ignoring_known(session, PostEntity.__table__, [
             {"post_id": post_id, "entity_id": entity_ids[(kind, value)]}
             for post_id, kind, value in sorted(links)])
-        return [(post, row.score) for post, (_, row) in zip(posts, group, strict=True)]
+        return [(post[0], post[1], row.score) for post, (_, row) in zip(posts, group, strict=True)]
 
-    def _verdicts(self, posts: list[Post], rows: list[RowIn]) -> None:
+    def _post_ids(self, source_id: int, external_ids: list[str]) -> dict[str, tuple[int, str]]:
+        found = {}
+        for start in range(0, len(external_ids), CHUNK):
+            for post_id, external_id, url in self.session.execute(
+                    select(Post.id, Post.external_id, Post.url).where(
+                        Post.source_id == source_id,
+                        Post.external_id.in_(external_ids[start:start + CHUNK]))):
+                found[external_id] = (post_id, url)
+        return found
+
+    def _verdicts(self, post_ids: list[int], rows: list[RowIn]) -> None:
         """The sender's verdict on each post this store has none for (its own stays)."""
-        have = set(self.session.scalars(select(Verdict.subject_id).where(
-            Verdict.subject_type == "post", Verdict.subject_id.in_({p.id for p in posts}))))
-        for post, row in zip(posts, rows, strict=True):
-            if row.verdict in CATEGORIES and post.id not in have:
-                have.add(post.id)
-                self.session.add(Verdict(subject_type="post", subject_id=post.id,
-                                         category=row.verdict, score=float(row.score or 0.0),
-                                         model_version=f"import:{self.org}"[:64]))
+        have: set[int] = set()
+        unique = sorted(set(post_ids))
+        for start in range(0, len(unique), CHUNK):
+            have.update(self.session.scalars(select(Verdict.subject_id).where(
+                Verdict.subject_type == "post",
+                Verdict.subject_id.in_(unique[start:start + CHUNK]))))
+        now, fresh = datetime.now(timezone.utc), {}
+        for post_id, row in zip(post_ids, rows, strict=True):
+            if row.verdict in CATEGORIES and post_id not in have and post_id not in fresh:
+                fresh[post_id] = {"subject_type": "post", "subject_id": post_id,
+                                  "category": row.verdict, "score": float(row.score or 0.0),
+                                  "model_version": f"import:{self.org}"[:64], "hits": [],
+                                  "indicators": [], "scores": {}, "scored_at": now}
+        if fresh:
+            self.session.execute(Verdict.__table__.insert(), list(fresh.values()))
 
 
-def _post_row(source: Source, row: RowIn, external_id: str, capture) -> dict:
+def _post_row(source: Source, row: RowIn, external_id: str, capture_id: int | None) -> dict:
     now = datetime.now(timezone.utc)
     posted_at = row.posted_at
     if posted_at is not None and posted_at.tzinfo is None:
         posted_at = posted_at.replace(tzinfo=timezone.utc)
     return {"source_id": source.id, "external_id": external_id, "url": row.url,
             "text": row.text, "content_hash": content_hash(row.text), "posted_at": posted_at,
-            "views": row.views, "capture_id": capture.id if capture is not None else None,
+            "views": row.views, "capture_id": capture_id,
             "first_seen": now, "last_seen": now}

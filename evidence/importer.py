@@ -198,11 +198,11 @@ class _Context:
             posts = self.posts.posts(evidence, None)
             if not posts:
                 raise ImportRefused([f"subject {subject.ref}: a post subject without its post"])
-            chosen = [p for p, _ in posts if p.url == subject.url] or [posts[0][0]]
-            target = ("post", chosen[0].id)
+            chosen = [post_id for post_id, url, _ in posts if url == subject.url]
+            target = ("post", (chosen or [posts[0][0]])[0])
         decision = (subject.decision or {}).get("category") or subject.category
         decision = decision if decision in CATEGORIES else None
-        score = max((p[1] for p in posts if p[1] is not None), default=1.0)
+        score = max((p[2] for p in posts if p[2] is not None), default=1.0)
         self.candidate(target, subject, decision, score, len(posts), actor, now)
 
     def candidate(self, target, subject: SubjectIn, decision, score, posts, actor, now) -> None:
