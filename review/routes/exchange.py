@@ -126,7 +126,7 @@ async def receive_package(request: Request, user: Lead) -> JSONResponse:
             try:
                 check_org_id(organisation)
             except KeyProblem as exc:
-                return _refuse(400, str(exc))
+                return _refuse(400, str(exc)[:300])
             trusted = TrustedKeys(config.resolve(config.evidence.trusted_keys_dir))
             if not trusted.path(organisation).is_file():
                 return _refuse(403, f"organisation {organisation!r} has no trusted key here "
