@@ -135,12 +135,17 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str) -> argparse.Namespace:
+    """--candidates, --posts and --dir, as this bench and bench/bench_import.py take them."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--posts", type=int, default=100, help="evidence posts per candidate")
     parser.add_argument("--dir", type=Path, help="work directory (default: a temporary one)")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__)
     work = Path(args.dir or tempfile.mkdtemp(prefix="kyran-bench-export-"))
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()

@@ -16,4 +16,5 @@ ROUTERS = [
     "review.routes.export",
     "review.routes.packages",
     "review.routes.api",
+    "review.routes.exchange",
 ]

@@ -70,7 +70,7 @@ OPERATIONS = [
     ("POST", "/api/bulk-decision"), ("GET", "/api/entities/{kind}/{value}"),
     ("GET", "/api/sources"), ("POST", "/api/sources"), ("POST", "/api/sources/{source_id}/pause"),
     ("POST", "/api/sources/{source_id}/resume"), ("POST", "/api/exports"),
-    ("GET", "/api/packages")]
+    ("GET", "/api/packages"), ("POST", "/api/packages")]
 
 
 NO_INPUT = {("GET", "/api/queue/counts")}  # nothing to send wrong: schema-valid data only
