@@ -15,8 +15,11 @@ from crawler.content_coding import decode_body
 from crawler.defang import json_line, one_line, safe
 from crawler.daemon_cli import register as register_daemon_commands
 from crawler.decide_cli import register as register_decide_command
+from crawler.export_cli import register as register_export_commands
+from crawler.import_cli import register as register_import_commands
 from crawler.quarantine_cli import register as register_quarantine_command
 from crawler.liveness_cli import register as register_liveness_command
+from crawler.takedowns_cli import register as register_takedowns_command
 from crawler.queue_cli import register as register_queue_commands
 from crawler.telegram_cli import register as register_telegram_commands
 from crawler.store.captures import CaptureError, read_capture, read_record_bytes
@@ -27,6 +30,7 @@ from crawler.store.models import Post, Source
 from crawler.retention_cli import register as register_retention_command
 from crawler.review_cli import register as register_review_commands
 from crawler.status_cli import register as register_status_command
+from crawler.verify_cli import register as register_verify_commands
 from detection.commands import eval_command, train_command
 
 
@@ -343,8 +347,12 @@ register_decide_command(cli, pass_context)
 register_quarantine_command(cli, pass_context)
 register_telegram_commands(cli, pass_context)
 register_liveness_command(cli, pass_context)
+register_takedowns_command(cli, pass_context)
 register_daemon_commands(cli, pass_context)
 register_review_commands(cli, pass_context)
+register_export_commands(cli, pass_context)
+register_verify_commands(cli, pass_context)
+register_import_commands(cli, pass_context)
 
 
 @cli.command("demo")

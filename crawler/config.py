@@ -215,6 +215,11 @@ class QueueConfig(Section):
         2, ge=2, le=1000,
         description="A bot, wallet or other indicator seen in flagged posts of this "
         "many sources becomes a candidate of its own (one shop behind many channels).")
+    spot_check_rate: int = Field(
+        500, ge=0, le=1_000_000,
+        description="One in this many posts the detector did not flag is sampled into the "
+        "spot-check queue, so analysts measure what detection misses (recall) in production; "
+        "0 turns sampling off.")
 
 
 class DiscoveryConfig(Section):

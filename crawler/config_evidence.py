@@ -56,6 +56,9 @@ class EvidenceConfig(Section):
     rereport_after_days: int = Field(
         7, ge=1, le=3650, description="A reported subject still up after this many days is "
         "listed for re-reporting.")
+    max_upload_mb: int = Field(
+        1024, ge=1, le=65536, description="The largest package a partner may push to "
+        "`POST /api/packages` of the review app, in MiB.")
     max_batch: int = Field(
         10_000, ge=1, le=1_000_000, description="At most this many candidates in one package.")
 

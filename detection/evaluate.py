@@ -1,7 +1,11 @@
-"""Evaluate a detector on labelled posts: per-label precision/recall/F1, confusion, errors.
+"""Evaluate a detector on labelled posts or whole channels: per-label precision/recall/F1,
+confusion, errors, and how many negatives were flagged.
 
-Input records are ``{"id", "text", "label"}`` (``label`` in sale/recruitment/none); an optional
-``"kind"`` starting with ``"hard/"`` marks a hard negative, for which the share flagged is reported.
+Post records are ``{"id", "text", "label"}`` (``label`` in sale/recruitment/none); channel records
+are ``{"id", "title", "description", "posts": [...], "label"}`` (``label`` in shop/recruiter/none,
+scored with ``Detector.score_source`` over the posts' verdicts). Every negative flagged is
+counted; a negative whose ``"kind"`` starts with one of ``hard_kinds`` (default ``hard/``) is
+also counted as a hard one.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from typing import Iterable, Iterator
 
 from detection.verdict import CATEGORIES
 
-__all__ = ["EvalReport", "RecordError", "evaluate", "read_jsonl"]
+__all__ = ["EvalReport", "RecordError", "evaluate", "evaluate_channels", "read_channels",
+           "read_jsonl"]
 
 LABELS = ("sale", "recruitment", "none")
+CHANNEL_LABELS = {"shop": "sale", "recruiter": "recruitment", "none": "none"}
+HARD_KINDS = ("hard/",)
 
 
 class RecordError(ValueError):
@@ -53,11 +60,13 @@ class EvalReport:
     errors: list[dict]
     hard_negatives: dict[str, float] = field(default_factory=dict)
     model_version: str = ""
+    negatives: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"per_label": self.per_label, "macro_f1": self.macro_f1, "accuracy": self.accuracy,
                 "confusion": self.confusion, "errors": self.errors,
-                "hard_negatives": self.hard_negatives, "model_version": self.model_version}
+                "hard_negatives": self.hard_negatives, "negatives": self.negatives,
+                "model_version": self.model_version}
 
     def format(self) -> str:
         lines = [f"model: {self.model_version}", "",
@@ -68,10 +77,10 @@ class EvalReport:
                          f"{m['f1']:>7.3f} {m['support']:>8d}")
         lines.append(f"{'macro F1':<12} {self.macro_f1:>25.3f}")
         lines.append(f"{'accuracy':<12} {self.accuracy:>25.3f}")
-        if self.hard_negatives.get("total"):
-            h = self.hard_negatives
-            lines.append(f"hard negatives flagged: {h['flagged']} of {h['total']} "
-                         f"({100 * h['rate']:.1f}%)")
+        for name, h in (("negatives", self.negatives), ("hard negatives", self.hard_negatives)):
+            if h:
+                lines.append(f"{name} flagged: {h['flagged']} of {h['total']} "
+                             f"({100 * h['rate']:.1f}%)")
         lines += ["", "confusion (rows: true, columns: predicted)",
                   f"{'':<12} " + " ".join(f"{p:>11}" for p in LABELS)]
         for t in LABELS:
@@ -83,20 +92,45 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def evaluate(detector, records: Iterable[dict]) -> EvalReport:
-    """Score every record with ``detector`` and compare with its label."""
+def _share(flagged: int, total: int) -> dict:
+    return {"total": total, "flagged": flagged,
+            "rate": round(flagged / total, 4) if total else 0.0}
+
+
+def evaluate(detector, records: Iterable[dict], hard_kinds: tuple[str, ...] = HARD_KINDS
+             ) -> EvalReport:
+    """Score every post record with ``detector`` and compare with its label."""
+    return _report(((rec, detector.score(rec["text"])) for rec in records), hard_kinds,
+                   getattr(detector, "model_version", ""))
+
+
+def evaluate_channels(detector, channels: Iterable[dict],
+                      hard_kinds: tuple[str, ...] = HARD_KINDS) -> EvalReport:
+    """Score every channel record (its posts, then the channel from its title, description and
+    the posts' verdicts) and compare with its label."""
+    def scored():
+        for rec in channels:
+            verdicts = [detector.score(text) for text in rec["posts"]]
+            yield rec, detector.score_source(rec.get("title"), rec.get("description"), None,
+                                             verdicts)
+    return _report(scored(), hard_kinds, getattr(detector, "model_version", ""))
+
+
+def _report(scored, hard_kinds: tuple[str, ...], model_version: str) -> EvalReport:
     confusion = {t: {p: 0 for p in LABELS} for t in LABELS}
     errors: list[dict] = []
-    hard_total = hard_flagged = 0
+    negatives = flagged = hard_total = hard_flagged = 0
     n = 0
-    for rec in records:
-        verdict = detector.score(rec["text"])
+    for rec, verdict in scored:
         truth, pred = rec["label"], verdict.category
         confusion[truth][pred] += 1
         n += 1
-        if str(rec.get("kind", "")).startswith("hard/"):
-            hard_total += 1
-            hard_flagged += pred != "none"
+        if truth == "none":
+            negatives += 1
+            flagged += pred != "none"
+            if str(rec.get("kind", "")).startswith(tuple(hard_kinds)):
+                hard_total += 1
+                hard_flagged += pred != "none"
         if pred != truth:
             errors.append({"id": rec["id"], "label": truth, "predicted": pred,
                            "score": round(verdict.score, 4),
@@ -115,7 +149,35 @@ def evaluate(detector, records: Iterable[dict]) -> EvalReport:
                             "support": support}
     macro = sum(per_label[label]["f1"] for label in LABELS) / len(LABELS)
     accuracy = sum(confusion[label][label] for label in LABELS) / n if n else 0.0
-    hard = {"total": hard_total, "flagged": hard_flagged,
-            "rate": round(hard_flagged / hard_total, 4) if hard_total else 0.0}
-    return EvalReport(per_label, round(macro, 4), round(accuracy, 4), confusion, errors, hard,
-                      getattr(detector, "model_version", ""))
+    return EvalReport(per_label, round(macro, 4), round(accuracy, 4), confusion, errors,
+                      _share(hard_flagged, hard_total), model_version,
+                      _share(flagged, negatives))
+
+
+def read_channels(path: Path | str) -> list[dict]:
+    """Channel records of a JSON file (a list), checked; labels shop/recruiter/none become
+    sale/recruitment/none."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecordError(f"{path}: cannot read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from None
+    if not isinstance(data, list):
+        raise RecordError(f"{path}: expected a JSON list of channels")
+    out = []
+    for n, rec in enumerate(data, 1):
+        where = f"{path}: channel {n}"
+        if not isinstance(rec, dict) or not isinstance(rec.get("posts"), list) or not all(
+                isinstance(p, str) for p in rec["posts"]):
+            raise RecordError(f"{where}: a channel needs 'posts', a list of strings")
+        if rec.get("label") not in CHANNEL_LABELS:
+            raise RecordError(f"{where}: 'label' must be one of {tuple(CHANNEL_LABELS)}, "
+                              f"not {rec.get('label')!r}")
+        for key in ("title", "description"):
+            if rec.get(key) is not None and not isinstance(rec[key], str):
+                raise RecordError(f"{where}: '{key}' must be a string")
+        out.append({**rec, "id": rec.get("id", f"channel-{n}"),
+                    "label": CHANNEL_LABELS[rec["label"]], "channel_label": rec["label"]})
+    return out

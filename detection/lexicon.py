@@ -190,6 +190,9 @@ class _FileReader:
             key = fold_term(self.norm, text)
             if not key:
                 raise self.fail(tline, f"term {raw!r} is empty once folded")
+            if key.isdigit():
+                raise self.fail(tline, f"term {raw!r} folds to the bare number {key!r}, which "
+                                       "would match any such number: add a word to it")
             symbol = not any(c.isalnum() for c in key)
             if stem and (symbol or len(key) < 3 or " " in key and len(key.rsplit(" ", 1)[1]) < 2):
                 raise self.fail(tline, f"stem {raw!r} is too short: a stem needs 3 or more letters")

@@ -21,7 +21,7 @@ frame is a report about an ad. The word lists are short regular expressions over
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import lru_cache
 
 __all__ = ["report_frame", "reported_spans"]
 
@@ -48,6 +48,7 @@ _POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазды|
 _FORWARD = re.compile(r"^[^\n]{0,20}(?:forwarded from|переслано (?:из|от)|репост из)[^\n]*$",
                       re.I | re.M)
 _SENTENCE_END = re.compile(r"[.!?…]\s|\n")
+REACH = 600  # reported speech a cue introduces is at most this long (and scans stay linear)
 
 # Words of a report about others, read outside the reported spans. Strong ones decide alone,
 # weak ones (warnings) need a second word; shop posts use "внимание" and "фейк", so those are not
@@ -71,7 +72,9 @@ _FRAME_STRONG = re.compile(
     r"zaderzha\w+|ugolovn\w+|verbovk\w+|novosti|narkobiznes\w*|"
     r"arrested|police|court|sentenced|seized|volunteers?|journalists?|forwarded from|ministry|"
     r"officials|researchers|investigators?|prison|"
-    r"учител\w+|мұғалім\w*|ұран\w*|деректі фильм\w*|телеарна\w*|сми|упоминани\w+)\b", re.I)
+    r"учител\w+|мұғалім\w*|ұран\w*|деректі фильм\w*|телеарна\w*|сми|упоминани\w+|"
+    r"(?:нашли|нашел|обнаружили|found|spotted)\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*)\b",
+    re.I)
 _FRAME_WEAK = re.compile(
     r"\b(?:родител\w+|осторожно|будьте бдительн\w+|бдительн\w+|не ведитесь|сообщите|сообщайте|"
     r"как распознать|памятка|профилактик\w+|рейд\w*|скриншот\w*|как не стать|"
@@ -102,23 +105,35 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 def _after_colon(text: str, start: int) -> tuple[int, int]:
     """What a cue's colon introduces: the rest of its sentence, or the next line when the colon
     ends one (a transcribed screenshot on its own line). Quotes are found on their own, so a
-    sentence end inside a quote cuts nothing short."""
-    end = text.find("\n", start)
-    end = len(text) if end < 0 else end
+    sentence end inside a quote cuts nothing short. At most :data:`REACH` characters."""
+    end = _line_end(text, start)
     if text[start:end].strip():
         return start, min(end, _sentence_end(text, start))
-    while end < len(text) and text[end] in " \t\r\n":
+    while end < len(text) and end - start < REACH and text[end] in " \t\r\n":
         end += 1
-    nxt = text.find("\n", end)
-    return start, len(text) if nxt < 0 else nxt
+    return start, _line_end(text, end)
+
+
+def _line_end(text: str, start: int) -> int:
+    limit = min(len(text), start + REACH)
+    end = text.find("\n", start, limit)
+    return limit if end < 0 else end
 
 
 def _sentence_end(text: str, start: int) -> int:
-    m = _SENTENCE_END.search(text, start)
-    return len(text) if m is None else m.start() + 1
+    limit = min(len(text), start + REACH)
+    m = _SENTENCE_END.search(text, start, limit)
+    return limit if m is None else m.start() + 1
 
 
-@cache
+def _clause_start(text: str, end: int) -> int:
+    """Where the clause ending at ``end`` begins (a Kazakh closing cue reports it)."""
+    low = max(0, end - REACH)
+    pos = max(text.rfind(c, low, end) for c in ".!?\n:—")
+    return low if pos < 0 else pos + 1
+
+
+@lru_cache(maxsize=256)  # a post is read by the rules and the model: the same text twice
 def _spans(text: str) -> tuple[tuple[int, int], ...]:
     low = _fold(text)
     spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
@@ -127,8 +142,7 @@ def _spans(text: str) -> tuple[tuple[int, int], ...]:
     for m in _CLAUSE.finditer(low):
         spans.append((m.end(), _sentence_end(text, m.end())))
     for m in _POSTFIX.finditer(low):
-        start = max(text.rfind(c, 0, m.start()) for c in ".!?\n:—") + 1
-        spans.append((start, m.start()))
+        spans.append((_clause_start(text, m.start()), m.start()))
     for m in _FORWARD.finditer(low):
         if m.end() < len(text):
             spans.append((m.end(), len(text)))

@@ -5,8 +5,9 @@ matches lie within the proximity window (in characters of the original text) of 
 of the first group. Its contribution is its weight times the weakest group's strength, a group's
 strength being the sum of its distinct terms' weights (up to three terms, capped at 1): an
 ambiguous word alone (``фен``, ``шишки``, weight 0.3) fires a rule only weakly, several weak shop
-words together (operator, reviews, order) count fully. The anchor itself counts alone. Each rule
-counts once, with its best instance. Context concepts (news, prevention, legitimate jobs and
+words together (operator, reviews, order) count fully. A weak anchor adds up with its own group's
+words within the window the same way (a bio: "shop", "support", "bot"). Each rule counts once,
+with its best instance. Context concepts (news, prevention, legitimate jobs and
 goods — declared ``kind = "context"`` in their lexicon files with a per-category ``penalty``)
 subtract ``penalty × min(2, sum of their distinct term weights)``.
 
@@ -40,6 +41,7 @@ READER_CONTEXT = 0.25
 COVER_CANCELS = frozenset({"legit_goods"})
 STRONG_DROP = 0.8
 SECONDARY = 0.9  # share of its evidence the weaker category keeps in a post with both
+_IN_HANDLE = frozenset({"shop", "contact"})  # words a handle repeats ("bot", "shop")
 REPORT_HIT = "context.report_frame"  # a hit that marks a post as a report about others
 _weight = attrgetter("weight")
 
@@ -218,7 +220,7 @@ class RuleEngine:
                                                      else OWN_IN_REPORT))
                        if self.context.get(m.concept) is None else m for m in matches]
         by_concept: dict[str, list[Match]] = {}
-        for m in matches:
+        for m in _outside_indicators(matches):
             by_concept.setdefault(m.concept, []).append(m)
         raw = {"sale": 0.0, "recruitment": 0.0}
         hits: list[RuleHit] = []
@@ -278,9 +280,13 @@ class RuleEngine:
         # In a post shorter than the window every match is near every anchor: a group's strength
         # is then the same for each anchor and is worked out once.
         whole: dict[int, tuple[float, list[Match]]] = {}
-        for anchor in groups[0]:
+        first = groups[0]
+        for anchor in first:
             chosen = [anchor]
             value = min(1.0, anchor.weight)
+            if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it add up
+                value, chosen = _accumulate([anchor] + [m for m in _near(anchor, first, window)
+                                                        if m is not anchor])
             for i, others in enumerate(groups[1:]):
                 near = _near(anchor, others, window)
                 if not near:
@@ -300,6 +306,17 @@ class RuleEngine:
             return None
         return RuleHit(rule.name, rule.category, tuple(dict.fromkeys(m.concept for m in best_set)),
                        rule.weight * best_value, tuple(best_set))
+
+
+def _outside_indicators(matches: list[Match]) -> list[Match]:
+    """``matches`` without the shop and contact words found inside an indicator (``bot`` in
+    ``@bookmarks_store_bot``): the indicator already counts as a contact. Product words in a
+    handle (``@snow_mef_bot``) still count."""
+    spans = [(m.field, m.span) for m in matches if m.term in _INDICATOR_CONCEPT]
+    if not spans:
+        return matches
+    return [m for m in matches if m.concept not in _IN_HANDLE or m.term in _INDICATOR_CONCEPT
+            or not any(f == m.field and s <= m.span[0] and m.span[1] <= e for f, (s, e) in spans)]
 
 
 def _main_purpose(raw: dict[str, float], hits: list[RuleHit]) -> None:

@@ -30,7 +30,11 @@ ls klad klady zakladka zakladki kladmen kladmeny mef gash shishki boshki opt
 _KK_WORDS = frozenset("""
 bar joq zhoq jok zhok kerek emes jane zhane ushin tek kunde kunine barlyq barlyk audan audany
 tauar zhumys jumys tolem jaz zhaz jazynyz zhazynyz bolsa myn qala keldi dayn dayyn dayin arqyly
-tez qoima qoyma zhana jana kundelikti tajiribe tazhiribe
+tez qoima qoyma zhana jana kundelikti tajiribe tazhiribe biz bizge bizde bizdin siz sizge
+sizdin ol olar bul osy osynda mynau kim qashan kashan qayda kayda kaida nege turady bolady
+keledi beredi alyndy salyndy jazady rahmet rakhmet raqmet salem salemetsiz sagat aptasyna
+ayyna aiyna kunige erteng ertenge bugin bugun kazir qazir kepil aqsha aksha kop koktem
+jas zhas jastar zhastar mektep oqushy okushy studentter jurgizushi zhurgizushi koligi kolik
 """.split())
 _EN_WORDS = frozenset("""
 the and of to in for is are you your we our with at from by this that it be or not all new get
@@ -43,7 +47,8 @@ _EN_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _EN_WORDS)
 _RU_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _RU_WORDS)
 _KK_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _KK_WORDS)
 _RU_MARK = re.compile(r"zh|kh|shch|yy|[iy][yj]$|ogo$|aya$|'")
-_KK_MARK = re.compile(r"q(?!u)")
+_KK_MARK = re.compile(r"q(?!u)|(?:dyn|din|tyn|tin|nyn|nin|myz|miz|ngyz|ymyz|imiz|nyz|niz)$")
+_KK_MARK_ANY = re.compile(r"(?:dyn|din|tyn|tin|nyn|nin|myz|miz|ngyz|nyz|niz)\b")
 _RU_MARK_ANY = re.compile(r"zh|kh|shch|yy|[iy][yj]\b|ogo\b|aya\b|'")
 _KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq qr qiwi".split())
 _VOWELS = "aeiouy"
@@ -57,7 +62,8 @@ _RU_GROUPS = {
     "shch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "ts": "ц",
     "yu": "ю", "ya": "я", "yo": "е", "ye": "е", "ju": "ю", "ja": "я", "jo": "е",
 }
-_KK_GROUPS = {"shch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "gh": "г", "ya": "я",
+_KK_GROUPS = {"shch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "gh": "г", "ts": "ц",
+              "ya": "я",
               "yu": "ю", "yo": "е", "ia": "я", "iu": "ю"}
 _SINGLE = dict(zip("abcdefghiklmnopqrstuvwz", "абцдефгхиклмнопкрстуввз", strict=True)) | {"x": "кс"}
 _CYR_VOWELS = "аеиоуыяюэ"
@@ -77,7 +83,9 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
         g = m.group()
         prev = out[-1][-1] if out else ""
         after_vowel = prev in _CYR_VOWELS and prev != ""
-        if g in groups:
+        if g == "ts" and lang == "ru" and word.endswith("ya", m.end()) and m.end() + 2 == last:
+            out.append("тс")  # trebue-tsya: the reflexive ending -тся, not ц + я
+        elif g in groups:
             if g == "yo" and after_vowel:  # ra-yo-ny: й + о, not ё
                 out.append("й" + _SINGLE.get(g[1], g[1]))
             else:
@@ -85,8 +93,9 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
         elif g == "y":
             if lang == "ru":
                 out.append("й" if after_vowel or prev == "" else "ы")
-            else:  # Kazakh: ы, but й closing a word (tappay); "auysym" is а-у-ы-с-ы-м
-                out.append("й" if after_vowel and m.end() == last else "ы")
+            else:  # Kazakh: ы, but й after а, е, о, и (koyma, reysine, tappay); "auysym" is
+                # а-у-ы-с-ы-м: after у it stays ы
+                out.append("й" if prev in "аеои" and prev else "ы")
         elif g == "j":
             out.append("ж" if lang == "kk" else "й")
         elif g == "i" and m.end() == last and prev in "ыоае" and prev and lang == "ru":
@@ -110,7 +119,7 @@ def _language(words: list[str]) -> str | None:
     squeezed = _REPEAT.sub(r"\1", joined).split(" ")
     # Letter groups are looked for word by word only if the post has any at all (most have none).
     ru_marks = _RU_MARK_ANY.search(joined) is not None
-    kk_marks = "q" in joined
+    kk_marks = "q" in joined or _KK_MARK_ANY.search(joined) is not None
     ru = kk = en = 0
     for w, sq in zip(words, squeezed, strict=True):
         if sq in _EN_SQUEEZED:

@@ -13,10 +13,15 @@ New evidence on an open candidate raises it and is recorded as an event. A dismi
 stays dismissed unless new evidence scores `reopen_margin` above what it was dismissed at; then
 it reopens with an event saying why. Decided candidates (confirmed, reported, taken down) keep
 their decision and get the evidence as an event.
+
+One in `spot_check_rate` posts the detector did *not* flag is sampled (by a hash of the post's
+id, so a re-run samples the same posts) as a `sampled` post candidate: it waits in the
+spot-check queue, not the main one, and the analysts' decisions on the sample measure recall.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -67,6 +72,7 @@ class QueueStep:
         self.actor = actor
 
     def run(self, session: Session, works: list[PostWork]) -> None:
+        self.sample(session, [w for w in works if w.scored and not w.flagged])
         flagged = [w for w in works if w.flagged]
         if not flagged:
             return
@@ -91,6 +97,30 @@ class QueueStep:
             self._add(evidence, key, verdict, work, None, now)
         for (subject_type, subject_id), found in evidence.items():
             self.raise_candidate(session, subject_type, subject_id, found, now)
+
+    def sample(self, session: Session, quiet: list[PostWork]) -> None:
+        """Open a spot-check candidate for the sampled share of unflagged posts."""
+        rate = self.config.spot_check_rate
+        chosen = [w for w in quiet if rate and sampled(w.post.id, rate)]
+        if not chosen:
+            return
+        session.flush()
+        now = datetime.now(timezone.utc)
+        for work in chosen:
+            verdict = work.verdict
+            category = max(("sale", "recruitment"), key=lambda c: verdict.scores.get(c, 0.0))
+            exists = session.scalar(select(Candidate.id).where(
+                Candidate.subject_type == "post", Candidate.subject_id == work.post.id))
+            if exists is not None:
+                continue
+            candidate = Candidate(subject_type="post", subject_id=work.post.id,
+                                  category=category, status="open", priority=0,
+                                  score=verdict.score, reasons=reasons_of(verdict), sampled=True,
+                                  created_at=now, updated_at=now, last_evidence_at=now)
+            session.add(candidate)
+            session.flush()
+            add_event(session, self.actor, "candidate.sampled", "candidate", candidate.id,
+                      score=round(verdict.score, 4), rate=rate, posts=[work.post.id])
 
     def _add(self, evidence, key, verdict: Verdict, work: PostWork, reach, now) -> None:
         minors = verdict.category == "recruitment" and aims_at_minors(work.post.text)
@@ -164,6 +194,8 @@ class QueueStep:
             add_event(session, self.actor, "candidate.opened", "candidate", candidate.id,
                       **payload)
             return candidate
+        if candidate.sampled:  # a spot-check sample the detector now flags joins the queue
+            candidate.sampled = False
         if candidate.status == "dismissed":
             if found.score < candidate.score + self.config.reopen_margin:
                 return candidate
@@ -184,3 +216,10 @@ class QueueStep:
                       status=candidate.status, **payload)
         candidate.last_evidence_at = candidate.updated_at = now
         return candidate
+
+
+def sampled(post_id: int, rate: int) -> bool:
+    """Whether post `post_id` falls in the 1-in-`rate` spot-check sample (stable: a hash of
+    the id, not a random draw, so re-scoring samples the same posts)."""
+    digest = hashlib.blake2b(str(post_id).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % rate == 0

@@ -1,5 +1,6 @@
 """The queue's counts per queue (open, escalated, mine, spot-check) and the spot-check sample: a
-small, daily-changing random sample of recent dismissals for a lead's second look."""
+small, daily-changing random sample of recent dismissals for a lead's second look, beside the
+open samples of unflagged posts (`Candidate.sampled`, opened by the chain's queue step)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,9 @@ def queue_counts(session: Session, user: User | None, now: datetime | None = Non
     cutoff = now - timedelta(minutes=(review or ReviewConfig()).claim_minutes)
     by_status = dict(session.execute(
         select(Candidate.status, func.count()).where(Candidate.status.in_(
-            ("open", "escalated"))).group_by(Candidate.status)).all())
+            ("open", "escalated")), or_(Candidate.sampled.is_(False),
+                                        Candidate.status != "open"))
+        .group_by(Candidate.status)).all())
     mine = 0
     if user is not None:
         mine = session.scalar(select(func.count()).select_from(Candidate).where(
@@ -56,5 +59,7 @@ def queue_counts(session: Session, user: User | None, now: datetime | None = Non
     if user is None or user.role in ("lead", "admin"):  # the spot-check queue is for leads
         sample = session.scalar(select(func.count()).select_from(
             spot_check_ids(session, now).subquery()))
+        sample += session.scalar(select(func.count()).select_from(Candidate).where(
+            Candidate.sampled.is_(True), Candidate.status == "open")) or 0
     return QueueCounts(by_status.get("open", 0), by_status.get("escalated", 0), mine or 0,
                        sample or 0)

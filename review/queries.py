@@ -226,8 +226,11 @@ def filter_conditions(session: Session, filters: QueueFilters | None, user: User
         conditions.append(_rule_condition(session, filters.rule))
     if filters.text:
         conditions.append(_text_condition(filters.text))
-    if filters.spot_check:
-        conditions.append(Candidate.id.in_(spot_check_ids(session, now)))
+    if filters.spot_check:  # recent dismissals sampled for a second look, and open samples
+        conditions.append(or_(Candidate.id.in_(spot_check_ids(session, now)),
+                              and_(Candidate.sampled.is_(True), Candidate.status == "open")))
+    else:  # an open sample of unflagged posts waits in the spot-check queue only
+        conditions.append(or_(Candidate.sampled.is_(False), Candidate.status != "open"))
     return conditions
 
 

@@ -82,6 +82,12 @@ class CaptureWriter:
             status=status, tool_version=self.tool,
         )
 
+    def append_record(self, record_bytes: bytes, url: str, fetched_at: datetime,
+                      status: int | None, kind: str = "warc") -> CaptureRef:
+        """Keep a WARC record written elsewhere (a partner's evidence package) byte for byte,
+        so its SHA-256 stays the one the sender indexed."""
+        return self._append(record_bytes, url, fetched_at, status, kind)
+
     def write_response(
         self,
         url: str,

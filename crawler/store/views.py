@@ -1,5 +1,6 @@
-"""Read-only views of the queue for people: the candidate list, one candidate with its evidence,
-an entity with everything linked to it. Shared by the command line and the review app.
+"""Read-only views of the queue for people: the candidate list, one candidate with its evidence
+(and the near-duplicate clusters of that evidence), an entity with everything linked to it.
+Shared by the command line and the review app.
 """
 
 from __future__ import annotations
@@ -95,16 +96,26 @@ def queue(session: Session, status: str | None = "open", category: str | None = 
             for c in session.scalars(query)]
 
 
+def _evidence_rows(session: Session, candidate: Candidate, posts: int):
+    return session.execute(_flagged_posts_query(candidate.subject_type, candidate.subject_id)
+                           .order_by(Verdict.score.desc().nulls_last(), Post.id.desc())
+                           .limit(posts)).all()
+
+
+def evidence_clusters(session: Session, candidate: Candidate, posts: int = 10) -> list[int]:
+    """The near-duplicate clusters of the evidence posts `candidate_view` shows."""
+    return sorted({post.cluster_id for post, _source, _verdict
+                   in _evidence_rows(session, candidate, posts) if post.cluster_id})
+
+
 def candidate_view(session: Session, candidate_id: int, posts: int = 10) -> CandidateView | None:
     candidate = session.get(Candidate, candidate_id)
     if candidate is None:
         return None
     view = CandidateView(candidate, subject_line(session, candidate),
                          source_spread(session, candidate))
-    rows = session.execute(_flagged_posts_query(candidate.subject_type, candidate.subject_id)
-                           .order_by(Verdict.score.desc().nulls_last(), Post.id.desc())
-                           .limit(posts)).all()
-    view.evidence = [EvidencePost(post, source, verdict) for post, source, verdict in rows]
+    view.evidence = [EvidencePost(post, source, verdict)
+                     for post, source, verdict in _evidence_rows(session, candidate, posts)]
     post_ids = [e.post.id for e in view.evidence]
     if post_ids:
         view.entities = list(session.execute(

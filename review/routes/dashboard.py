@@ -4,6 +4,8 @@ queue age, over a period of whole UTC days given as `?from=YYYY-MM-DD&to=YYYY-MM
 
 The figures come from review/stats.py through the app's `DashboardCache` (one per app, on
 `app.state.dashboard_cache`); the charts are review/charts.py's server-drawn SVGs, inline.
+Below them, from review/production.py: the spot-check sample (what detection misses) and the
+takedown times of reported subjects (all time, not the period).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from crawler.store.models import User
 from review.charts import dashboard_charts
+from review.production import spot_check, takedowns
 from review.routes.entities import entity_href
 from review.stats import DashboardCache, Period, StatsError
-from review.web import get_store, render, require_role, translator
+from review.web import get_config, get_store, render, require_role, translator
 
 router = APIRouter()
 Lead = Annotated[User, Depends(require_role("lead"))]
@@ -51,11 +54,13 @@ def dashboard_page(request: Request, _lead: Lead,
         period = Period.parse(start, end)
     except StatsError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    now = datetime.now(timezone.utc)
     with get_store(request).reader() as session:
         board = _cache(request).get(session, period)
-    now = datetime.now(timezone.utc)
+        sample = spot_check(session)
+        downs = takedowns(session, get_config(request).evidence.rereport_after_days, now)
     oldest = board.queue.oldest_age(now)
     return render(request, "dashboard.html", board=board, period=period,
                   charts=dashboard_charts(board, translator(request)), duration=duration,
-                  entity_href=entity_href,
+                  entity_href=entity_href, sample=sample, takedowns=downs,
                   oldest=duration(oldest.total_seconds()) if oldest is not None else "—")

@@ -31,6 +31,20 @@ def test_a_cue_with_a_colon_reports_its_line_only():
     assert quoted(text) == [" меф и гаш, бот @shop_bot"]
 
 
+@pytest.mark.parametrize("text, inner", [
+    ("Мы нашли канал, который продаёт открыто: меф 1г 15к, бот @x_bot.", " меф 1г 15к, бот @x_bot."),
+    ("Текст объявления: клады по районам, оператор @op. Мы пожаловались.",
+     " клады по районам, оператор @op."),
+    ("Хабарландыруда: жұмыс бар, күнделікті төлем. Сақ болыңыз!",
+     " жұмыс бар, күнделікті төлем."),
+    ("В объявлении сказано, что нужны курьеры на закладки. Полиция проверяет.",
+     ", что нужны курьеры на закладки."),
+])
+def test_reporting_cues_report_what_they_introduce(text, inner):
+    assert quoted(text) == [inner]
+    assert report_frame(text)
+
+
 def test_a_cue_ending_its_line_reports_the_next_line():
     text = "Транскрипция скриншота:\n[КЛАДЫ 24/7 | бот в био]\nКартинку уже удалили."
     assert quoted(text) == ["\n[КЛАДЫ 24/7 | бот в био]"]

@@ -7,7 +7,7 @@ import pytest
 
 from detection.lexicon import Concept
 from detection.rules import (OWN_IN_REPORT, READER_CONTEXT, REPORT_HIT, REPORTED_IN_REPORT,
-                             RuleEngine, mark_reported)
+                             SECONDARY, RuleEngine, mark_reported)
 from detection.verdict import Match
 
 CONCEPTS = {
@@ -68,5 +68,19 @@ def test_the_weaker_category_of_a_mixed_post_keeps_most_of_its_evidence(engine):
                m("job_offer", "нужны", (9, 14), 0.8), m("courier_role", "курьеры", (15, 22), 0.7)]
     raw, hits = engine.evaluate(matches)
     profile, _ = engine.evaluate(matches, main_purpose=False)
-    assert raw["sale"] == profile["sale"] and raw["recruitment"] < profile["recruitment"]
-    assert any(h.rule == "context.main_purpose" and h.category == "recruitment" for h in hits)
+    weaker = min(profile, key=profile.get)
+    stronger = max(profile, key=profile.get)
+    assert raw[stronger] == profile[stronger]
+    assert raw[weaker] == pytest.approx(profile[weaker] * SECONDARY)
+    assert any(h.rule == "context.main_purpose" and h.category == weaker for h in hits)
+
+
+def test_shop_words_inside_a_handle_do_not_count_twice(engine):
+    text = "Закладки для книг. Бот: @bookmarks_store_bot"
+    handle = text.index("@")
+    matches = [m("drop", "закладки", (0, 8)), m("shop", "бот", (19, 22), 0.4),
+               m("shop", "bot", (len(text) - 3, len(text)), 0.4),
+               Match("contact", "telegram_bot", text[handle:], (handle, len(text)), 1.0)]
+    _, hits = engine.evaluate(matches)
+    words = {x.term for h in hits for x in h.matches}
+    assert "bot" not in words and {"бот", "telegram_bot"} <= words

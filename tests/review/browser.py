@@ -103,12 +103,13 @@ def watched(chromium, tmp_path) -> Iterator[Watched]:
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on 127.0.0.1, port 0, in a thread; yields its base URL."""
+def serve(app, **options) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1, port 0, in a thread; yields its base URL
+    (https when `options` give uvicorn an `ssl_certfile`)."""
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           access_log=False, lifespan="off"))
+                                           access_log=False, lifespan="off", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     started = threading.Event()
@@ -124,7 +125,7 @@ def serve(app) -> Iterator[str]:
         raise RuntimeError("uvicorn did not start")
     host, port = server.servers[0].sockets[0].getsockname()[:2]
     try:
-        yield f"http://{host}:{port}"
+        yield f"{'https' if options.get('ssl_certfile') else 'http'}://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

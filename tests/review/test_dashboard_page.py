@@ -85,3 +85,32 @@ def test_cached_per_period(client_for, users, store, review_app):
     review_app.state.dashboard_cache = DashboardCache(seconds=0)
     fresh = lead.get("/dashboard" + PERIOD).text.split('class="totals"')[1].split("</p>")[0]
     assert "<strong>4</strong>" in fresh
+
+
+def test_spot_checks_and_takedowns_on_the_dashboard(client_for, users, store):
+    from datetime import timedelta
+
+    from crawler.store.ingest import add_event
+    from crawler.store.models import Candidate
+    from crawler.store.models_ops import SubjectLiveness
+
+    with store.session() as session:
+        for n, status in enumerate(("open", "dismissed", "dismissed", "confirmed")):
+            session.add(Candidate(subject_type="post", subject_id=900 + n,
+                                  category="sale", status=status, sampled=True))
+        shop = source(session, "reported_shop")
+        reported = Candidate(subject_type="source", subject_id=shop.id, category="sale",
+                             status="reported")
+        session.add(reported)
+        session.flush()
+        add_event(session, "user:lead", "reported", "candidate", reported.id,
+                  recipient="telegram", package_id="p").at = at(days=10)
+        session.add(SubjectLiveness(subject_type="source", subject_id=shop.id,
+                                    target="@reported_shop", state="gone",
+                                    first_gone_at=at(days=10) + timedelta(hours=6)))
+    text = client_for("lead").get("/dashboard").text
+    sample = re.sub(r"\s+", " ", text.split('id="spot-check"')[1].split("</p>")[0])
+    assert "<strong>4</strong>" in sample and "3" in sample and "(33.3 %)" in sample
+    table = text.split('id="takedowns"')[1].split("</table>")[0]
+    assert "telegram" in table and "6.0 h" in table
+    assert "5,5 ч" in text.split('id="rereport"')[1].split("</p>")[0]

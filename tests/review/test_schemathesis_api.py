@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                status_code_conformance)
 
 from crawler.config import load_config
+from evidence import keys
 from tests.conftest import POSTGRES, postgres_schema, write_config
 from tests.review.conftest import make_user
 from tests.review.test_api_support import seed, token_for
@@ -45,6 +46,7 @@ def _fuzzed(where, url):
 
     config = load_config(str(write_config(
         where / "kyran.toml", url, f'\n[review]\nsecret_key_file = "{where}/secret.key"\n')))
+    keys.generate(config.resolve(config.evidence.signing_key_file))  # exports reach selection
     store = open_store(url)
     make_user(store, "leon", "lead", "lead-password-22")
     make_user(store, "anna", "analyst", "analyst-password-1")
@@ -67,7 +69,8 @@ OPERATIONS = [
     ("POST", "/api/candidates/{candidate_id}/decision"), ("POST", "/api/take-next"),
     ("POST", "/api/bulk-decision"), ("GET", "/api/entities/{kind}/{value}"),
     ("GET", "/api/sources"), ("POST", "/api/sources"), ("POST", "/api/sources/{source_id}/pause"),
-    ("POST", "/api/sources/{source_id}/resume")]
+    ("POST", "/api/sources/{source_id}/resume"), ("POST", "/api/exports"),
+    ("GET", "/api/packages"), ("POST", "/api/packages")]
 
 
 NO_INPUT = {("GET", "/api/queue/counts")}  # nothing to send wrong: schema-valid data only
