@@ -70,7 +70,8 @@ def test_the_latest_decision_on_the_same_text_wins(store, config):
 
 def test_a_confirmed_spot_check_sample_is_a_positive(store, tmp_path, db_url):
     chain = chain_with_rate(store, tmp_path, db_url, 1)
-    quiet_ad = "Полтос — 15к, клад за 15 минут, фото + координаты. Бот в профиле"
+    # A shop's boast with no word any detector reads (the rules and the model both pass it).
+    quiet_ad = "Кто пишет «дорого» — у нас граммовка честная, не бодяжим. Всё как договаривались"
     chain.process([channel("quiet", 3, "Чат", "Общение"), post("quiet", 1, quiet_ad)])
     with store.session() as session:
         sample = session.scalars(select(Candidate).where(Candidate.sampled.is_(True))).one()
