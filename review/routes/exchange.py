@@ -104,6 +104,9 @@ def _refuse(status: int, message: str, problems: list[str] | None = None) -> JSO
 @router.post("/packages", summary="Receive a partner's evidence package", responses=ANSWERS,
              openapi_extra=UPLOAD)
 async def receive_package(request: Request, user: Lead) -> JSONResponse:
+    """A partner's Kyran pushes a signed package (`kyran push`): verified against the key
+    trusted for the sending organisation, refused whole if anything fails, otherwise imported
+    as origin-marked candidates without duplicates. Lead or admin API token only."""
     if bearer_token(request) is None:
         raise HTTPException(status_code=403, detail="pushing a package needs an API token")
     config = get_config(request)
