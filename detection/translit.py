@@ -88,6 +88,8 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
         elif g in groups:
             if g == "yo" and after_vowel:  # ra-yo-ny: й + о, not ё
                 out.append("й" + _SINGLE.get(g[1], g[1]))
+            elif g == "ye" and lang == "ru" and prev and not after_vowel and prev not in "ьъ":
+                out.append("ые")  # proverenn-ye: ые after a consonant, е only at a word start
             else:
                 out.append(groups[g])
         elif g == "y":
