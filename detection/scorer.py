@@ -72,6 +72,11 @@ class Detector:
         self._v2 = isinstance(model, FeatureModel)
         self._crc: dict[str, int] = {}  # words' hashes, for batches (detection.features)
         self._bound = model.bind(self.space.names) if isinstance(model, FeatureModel) else None
+        # Per label, the model's weights of char and word buckets and of named features.
+        self._columns = [] if not self._v2 else [
+            tuple(np.ascontiguousarray(w[:, k]) for w in (model.coef_char, model.coef_word,
+                                                          self._bound))
+            for k in range(len(model.labels))]
         rule_concepts = {c for r in DEFAULT_RULES for g in r.groups for c in g}
         missing = rule_concepts - set(lexicon.concepts) - set(_BUILT_IN_CONCEPTS)
         self.missing_concepts = sorted(missing)  # rules that cannot fire with this lexicon
@@ -224,15 +229,17 @@ class Detector:
             rows += [i] * len(named)
             cols += named.keys()
             vals += named.values()
-        rows, cols, vals = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64), \
-            np.array(vals, dtype=np.float64)
-        z = np.tile(model.intercept, (n, 1))
-        blocks = ((rows, vals[:, None] * self._bound[cols]),
-                  (b.char_post, b.char_val[b.char_post, None] * model.coef_char[b.char_ids]),
-                  (b.word_post, b.word_val[b.word_post, None] * model.coef_word[b.word_ids]))
-        for post, weighed in blocks:
-            for k in range(z.shape[1]):
-                z[:, k] += np.bincount(post, weights=weighed[:, k], minlength=n)
+        rows, cols = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
+        vals = np.array(vals, dtype=np.float64)
+        z = np.empty((n, len(model.labels)))
+        for k in range(z.shape[1]):  # per label: 1-D gathers and sums are the fast ones
+            char_w, word_w, named_w = self._columns[k]
+            z[:, k] = model.intercept[k]
+            z[:, k] += np.bincount(rows, weights=vals * named_w.take(cols), minlength=n)
+            z[:, k] += b.char_val * np.bincount(b.char_post, weights=char_w.take(b.char_ids),
+                                                minlength=n)
+            z[:, k] += b.word_val * np.bincount(b.word_post, weights=word_w.take(b.word_ids),
+                                                minlength=n)
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         return [dict(zip(model.labels, row, strict=True)) for row in p.tolist()]
