@@ -42,11 +42,13 @@ _CLAUSE = re.compile(
     r"(?:в объявлени\w* (?:сказано|говорится|написано)|объявлени\w* (?:вида|типа|вроде|о том)|"
     r"(?:предлагают|обещают|зазывают|пишут|призывают)(?= )|"
     r"the (?:ad|post|message) (?:says|said|offers|reads))")
+_CLAUSE_WORDS = ("объявлени", "предлагают", "обещают", "зазывают", "пишут", "призывают", "the ")
 # Kazakh: the quoted clause comes first, the cue closes it.
 _POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазды|жазып|жазған|жазыпты|айтылған|"
                       r"көрсетілген)|деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)")
 _FORWARD = re.compile(r"^[^\n]{0,20}(?:forwarded from|переслано (?:из|от)|репост из)[^\n]*$",
                       re.M)
+_FORWARD_WORDS = ("forwarded from", "переслано ", "репост из")
 _SENTENCE_END = re.compile(r"[.!?…]\s|\n")
 # Letters that re.IGNORECASE matches to another letter beside simple lower case (Python's
 # re._casefix), for the scripts of the patterns above; tests/detection/test_speed_quotes.py checks
@@ -158,14 +160,15 @@ def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
     low = _fold(text)
     spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
     cue = len(spans)
-    for m in _COLON.finditer(low):
+    # Each pattern runs only on a text holding words it cannot match without (most hold none).
+    for m in _COLON.finditer(low) if ":" in low else ():
         spans.append(_after_colon(text, m.end()))
-    for m in _CLAUSE.finditer(low):
+    for m in _CLAUSE.finditer(low) if any(w in low for w in _CLAUSE_WORDS) else ():
         spans.append((m.end(), _sentence_end(text, m.end())))
-    for m in _POSTFIX.finditer(low):
+    for m in _POSTFIX.finditer(low) if "де" in low else ():
         spans.append((_clause_start(text, m.start()), m.start()))
     forwarded = False
-    for m in _FORWARD.finditer(low):
+    for m in _FORWARD.finditer(low) if any(w in low for w in _FORWARD_WORDS) else ():
         forwarded = True
         if m.end() < len(text):
             spans.append((m.end(), len(text)))
