@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FeatureSpace", "Features", "describe", "hashed_ngrams", "ngram_text"]
+__all__ = ["FeatureSpace", "Features", "NgramBatch", "batch_ngrams", "describe", "hashed_ngrams",
+           "ngram_text"]
 
 CHAR_N = (2, 3, 4, 5)
 SHAPE = ("emoji", "digits", "price", "dose", "length", "lines", "latin_mixed", "report_frame")
@@ -82,6 +83,15 @@ class FeatureSpace:
               patterns, frame: bool = False) -> Features:
         """Features from the detector's evidence for one post (``matches`` marked ``reported``
         inside reported speech; see ``Detector.features``)."""
+        codes = _codes(_spaced(folded))
+        named = self.named(folded, matches, hits, indicators, rule_scores, patterns, frame,
+                           *_counts(codes))
+        char_ids, char_vals, word_ids, word_vals = hashed_ngrams(folded, self.bits, codes)
+        return Features(named, char_ids, char_vals, word_ids, word_vals)
+
+    def named(self, folded: str, matches, hits, indicators, rule_scores: dict[str, float],
+              patterns, frame: bool, emoji: int, digits: int) -> dict[int, float]:
+        """The named features by index (``emoji`` and ``digits``: counts in the spaced text)."""
         idx = self.index
         named: dict[int, float] = {}
         for c, s in rule_scores.items():
@@ -102,14 +112,12 @@ class FeatureSpace:
             i = idx.get(f"indicator:{k}")
             if i is not None:
                 named[i] = 1.0 + 0.3 * min(n - 1, 3)
-        codes = _codes(_spaced(folded))
-        for name, value in _shape(folded, codes, patterns).items():
+        for name, value in _shape(folded, emoji, digits, patterns).items():
             if value:
                 named[idx[f"shape:{name}"]] = value
         if frame:
             named[idx["shape:report_frame"]] = 1.0
-        char_ids, char_vals, word_ids, word_vals = hashed_ngrams(folded, self.bits, codes)
-        return Features(named, char_ids, char_vals, word_ids, word_vals)
+        return named
 
 
 def _strength(matches) -> dict[str, float]:
@@ -130,10 +138,19 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
-def _shape(folded: str, codes: np.ndarray, patterns) -> dict[str, float]:
+def _emoji_digits(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the emoji and of the ASCII digits among ``codes``."""
+    return (((codes >= 0x2190) & (codes < 0x2C00)) | (codes >= 0x1F000),
+            (codes >= 0x30) & (codes <= 0x39))
+
+
+def _counts(codes: np.ndarray) -> tuple[int, int]:
+    emoji, digits = _emoji_digits(codes)
+    return int(np.count_nonzero(emoji)), int(np.count_nonzero(digits))
+
+
+def _shape(folded: str, emoji: int, digits: int, patterns) -> dict[str, float]:
     n = len(folded) or 1
-    emoji = int(np.count_nonzero(((codes >= 0x2190) & (codes < 0x2C00)) | (codes >= 0x1F000)))
-    digits = int(np.count_nonzero((codes >= 0x30) & (codes <= 0x39)))
     prices = sum(1 for p in patterns if p[0] == "price")
     doses = sum(1 for p in patterns if p[0] == "quantity")
     return {"emoji": min(1.0, 10 * emoji / n), "digits": min(1.0, 4 * digits / n),
@@ -191,6 +208,78 @@ def hashed_ngrams(folded: str, bits: int, codes: np.ndarray | None = None
     else:
         word_ids, word_vals = _unit(h.astype(np.int64))
     return char_ids, char_vals, word_ids, word_vals
+
+
+@dataclass(frozen=True, slots=True)
+class NgramBatch:
+    """The hashed n-grams of many posts at once: per n-gram occurrence its bucket and its post,
+    per post the value of each of its occurrences (as :func:`hashed_ngrams` gives one by one),
+    and the emoji and digit counts of the shape features."""
+
+    emoji: np.ndarray
+    digits: np.ndarray
+    char_post: np.ndarray
+    char_ids: np.ndarray
+    char_val: np.ndarray  # per post
+    word_post: np.ndarray
+    word_ids: np.ndarray
+    word_val: np.ndarray  # per post
+
+
+def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> NgramBatch:
+    """:func:`hashed_ngrams` and the shape counts of every post in a few numpy passes over the
+    posts joined end to end (an n-gram that would straddle two posts is dropped), instead of a
+    few dozen small passes per post. ``crc``: a cache of word hashes, filled as it goes."""
+    n = len(folded_texts)
+    spaced = [_spaced(f) for f in folded_texts]
+    lens = np.fromiter(map(len, spaced), dtype=np.int64, count=n)
+    codes = _codes("".join(spaced))
+    post = np.repeat(np.arange(n), lens)
+    emoji, digits = (np.bincount(post[mask], minlength=n) for mask in _emoji_digits(codes))
+    ends = np.cumsum(lens)
+    a = codes.astype(np.uint64)
+    acc, posts, ids = a, [], []
+    for size in range(2, CHAR_N[-1] + 1):
+        acc = acc[:-1] * _P + a[size - 1:]
+        if size >= CHAR_N[0]:
+            owner = post[:len(acc)]
+            ok = np.arange(size, len(acc) + size) <= ends[owner]
+            posts.append(owner[ok])
+            ids.append(_bucket(acc[ok], bits))
+    char_post = np.concatenate(posts)
+    char_val = _per_post_unit(char_post, n)
+    words = [_WORD.findall(f) for f in folded_texts]
+    counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
+    h = np.fromiter(_crcs(words, crc), dtype=np.uint64, count=int(counts.sum()))
+    wpost = np.repeat(np.arange(n), counts)
+    same = wpost[:-1] == wpost[1:]
+    pairs = h[:-1][same] * _WORD_SALT + h[1:][same] + np.uint64(1)
+    word_post = np.concatenate((wpost, wpost[:-1][same]))
+    word_ids = _bucket(np.concatenate((h * _P, pairs)), bits)
+    return NgramBatch(emoji, digits, char_post, np.concatenate(ids), char_val, word_post,
+                      word_ids, _per_post_unit(word_post, n))
+
+
+def _per_post_unit(post: np.ndarray, n: int) -> np.ndarray:
+    """Per post, the value of each of its occurrences: one over the square root of their number
+    (as :func:`_unit`)."""
+    counts = np.bincount(post, minlength=n)
+    out = np.zeros(n)
+    has = counts > 0
+    out[has] = 1.0 / np.sqrt(counts[has])
+    return out
+
+
+def _crcs(words: list[list[str]], crc: dict[str, int]):
+    """The CRC-32 of each word of each post, in order, from the cache where it is known."""
+    if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
+        crc.clear()
+    for post in words:
+        for w in post:
+            v = crc.get(w)
+            if v is None:
+                v = crc[w] = zlib.crc32(w.encode())
+            yield v
 
 
 def ngram_text(folded: str, bits: int, block: str, bucket: int) -> str | None:

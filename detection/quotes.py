@@ -36,18 +36,27 @@ _COLON_CUES = (
     r"примерно так|вроде|такого содержания|следующего содержания|"
     r"жазыл\w*|жазад\w*|хабарландыру\w*|жарнама\w*|мәтін\w*|"
     r"says|said|reads|wrote|writes|text|ad|message|channel")
-_COLON = re.compile(rf"\b(?:{_COLON_CUES})\b[^\n:]{{0,60}}:", re.I)  # "ad", not "adres"
+_COLON = re.compile(rf"(?:{_COLON_CUES})[^
+:]{{0,60}}:")  # "ad", not "adres"
 # Cues that introduce a clause of reported content without a colon.
 _CLAUSE = re.compile(
     r"(?:в объявлени\w* (?:сказано|говорится|написано)|объявлени\w* (?:вида|типа|вроде|о том)|"
     r"(?:предлагают|обещают|зазывают|пишут|призывают)(?= )|"
-    r"the (?:ad|post|message) (?:says|said|offers|reads))", re.I)
+    r"the (?:ad|post|message) (?:says|said|offers|reads))")
+_CLAUSE_WORDS = ("объявлени", "предлагают", "обещают", "зазывают", "пишут", "призывают", "the ")
 # Kazakh: the quoted clause comes first, the cue closes it.
 _POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазды|жазып|жазған|жазыпты|айтылған|"
-                      r"көрсетілген)|деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)", re.I)
+                      r"көрсетілген)|деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)")
 _FORWARD = re.compile(r"^[^\n]{0,20}(?:forwarded from|переслано (?:из|от)|репост из)[^\n]*$",
-                      re.I | re.M)
+                      re.M)
+_FORWARD_WORDS = ("forwarded from", "переслано ", "репост из")
 _SENTENCE_END = re.compile(r"[.!?…]\s|\n")
+# Letters that re.IGNORECASE matches to another letter beside simple lower case (Python's
+# re._casefix), for the scripts of the patterns above; tests/detection/test_speed_quotes.py checks
+# the folding against re.IGNORECASE over every code point.
+_CASE_TWINS = str.maketrans({"ı": "i", "ſ": "s", "ẛ": "ṡ", "ᲀ": "в", "ᲁ": "д", "ᲂ": "о",
+                             "ᲃ": "с", "ᲄ": "т", "ᲅ": "т", "ᲆ": "ъ", "ᲇ": "ѣ", "ᲈ": "ꙋ"})
+_HAS_TWIN = re.compile("[ıſẛᲀ-ᲈ]")
 REACH = 600  # reported speech a cue introduces is at most this long (and scans stay linear)
 
 # Words of a report about others, read outside the reported spans. Strong ones decide alone,
@@ -73,8 +82,7 @@ _FRAME_STRONG = re.compile(
     r"arrested|police|court|sentenced|seized|volunteers?|journalists?|forwarded from|ministry|"
     r"officials|researchers|investigators?|prison|"
     r"учител\w+|мұғалім\w*|ұран\w*|деректі фильм\w*|телеарна\w*|сми|упоминани\w+|"
-    r"(?:нашли|нашел|обнаружили|found|spotted)\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*)\b",
-    re.I)
+    r"(?:нашли|нашел|обнаружили|found|spotted)\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*)\b")
 _FRAME_WEAK = re.compile(
     r"\b(?:родител\w+|осторожно|будьте бдительн\w+|бдительн\w+|не ведитесь|сообщите|сообщайте|"
     r"как распознать|памятка|профилактик\w+|рейд\w*|скриншот\w*|как не стать|"
@@ -84,12 +92,26 @@ _FRAME_WEAK = re.compile(
     r"мошенник\w*|мошенничеств\w*|алаяқ\w*|қарсы|қозғалыс\w*|хабарлама\w*|"
     r"roditeli|soobshayte|vnimanie|новост\w+|фильм\w*|сынып\w*|мой путь|моя история|"
     r"мне было \d+|жасымда|менің атым|"
-    r"beware|warning|warn|parents|report)\b", re.I)
+    r"beware|warning|warn|parents|report)\b")
+
+
+def _lower(text: str) -> str:
+    """Lower case with ``ё`` as ``е``; same length as ``text``, so spans carry over."""
+    return text.lower().replace("ё", "е")
+
+
+def _unify(low: str) -> str:
+    """``low`` with the rare letters case-insensitive matching reads as another (dotless ``ı``
+    as ``i``, long ``ſ`` as ``s``, the old Cyrillic ``ᲀ`` as ``в``…) replaced by it: the patterns
+    above then match without ``re.IGNORECASE`` exactly what they would with it (re.I makes
+    Python's ``re`` try every alternative of a long word list in turn, 5x slower). One
+    character for one, so spans carry over."""
+    return low.translate(_CASE_TWINS) if _HAS_TWIN.search(low) else low
 
 
 def _fold(text: str) -> str:
-    """Lower case with ``ё`` as ``е``; same length as ``text``, so spans carry over."""
-    return text.lower().replace("ё", "е")
+    """:func:`_lower`, then :func:`_unify`: the text the patterns read."""
+    return _unify(_lower(text))
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -134,19 +156,29 @@ def _clause_start(text: str, end: int) -> int:
 
 
 @lru_cache(maxsize=256)  # a post is read by the rules and the model: the same text twice
-def _spans(text: str) -> tuple[tuple[int, int], ...]:
+def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
+    """The reported spans, and whether any cue introduces someone else's words."""
     low = _fold(text)
     spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
-    for m in _COLON.finditer(low):
+    cue = len(spans)
+    # Each pattern runs only on a text holding words it cannot match without (most hold none).
+    for m in _COLON.finditer(low) if ":" in low else ():
         spans.append(_after_colon(text, m.end()))
-    for m in _CLAUSE.finditer(low):
+    for m in _CLAUSE.finditer(low) if any(w in low for w in _CLAUSE_WORDS) else ():
         spans.append((m.end(), _sentence_end(text, m.end())))
-    for m in _POSTFIX.finditer(low):
+    for m in _POSTFIX.finditer(low) if "де" in low else ():
         spans.append((_clause_start(text, m.start()), m.start()))
-    for m in _FORWARD.finditer(low):
+    forwarded = False
+    for m in _FORWARD.finditer(low) if any(w in low for w in _FORWARD_WORDS) else ():
+        forwarded = True
         if m.end() < len(text):
             spans.append((m.end(), len(text)))
-    return tuple((s, e) for s, e in _merge(spans) if e > s)
+    cue = forwarded or len(spans) > cue
+    return tuple((s, e) for s, e in _merge(spans) if e > s), cue
+
+
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    return _read(text)[0]
 
 
 def reported_spans(text: str) -> list[tuple[int, int]]:
@@ -176,12 +208,12 @@ def report_frame(text: str) -> bool:
     spans, or a cue that introduces someone else's words."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    own = _fold(_outside(text))
+    lowered = _lower(_outside(text))
+    own = _unify(lowered)
     if _FRAME_STRONG.search(own):
         return True
-    weak = {m.group().lower() for m in _FRAME_WEAK.finditer(own)}
-    low = _fold(text)
-    if any(p.search(low) for p in (_COLON, _CLAUSE, _POSTFIX, _FORWARD)):
+    weak = {lowered[m.start():m.end()] for m in _FRAME_WEAK.finditer(own)}
+    if _read(text)[1]:
         weak.add(":cue")  # someone else's words are introduced: a weak sign of a report
     return len(weak) >= 2
 

@@ -194,8 +194,9 @@ class ScoreStep:
             existing = {row.subject_id: row for row in session.scalars(select(VerdictRow).where(
                 VerdictRow.subject_type == "post", VerdictRow.subject_id.in_(edited_ids)))}
         fresh = []
-        for work in todo:
-            work.verdict = detector.score(work.post.text)
+        verdicts = detector.score_many([w.post.text for w in todo])  # the model weighs a batch
+        for work, verdict in zip(todo, verdicts, strict=True):
+            work.verdict = verdict
             if work.post.id in existing:
                 save_verdict(session, "post", work.post.id, work.verdict,
                              existing[work.post.id])

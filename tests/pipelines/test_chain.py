@@ -172,14 +172,14 @@ def test_discovery_adds_named_and_forwarded_channels_with_limits(store, config, 
 
 def test_a_post_that_breaks_a_step_is_skipped_and_the_rest_go_on(chain, store, caplog):
     detector = chain.detectors.get()
-    real_score = detector.score
+    real_score_many = detector.score_many
 
-    def score(text):
-        if "BOOM" in text:
+    def score_many(texts):  # the score step scores each batch of new posts at once
+        if any("BOOM" in text for text in texts):
             raise RuntimeError("detector exploded")
-        return real_score(text)
+        return real_score_many(texts)
 
-    detector.score = score
+    detector.score_many = score_many
     items = shop_channel_items() + [post("kristall_shop", 77, "BOOM " + "x" * 10)]
     with caplog.at_level(logging.WARNING):
         chain.process(items)
