@@ -36,8 +36,7 @@ _COLON_CUES = (
     r"примерно так|вроде|такого содержания|следующего содержания|"
     r"жазыл\w*|жазад\w*|хабарландыру\w*|жарнама\w*|мәтін\w*|"
     r"says|said|reads|wrote|writes|text|ad|message|channel")
-_COLON = re.compile(rf"(?:{_COLON_CUES})[^
-:]{{0,60}}:")  # "ad", not "adres"
+_COLON = re.compile(rf"\b(?:{_COLON_CUES})\b[^\n:]{{0,60}}:")  # "ad", not "adres"
 # Cues that introduce a clause of reported content without a colon.
 _CLAUSE = re.compile(
     r"(?:в объявлени\w* (?:сказано|говорится|написано)|объявлени\w* (?:вида|типа|вроде|о том)|"
