@@ -78,8 +78,8 @@ def with_copies(parts: dict[str, Sequence[dict]]) -> dict[str, list[dict]]:
     return {name: list(recs) + augmented(recs) for name, recs in parts.items()}
 
 
-def weights(records: Sequence[dict]) -> list[float]:
-    return [HARD_WEIGHT if str(r.get("kind", "")).startswith("hard/") else 1.0 for r in records]
+def weights(records: Sequence[dict], hard_weight: float = HARD_WEIGHT) -> list[float]:
+    return [hard_weight if str(r.get("kind", "")).startswith("hard/") else 1.0 for r in records]
 
 
 def featurize(detector: Detector, records: Sequence[dict]) -> list[Features]:
@@ -96,7 +96,7 @@ def data_digest(records: Sequence[dict]) -> str:
 
 def fit(detector: Detector, records: Sequence[dict], *, rows: Sequence[Features] | None = None,
         sources: Sequence[str] = (), c: float = DEFAULT_C, bits: int = DEFAULT_BITS,
-        augment: bool = True) -> FeatureModel:
+        augment: bool = True, hard_weight: float = HARD_WEIGHT) -> FeatureModel:
     """Train on ``records`` and, with ``augment``, an obfuscated copy of each. Given ``rows``
     (features of ``records``, in order), nothing is added or computed again."""
     if bits != detector.space.bits:
@@ -105,9 +105,9 @@ def fit(detector: Detector, records: Sequence[dict], *, rows: Sequence[Features]
         records = list(records) + (augmented(records) if augment else [])
         rows = featurize(detector, records)
     meta = {"sources": list(sources), "data_sha256": data_digest(records),
-            "rules": detector.model_version, "hard_weight": HARD_WEIGHT}
+            "rules": detector.model_version, "hard_weight": hard_weight}
     return train_feature_model(rows, [r["label"] for r in records], detector.space.names, bits,
-                               c=c, weights=weights(records), meta=meta)
+                               c=c, weights=weights(records, hard_weight), meta=meta)
 
 
 def fit_parts(detector: Detector, parts: dict[str, Sequence[dict]], *,
