@@ -102,6 +102,10 @@ def _store_records() -> list[dict]:
 @click.option("--heldout", type=_FILE,
               help="With --by-writer: a set scored by the model trained on every writer "
                    "(default: tests/data/detection_heldout.jsonl of a checkout).")
+@click.option("--nested", type=click.Choice(["full", "temperature"]),
+              help="With --by-writer: also a model tuned by leave-one-writer-out inside each "
+                   "fold (full: calibration, decision shifts, hard weight; temperature: the "
+                   "temperature alone), the held-out writer never informing a choice.")
 @click.option("--channels", type=_FILE,
               help="A JSON list of channels (title, description, posts, label shop/recruiter/"
                    "none) scored at the source level.")
@@ -125,7 +129,8 @@ def _store_records() -> list[dict]:
                                           "model).")
 @click.option("--rules-only", is_flag=True, help="Score with the rules alone.")
 def eval_command(file: Path | None, corpus: Path | None, also: tuple[Path, ...],
-                 heldout: Path | None, channels: Path | None, new_model: Path | None,
+                 heldout: Path | None, nested: str | None, channels: Path | None,
+                 new_model: Path | None,
                  against: str | None, slice_file: Path | None, from_store: bool,
                  hard_kinds: tuple[str, ...], as_json: bool, lexicons: Path | None,
                  model: Path | None, rules_only: bool) -> None:
@@ -137,13 +142,15 @@ def eval_command(file: Path | None, corpus: Path | None, also: tuple[Path, ...],
 
     modes = [x for x in (file, corpus, channels, new_model) if x is not None]
     if len(modes) != 1:
-        raise click.UsageError("give one of FILE, --by-writer DIR, --channels FILE.json or "
-                               "--compare NEW.npz")
+        raise click.UsageError("give either FILE or --by-writer DIR, --channels FILE.json or "
+                               "--compare NEW.npz (one of them)")
+    if nested and corpus is None:
+        raise click.UsageError("--nested goes with --by-writer")
     if new_model is None and (against or slice_file or from_store):
         raise click.UsageError("--against, --slice and --from-store go with --compare")
     try:
         if corpus is not None:
-            report = _by_writer(corpus, also, heldout, lexicons, hard_kinds)
+            report = _by_writer(corpus, also, heldout, lexicons, hard_kinds, nested)
         elif channels is not None:
             report = evaluate_channels(_detector(lexicons, model, rules_only),
                                        read_channels(channels), hard_kinds)
@@ -188,7 +195,7 @@ def _compare(new_model: Path, against: str | None, slice_file: Path | None, from
 
 
 def _by_writer(corpus: Path, also: tuple[Path, ...], heldout: Path | None,
-               lexicons: Path | None, hard_kinds: tuple[str, ...]):
+               lexicons: Path | None, hard_kinds: tuple[str, ...], nested: str | None = None):
     from detection.lowo import leave_one_writer_out
     from detection.training import REPO_DEV, REPO_HELDOUT, read_corpus
 
@@ -199,7 +206,7 @@ def _by_writer(corpus: Path, also: tuple[Path, ...], heldout: Path | None,
     files = [*sorted(corpus.glob("*.jsonl")), *extra]
     return leave_one_writer_out(read_corpus(corpus), _read(extra), _read(held),
                                 sources=[f.name for f in files], lexicons=lexicons,
-                                hard_kinds=hard_kinds)
+                                hard_kinds=hard_kinds, tuning=nested)
 
 
 @click.command("train")
@@ -232,7 +239,7 @@ def train_command(file: Path | None, corpus: Path | None, also: tuple[Path, ...]
     if from_store and corpus is None and BUNDLED_CORPUS.is_dir():
         corpus = BUNDLED_CORPUS
     if file is None and corpus is None and not from_store:
-        raise click.UsageError("give FILE, --corpus DIR, --from-store or several")
+        raise click.UsageError("give FILE, --corpus DIR or both (or --from-store)")
     if name is not None and (not name or "/" in name or "\\" in name or name.startswith(".")):
         raise click.UsageError(f"--name {name!r}: a plain file name is needed")
     parts: dict[str, list[dict]] = {}
@@ -257,8 +264,9 @@ def train_command(file: Path | None, corpus: Path | None, also: tuple[Path, ...]
     except _errors() as exc:
         raise click.ClickException(str(exc)) from None
     counts = ", ".join(f"{k}={v}" for k, v in model.meta["label_counts"].items())
+    store = f" and {sources[-1]}" if from_store else ""
     click.echo(f"trained {model.version} on {model.meta['samples']} posts ({counts}) from "
-               f"{', '.join(sources)}")
+               f"{len(files)} files{store}")
     click.echo(str(path))
     if from_store:
         click.echo(f"compare: kyran eval --compare {path} --from-store; switch on: "

@@ -97,9 +97,10 @@ def objective(fold: Fold, predicted: Sequence[str]) -> float:
     return sum(f1) / len(f1) - HARD_COST * (flagged / hard if hard else 0.0)
 
 
-def calibrate(folds: Sequence[Fold], hard_weight: float) -> tuple[float, tuple[float, ...]]:
-    """Temperature and biases minimising the weighted log-loss of the pooled inner folds'
-    posts that the model reads (quiet posts are decided by the rules)."""
+def calibrate(folds: Sequence[Fold], hard_weight: float, biases: bool = True
+              ) -> tuple[float, tuple[float, ...]]:
+    """Temperature and (with ``biases``) biases minimising the weighted log-loss of the pooled
+    inner folds' posts that the model reads (quiet posts are decided by the rules)."""
     from scipy.optimize import minimize
 
     z = np.concatenate([f.logits[~f.quiet] for f in folds])
@@ -113,6 +114,10 @@ def calibrate(folds: Sequence[Fold], hard_weight: float) -> tuple[float, tuple[f
         logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
         return float(-(w * logp[np.arange(len(y)), y]).sum() / w.sum())
 
+    if not biases:
+        t = minimize(lambda v: loss(np.array([v[0], 0.0, 0.0])), np.zeros(1),
+                     method="L-BFGS-B").x[0]
+        return float(np.exp(t)), (0.0, 0.0, 0.0)
     theta = minimize(loss, np.zeros(len(LABELS)), method="L-BFGS-B").x
     return float(np.exp(theta[0])), (0.0, *map(float, theta[1:]))
 
@@ -131,12 +136,19 @@ def choose_shift(folds: Sequence[Fold], temperature: float, bias: Sequence[float
     return best[1], best[0]
 
 
-def choose(folds_by_weight: dict[float, Sequence[Fold]]) -> tuple[Settings, float]:
-    """The settings with the best inner objective, over the hard weights tried."""
+def choose(folds_by_weight: dict[float, Sequence[Fold]], mode: str = "full"
+           ) -> tuple[Settings, float]:
+    """The settings with the best inner objective, over the hard weights tried. ``mode``
+    ``full`` fits temperature, biases and shifts; ``temperature`` the temperature alone."""
     best: tuple[float, Settings] | None = None
     for hard_weight, folds in folds_by_weight.items():
-        temperature, bias = calibrate(folds, hard_weight)
-        shift, value = choose_shift(folds, temperature, bias)
+        temperature, bias = calibrate(folds, hard_weight, biases=mode == "full")
+        if mode == "full":
+            shift, value = choose_shift(folds, temperature, bias)
+        else:
+            shift = (0.0, 0.0, 0.0)
+            value = float(np.mean([objective(f, categories(apply(f.logits, temperature, bias),
+                                                             f.quiet)) for f in folds]))
         if best is None or value > best[0] + 1e-9:
             best = (value, Settings(hard_weight, temperature, tuple(bias), shift))
     return best[1], best[0]
@@ -200,15 +212,16 @@ def fit_without(rules, data: Prepared, left_out: Sequence[str], *, hard_weight: 
 
 
 def tuned_fit(rules, data: Prepared, left_out: Sequence[str] = (), *, c: float, bits: int,
-              sources: Sequence[str] = ()) -> tuple[FeatureModel, Settings]:
+              sources: Sequence[str] = (), mode: str = "full",
+              hard_weights: Sequence[float] = HARD_WEIGHTS) -> tuple[FeatureModel, Settings]:
     """Settings chosen by leave-one-writer-out over the writers not ``left_out``, folded into
     the model trained on all of them."""
     writers = [w for w in data.corpus if w not in left_out]
     names = rules.space.names
     folds = {hw: [data.fold(fit_without(rules, data, [*left_out, w], hard_weight=hw, c=c,
                                         bits=bits), w, names) for w in writers]
-             for hw in HARD_WEIGHTS}
-    settings, _ = choose(folds)
+             for hw in hard_weights}
+    settings, _ = choose(folds, mode)
     model = fit_without(rules, data, left_out, hard_weight=settings.hard_weight, c=c, bits=bits,
                         sources=sources)
     return fold_into(model, settings), settings
