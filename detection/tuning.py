@@ -195,8 +195,9 @@ def prepare(rules, corpus: dict[str, list[dict]], also: Sequence[dict]) -> Prepa
 
     parts = with_copies({**corpus, "": list(also)})
     rows = {w: featurize(rules, recs) for w, recs in parts.items()}
-    quiet = {w: np.array([rules._features(r["text"]) is None for r in recs])
-             for w, recs in corpus.items()}
+    # The detector's own test for a post with no evidence (named _read since scoring batches).
+    reads = getattr(rules, "_read", None) or rules._features
+    quiet = {w: np.array([reads(r["text"]) is None for r in recs]) for w, recs in corpus.items()}
     return Prepared(dict(corpus), parts, rows, quiet)
 
 
