@@ -31,7 +31,7 @@ from crawler.retention_cli import register as register_retention_command
 from crawler.review_cli import register as register_review_commands
 from crawler.status_cli import register as register_status_command
 from crawler.verify_cli import register as register_verify_commands
-from detection.commands import eval_command, train_command
+from detection.commands import eval_command, model_command, train_command
 
 
 class Context:
@@ -342,6 +342,7 @@ register_status_command(cli, pass_context)
 register_retention_command(cli, pass_context)
 cli.add_command(eval_command)
 cli.add_command(train_command)
+cli.add_command(model_command)
 register_queue_commands(cli, pass_context)
 register_decide_command(cli, pass_context)
 register_quarantine_command(cli, pass_context)

@@ -26,7 +26,7 @@ from crawler.config_evidence import EvidenceConfig
 from crawler.config_review import ReviewConfig
 from crawler.config_telegram import TelegramConfig
 from crawler.usernames import UsernameError, parse_username
-from detection.config import DetectionConfig
+from detection.config import CURRENT_MODEL, DetectionConfig
 
 ENV_PREFIX = "KYRAN_"
 DEFAULT_FILE = "kyran.toml"
@@ -373,9 +373,10 @@ def load_config(
     origins = _apply_env(data, environ)
     home = (file.parent if file is not None else Path(".")).absolute()
     data["home"] = home
-    detection = data.get("detection")
+    detection = data.setdefault("detection", {})
     if isinstance(detection, dict):  # its paths are checked on validation: resolve them first
-        for key in ("lexicon_dir", "model_path"):
+        detection.setdefault("current_model", str(CURRENT_MODEL))
+        for key in ("lexicon_dir", "model_path", "current_model"):
             if isinstance(detection.get(key), str) and not Path(detection[key]).is_absolute():
                 detection[key] = str(home / detection[key])
     try:

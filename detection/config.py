@@ -6,9 +6,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["BUNDLED_MODEL", "DetectionConfig"]
+__all__ = ["BUNDLED_MODEL", "CURRENT_MODEL", "DetectionConfig"]
 
 BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "default.npz"
+CURRENT_MODEL = Path("var") / "models" / "current.npz"  # against the config file's directory
 
 
 class DetectionConfig(BaseModel):
@@ -32,6 +33,12 @@ class DetectionConfig(BaseModel):
         description="A model saved by 'kyran train' (its .npz file); None uses the model bundled "
                     "in detection/models/default.npz. A missing file is an error, not a silent "
                     "fallback.")
+    current_model: Path | None = Field(
+        None,
+        description="The model switched on by 'kyran model use' (a copy it writes); used when "
+                    "it exists and model_path is unset. Loading kyran.toml sets it to "
+                    "var/models/current.npz beside the file; unset, only model_path or the "
+                    "bundled model are used.")
     rules_only: bool = Field(
         False,
         description="Score with the rules alone and load no model (model_path must then be "
@@ -77,8 +84,12 @@ class DetectionConfig(BaseModel):
         return self
 
     def resolved_model_path(self) -> Path | None:
-        """The model file to load: none with ``rules_only``, else ``model_path`` or the bundled
-        one."""
+        """The model file to load: none with ``rules_only``, else ``model_path``, else the
+        switched-on ``current_model`` where it exists, else the bundled one."""
         if self.rules_only:
             return None
-        return self.model_path or BUNDLED_MODEL
+        if self.model_path is not None:
+            return self.model_path
+        if self.current_model is not None and self.current_model.is_file():
+            return self.current_model
+        return BUNDLED_MODEL

@@ -7,6 +7,12 @@ trained on every writer. Figures per writer: sale and recruitment precision/reca
 negatives flagged (``kind`` starting with one of ``hard_kinds``) and all negatives flagged; then
 the average and the worst writer. A reliability table of the pooled held-out predictions shows
 whether the model's probabilities mean what they say.
+
+With ``tuning`` (``kyran eval --by-writer DIR --nested full|temperature``), each held-out writer
+is also scored by a model whose settings (calibration, decision shifts, hard-negative weight:
+:mod:`detection.tuning`) were chosen by leave-one-writer-out over the *other* writers alone —
+nested, so the held-out writer never informs a choice — reported as ``tuned`` with the settings
+each fold chose.
 """
 
 from __future__ import annotations
@@ -17,8 +23,8 @@ from typing import Sequence
 
 from detection.config import DetectionConfig
 from detection.scorer import Detector
-from detection.training import (DEFAULT_BITS, DEFAULT_C, featurize, fit, rules_detector,
-                                with_copies)
+from detection.training import DEFAULT_BITS, DEFAULT_C, fit, rules_detector
+from detection.tuning import prepare, tuned_fit
 
 __all__ = ["LowoReport", "figures", "leave_one_writer_out", "reliability"]
 
@@ -62,10 +68,16 @@ def reliability(pairs: Sequence[tuple[float, bool]], bins: int = 10) -> list[dic
 class LowoReport:
     """Figures per writer (model and rules alone), average, worst, old held-out, reliability."""
 
-    writers: dict[str, dict[str, dict]]  # writer -> {"model": figures, "rules": figures}
+    writers: dict[str, dict[str, dict]]  # writer -> {"model": figures, "rules": figures, ...}
     heldout: dict[str, dict] = field(default_factory=dict)
     calibration: list[dict] = field(default_factory=list)
     model_version: str = ""
+    settings: dict[str, dict] = field(default_factory=dict)  # writer -> the nested choice
+
+    @property
+    def kinds(self) -> list[str]:
+        first = next(iter(self.writers.values()))
+        return [k for k in ("model", "tuned", "rules") if k in first]
 
     def summary(self, which: str) -> dict[str, dict[str, float]]:
         """``{"average": {...}, "worst": {...}}`` of sale F1, recruitment F1, hard share."""
@@ -81,8 +93,9 @@ class LowoReport:
 
     def to_dict(self) -> dict:
         return {"writers": self.writers, "heldout": self.heldout,
-                "summary": {w: self.summary(w) for w in ("model", "rules")},
-                "calibration": self.calibration, "model_version": self.model_version}
+                "summary": {w: self.summary(w) for w in self.kinds},
+                "calibration": self.calibration, "model_version": self.model_version,
+                "settings": self.settings}
 
     def format(self) -> str:
         head = (f"{'writer':<10} {'':<6} {'sale P/R/F1':>16} {'recruitment P/R/F1':>20} "
@@ -93,14 +106,14 @@ class LowoReport:
         if self.heldout:
             groups["old held-out"] = self.heldout
         for name, by in groups.items():
-            for which in ("model", "rules"):
+            for which in [k for k in self.kinds if k in by]:
                 f = by[which]
                 lines.append(
                     f"{name if which == 'model' else '':<10} {which:<6} {_prf(f['sale']):>16} "
                     f"{_prf(f['recruitment']):>20} {_share(f['hard']):>13} "
                     f"{_share(f['negatives']):>18}")
         lines.append("")
-        for which in ("model", "rules"):
+        for which in self.kinds:
             s = self.summary(which)
             for what in ("average", "worst"):
                 v = s[what]
@@ -112,6 +125,9 @@ class LowoReport:
                   f"{'bin':<9} {'n':>6} {'mean p':>8} {'observed':>9}"]
         lines += [f"{r['bin']:<9} {r['n']:>6} {r['mean_p']:>8.3f} {r['observed']:>9.3f}"
                   for r in self.calibration]
+        if self.settings:
+            lines += ["", "settings each fold chose on the other writers alone:"]
+            lines += [f"{w:<10} {v}" for w, v in self.settings.items()]
         return "\n".join(lines)
 
 
@@ -127,19 +143,21 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
                          heldout: Sequence[dict] = (), *, sources: Sequence[str] = (),
                          lexicons: Path | None = None,
                          config: DetectionConfig | None = None, c: float = DEFAULT_C,
-                         bits: int = DEFAULT_BITS,
-                         hard_kinds: Sequence[str] = ("hard/",)) -> LowoReport:
+                         bits: int = DEFAULT_BITS, hard_kinds: Sequence[str] = ("hard/",),
+                         tuning: str | None = None) -> LowoReport:
     """Train without each writer in turn and score that writer (see the module docstring).
     The model trained on everything (``sources`` name its files) is the one ``kyran train``
     makes from the same data."""
-    if len(corpus) < 2:
-        raise ValueError(f"leave-one-writer-out needs two writers or more, found {len(corpus)}")
+    if len(corpus) < (3 if tuning else 2):
+        raise ValueError(f"leave-one-writer-out needs {3 if tuning else 2} writers or more "
+                         f"(nested: two inside each fold), found {len(corpus)}")
     rules = rules_detector(lexicons)
     config = config or DetectionConfig(lexicon_dir=lexicons)
     # Each writer's posts and their obfuscated copies, with features, computed once.
-    parts = with_copies({**corpus, "": also})
-    rows = {w: featurize(rules, recs) for w, recs in parts.items()}
+    data = prepare(rules, corpus, also)
+    parts, rows = data.parts, data.rows
     writers: dict[str, dict[str, dict]] = {}
+    settings: dict[str, dict] = {}
     pairs: list[tuple[float, bool]] = []
     for writer, recs in corpus.items():
         train = [r for w in parts if w != writer for r in parts[w]]
@@ -149,9 +167,15 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
         verdicts = [detector.score(r["text"]) for r in recs]
         for r, v in zip(recs, verdicts, strict=True):
             pairs += [(v.scores[cat], r["label"] == cat) for cat in SCORED]
-        writers[writer] = {
-            "model": figures(recs, [v.category for v in verdicts], hard_kinds),
-            "rules": figures(recs, [rules.score(r["text"]).category for r in recs], hard_kinds)}
+        writers[writer] = {"model": figures(recs, [v.category for v in verdicts], hard_kinds)}
+        if tuning:
+            tuned, chosen = tuned_fit(rules, data, [writer], c=c, bits=bits, mode=tuning)
+            detector = Detector(config, rules.lexicon, tuned)
+            writers[writer]["tuned"] = figures(
+                recs, [detector.score(r["text"]).category for r in recs], hard_kinds)
+            settings[writer] = chosen.to_dict()
+        writers[writer]["rules"] = figures(
+            recs, [rules.score(r["text"]).category for r in recs], hard_kinds)
     final = fit(rules, [r for w in parts for r in parts[w]],
                 rows=[x for w in parts for x in rows[w]], sources=sources, c=c, bits=bits)
     held: dict[str, dict] = {}
@@ -161,4 +185,4 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
                                  hard_kinds),
                 "rules": figures(heldout, [rules.score(r["text"]).category for r in heldout],
                                  hard_kinds)}
-    return LowoReport(writers, held, reliability(pairs), final.version)
+    return LowoReport(writers, held, reliability(pairs), final.version, settings)

@@ -7,7 +7,8 @@ learned, and hard negatives (``kind`` ``hard/…``) count ``HARD_WEIGHT`` times,
 volunteer's report costs an analyst more than one more negative. Features come from a
 rules-alone :class:`~detection.scorer.Detector` (the rules' evidence is a feature; the model's
 own output is not), so they are computed once per post and reused by every fold of
-leave-one-writer-out.
+leave-one-writer-out. Analysts' decisions (``kyran train --from-store``) join as one more part,
+less a held-out slice (:func:`in_slice`) kept to compare the new model with the running one.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from detection.features import Features
 from detection.model import FeatureModel, train_feature_model
 from detection.scorer import Detector
 
-__all__ = ["DEFAULT_BITS", "DEFAULT_C", "REPO_DEV", "REPO_HELDOUT", "augmented", "fit",
-           "fit_parts", "read_corpus", "rules_detector", "with_copies"]
+__all__ = ["BUNDLED_CORPUS", "DEFAULT_BITS", "DEFAULT_C", "REPO_DEV", "REPO_HELDOUT", "augmented",
+           "fit", "fit_parts", "in_slice", "read_corpus", "rules_detector", "split_slice",
+           "with_copies"]
 
 DEFAULT_C = 16.0  # chosen by leave-one-writer-out (1, 4 and 16 tried; larger did better)
 DEFAULT_BITS = 18
@@ -33,6 +35,21 @@ AUGMENT_SEED = 11
 _REPO = Path(__file__).resolve().parents[1]
 REPO_DEV = _REPO / "tests" / "data" / "detection_dev.jsonl"  # in a checkout of the repository
 REPO_HELDOUT = _REPO / "tests" / "data" / "detection_heldout.jsonl"
+BUNDLED_CORPUS = Path(__file__).resolve().parent / "corpus"
+SLICE_EVERY = 5  # one analysts' decision in five is held out to compare models, never trained on
+
+
+def in_slice(record: dict) -> bool:
+    """Whether a record belongs to the held-out slice: fixed by its text, so ``kyran train
+    --from-store`` and ``kyran eval --compare --from-store`` agree on it run after run."""
+    digest = hashlib.sha256(record["text"].encode()).digest()
+    return int.from_bytes(digest[:4], "big") % SLICE_EVERY == 0
+
+
+def split_slice(records: Sequence[dict]) -> tuple[list[dict], list[dict]]:
+    """``(to train on, held out)`` by :func:`in_slice`."""
+    held = [r for r in records if in_slice(r)]
+    return [r for r in records if not in_slice(r)], held
 
 
 def rules_detector(lexicons: Path | None = None) -> Detector:
@@ -61,8 +78,8 @@ def with_copies(parts: dict[str, Sequence[dict]]) -> dict[str, list[dict]]:
     return {name: list(recs) + augmented(recs) for name, recs in parts.items()}
 
 
-def weights(records: Sequence[dict]) -> list[float]:
-    return [HARD_WEIGHT if str(r.get("kind", "")).startswith("hard/") else 1.0 for r in records]
+def weights(records: Sequence[dict], hard_weight: float = HARD_WEIGHT) -> list[float]:
+    return [hard_weight if str(r.get("kind", "")).startswith("hard/") else 1.0 for r in records]
 
 
 def featurize(detector: Detector, records: Sequence[dict]) -> list[Features]:
@@ -79,7 +96,7 @@ def data_digest(records: Sequence[dict]) -> str:
 
 def fit(detector: Detector, records: Sequence[dict], *, rows: Sequence[Features] | None = None,
         sources: Sequence[str] = (), c: float = DEFAULT_C, bits: int = DEFAULT_BITS,
-        augment: bool = True) -> FeatureModel:
+        augment: bool = True, hard_weight: float = HARD_WEIGHT) -> FeatureModel:
     """Train on ``records`` and, with ``augment``, an obfuscated copy of each. Given ``rows``
     (features of ``records``, in order), nothing is added or computed again."""
     if bits != detector.space.bits:
@@ -88,9 +105,9 @@ def fit(detector: Detector, records: Sequence[dict], *, rows: Sequence[Features]
         records = list(records) + (augmented(records) if augment else [])
         rows = featurize(detector, records)
     meta = {"sources": list(sources), "data_sha256": data_digest(records),
-            "rules": detector.model_version, "hard_weight": HARD_WEIGHT}
+            "rules": detector.model_version, "hard_weight": hard_weight}
     return train_feature_model(rows, [r["label"] for r in records], detector.space.names, bits,
-                               c=c, weights=weights(records), meta=meta)
+                               c=c, weights=weights(records, hard_weight), meta=meta)
 
 
 def fit_parts(detector: Detector, parts: dict[str, Sequence[dict]], *,

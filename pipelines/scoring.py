@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from crawler.store.models import Verdict as VerdictRow
 from detection.config import DetectionConfig
 from detection.lexicon import LexiconError
+from detection.model import ModelError
 from detection.scorer import Detector
 from detection.verdict import Verdict
 from pipelines.work import PostWork
@@ -68,7 +69,8 @@ class DetectorHolder:
         return self.config.lexicon_dir or BUNDLED_LEXICONS
 
     def _files_stamp(self) -> tuple:
-        return _stamp_of(self.lexicon_dir)
+        """The lexicon files and the model file in use (``kyran model use`` swaps it in)."""
+        return _stamp_of(self.lexicon_dir), _model_stamp(self.config)
 
     def get(self) -> Detector:
         if self._detector is None:
@@ -76,7 +78,8 @@ class DetectorHolder:
         return self._detector
 
     def reload_if_changed(self) -> bool:
-        """Reload when a lexicon file changed since the last load (for a long-running daemon)."""
+        """Reload when a lexicon file or the model file changed since the last load (for a
+        long-running daemon)."""
         if self._stamp == self._files_stamp():
             return False
         return self.reload()
@@ -88,6 +91,12 @@ class DetectorHolder:
             detector = _complete(Detector.from_config(self.config), self.lexicon_dir)
         except LexiconError as exc:
             self._fall_back(exc)
+            return False
+        except ModelError as exc:
+            if self._detector is None:
+                raise
+            self.problem = f"{exc}: keeping the model already loaded"
+            log.error("model error: %s", self.problem)
             return False
         self._detector, self.problem = detector, None
         self._save_last_good()
@@ -114,7 +123,7 @@ class DetectorHolder:
         copy; a copy that fails is logged and never fails the load that succeeded."""
         if self.lexicon_dir.resolve() == self.last_good_dir.resolve():
             return
-        if self._files_stamp() == _stamp_of(self.last_good_dir):
+        if self._files_stamp()[0] == _stamp_of(self.last_good_dir):
             return  # the copy is already these files (copy2 keeps sizes and times)
         parent = self.last_good_dir.parent
         parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +156,16 @@ def _stamp_of(folder: Path) -> tuple:
             return ("changed while read",)
         stamp.append((path.name, info.st_mtime_ns, info.st_size))
     return tuple(sorted(stamp))
+
+
+def _model_stamp(config: DetectionConfig) -> tuple:
+    """Which model file is in use, its modification time and size."""
+    path = config.resolved_model_path()
+    try:
+        info = path.stat() if path is not None else None
+    except FileNotFoundError:
+        return (str(path), "changed while read")
+    return (str(path), info.st_mtime_ns, info.st_size) if info else ()
 
 
 def verdict_fields(verdict: Verdict) -> dict:
