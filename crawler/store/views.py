@@ -44,8 +44,11 @@ class CandidateView:
     history: list[Event] = field(default_factory=list)
 
 
-def _flagged_posts_query(subject_type: str, subject_id: int):
-    query = (select(Post, Source, Verdict).join(Source, Source.id == Post.source_id)
+def _flagged_posts_query(subject_type: str, subject_id: int, *columns):
+    """The subject's flagged posts (for a post: it and its near-duplicates) as `columns`
+    (default: Post, Source, Verdict)."""
+    query = (select(*(columns or (Post, Source, Verdict))).select_from(Post)
+             .join(Source, Source.id == Post.source_id)
              .outerjoin(Verdict, (Verdict.subject_type == "post")
                         & (Verdict.subject_id == Post.id)))
     if subject_type == "source":
@@ -79,8 +82,10 @@ def subject_line(session: Session, candidate: Candidate) -> str:
 
 
 def source_spread(session: Session, candidate: Candidate) -> int:
-    query = _flagged_posts_query(candidate.subject_type, candidate.subject_id).subquery()
-    return session.scalar(select(func.count(distinct(query.c.source_id)))) or 0
+    # Counted in the query itself: a subquery of every column of three tables cost more to
+    # build in Python (~8 ms) than the count does in the database.
+    return session.scalar(_flagged_posts_query(candidate.subject_type, candidate.subject_id,
+                                               func.count(distinct(Post.source_id)))) or 0
 
 
 def queue(session: Session, status: str | None = "open", category: str | None = None,
