@@ -8,7 +8,7 @@ page, "take next" (the POST that claims; its redirect is not followed), and a st
 the same server as the baseline. p50 and p95 per kind are printed side by side, for each backend.
 
     .venv/bin/python bench/bench_review.py [--posts 1000000 --candidates 100000]
-        [--sqlite PATH] [--postgres URL] [--reuse] [--rounds 40] [--users 10]
+        [--sqlite PATH] [--postgres URL] [--reuse] [--rounds 40] [--users 10] [--workers 1]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import argparse
 import os
 import random
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -37,8 +38,9 @@ FILTERED = "/queue?status=all&category=sale&score_min=0.5&sort=score"
 POSTGRES = "postgresql+psycopg://127.0.0.1:5432/test"
 
 
-def serve_child(config_path: str) -> None:
-    """In the child: build the app from the config and serve it on port 0; print the port."""
+def serve_child(config_path: str, fd: int | None = None) -> None:
+    """In the child: build the app from the config and serve it on port 0 (or on the listening
+    socket `fd` the parent shares among its workers); print the port."""
     import asyncio
 
     import uvicorn
@@ -49,8 +51,9 @@ def serve_child(config_path: str) -> None:
 
     config = load_config(config_path)
     store = open_store(config.store.url)
-    server = uvicorn.Server(uvicorn.Config(create_app(config, store), host="127.0.0.1",
-                                           port=0, log_level="warning", access_log=False))
+    where = {"fd": fd} if fd is not None else {"host": "127.0.0.1", "port": 0}
+    server = uvicorn.Server(uvicorn.Config(create_app(config, store), **where,
+                                           log_level="warning", access_log=False))
 
     async def run() -> None:
         task = asyncio.create_task(server.serve())
@@ -59,7 +62,8 @@ def serve_child(config_path: str) -> None:
                 await task
                 return
             await asyncio.sleep(0.05)
-        print(server.servers[0].sockets[0].getsockname()[1], flush=True)
+        print(server.servers[0].sockets[0].getsockname()[1] if fd is None else "ready",
+              flush=True)
         await task
 
     asyncio.run(run())
@@ -157,28 +161,52 @@ def run_backend(name: str, url: str, args, workdir: Path) -> None:
     config = workdir / f"{name}.toml"
     config.write_text(f'[store]\nurl = "{url}"\n\n[review]\nsecret_key_file = '
                       f'"{workdir / "secret.key"}"\n', encoding="utf-8")
-    child = subprocess.Popen([sys.executable, __file__, "--serve", str(config)],
-                             stdout=subprocess.PIPE, text=True, env={**os.environ})
-    try:
-        port = child.stdout.readline().strip()
-        if not port.isdigit():
-            raise SystemExit(f"{name}: the server did not start (exit {child.wait()})")
-        base = f"http://127.0.0.1:{port}"
+    with serving(name, config, args.workers) as base:
         load(base, tokens[:1], ids, 2)  # warm-up: templates compiled, caches filled
         started = time.monotonic()
         timings = load(base, tokens, ids, args.rounds)
         wall = time.monotonic() - started
-    finally:
-        child.terminate()
-        child.wait(10)
     total = sum(len(v) for v in timings.values())
-    print(f"{name}: {args.users} users, {total} requests in {wall:.1f} s "
-          f"({total / wall:.0f} req/s)")
+    print(f"{name}: {args.workers} server process(es), {args.users} users, {total} requests "
+          f"in {wall:.1f} s ({total / wall:.0f} req/s)")
     print(f"  {'request':<16}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}")
     for kind in KINDS:
         values = timings[kind]
         print(f"  {kind:<16}{len(values):>6}{percentile(values, 0.5) * 1000:>10.1f}"
               f"{percentile(values, 0.95) * 1000:>10.1f}")
+
+
+@contextmanager
+def serving(name: str, config: Path, workers: int):
+    """The app served by `workers` child processes (one: on its own port 0; more: all
+    accepting on one socket bound here, as uvicorn's own workers do); yields the base URL."""
+    command = [sys.executable, __file__, "--serve", str(config)]
+    listener = None
+    if workers > 1:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(2048)
+        command += ["--fd", str(listener.fileno())]
+    children, answers = [], []
+    try:
+        for _ in range(workers):  # one after another: the first one writes the secret key
+            children.append(subprocess.Popen(command, stdout=subprocess.PIPE, text=True,
+                                             env={**os.environ},
+                                             pass_fds=[listener.fileno()] if listener else []))
+            answers.append(children[-1].stdout.readline().strip())
+            if not (answers[-1].isdigit() or answers[-1] == "ready"):
+                raise SystemExit(f"{name}: the server did not start "
+                                 f"(exit {children[-1].wait()})")
+        port = listener.getsockname()[1] if listener else answers[0]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for child in children:
+            child.terminate()
+        for child in children:
+            child.wait(10)
+        if listener:
+            listener.close()
 
 
 @contextmanager
@@ -202,6 +230,9 @@ def own_schema(url: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes sharing one listening socket")
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--candidates", type=int, default=100_000)
     parser.add_argument("--sqlite", help="SQLite file (default: a temporary one)")
@@ -211,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=10)
     args = parser.parse_args(argv)
     if args.serve:
-        serve_child(args.serve)
+        serve_child(args.serve, args.fd)
         return 0
     with tempfile.TemporaryDirectory(prefix="kyran-bench-") as tmp:
         workdir = Path(tmp)

@@ -1,9 +1,15 @@
 """The queue's counts per queue (open, escalated, mine, spot-check) and the spot-check sample: a
 small, daily-changing random sample of recent dismissals for a lead's second look, beside the
-open samples of unflagged posts (`Candidate.sampled`, opened by the chain's queue step)."""
+open samples of unflagged posts (`Candidate.sampled`, opened by the chain's queue step).
+
+`CountsCache` keeps the counts a few seconds per user (they cost a count over the whole queue);
+every claim, decision and new candidate writes an event, so a cached entry is also dropped as
+soon as the newest event id moves (one primary-key lookup per request)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -11,7 +17,7 @@ from sqlalchemy import BigInteger, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from crawler.config_review import ReviewConfig
-from crawler.store.models import Candidate, User
+from crawler.store.models import Candidate, Event, User
 
 SPOT_CHECK_DAYS = 7  # dismissals this recent are sampled for a lead's second look
 SPOT_CHECK_SIZE = 20
@@ -63,3 +69,30 @@ def queue_counts(session: Session, user: User | None, now: datetime | None = Non
             Candidate.sampled.is_(True), Candidate.status == "open")) or 0
     return QueueCounts(by_status.get("open", 0), by_status.get("escalated", 0), mine or 0,
                        sample or 0)
+
+
+class CountsCache:
+    """`queue_counts` per user for at most `seconds`, and only while no event has been
+    recorded since (the store's newest event id is the version)."""
+
+    def __init__(self, seconds: float = 5.0, clock=time.monotonic) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._entries: dict[tuple, tuple[float, int | None, QueueCounts]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, user: User | None,
+            review: ReviewConfig | None = None) -> QueueCounts:
+        version = session.scalar(select(func.max(Event.id)))
+        key = (user.id, user.role) if user is not None else (None, None)
+        now = self.clock()
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is not None and entry[1] == version and now - entry[0] < self.seconds:
+            return entry[2]
+        counts = queue_counts(session, user, review=review)
+        with self._lock:
+            if len(self._entries) > 1000:  # users come and go; never grow without bound
+                self._entries.clear()
+            self._entries[key] = (now, version, counts)
+        return counts

@@ -20,7 +20,7 @@ from sqlalchemy import and_, false, func, or_, select, text, union_all
 from sqlalchemy.orm import Session, aliased
 
 from crawler.store.models import Candidate, Entity, Post, PostEntity, Source, User
-from crawler.store.views import subject_line
+from crawler.store.views import subject_lines
 from review.counts import QueueCounts, queue_counts, spot_check_ids
 
 STATUSES = ("open", "in_review", "escalated", "confirmed", "dismissed", "reported",
@@ -315,31 +315,19 @@ def queue_page(session: Session, filters: QueueFilters | None = None, sort: str 
 
 
 def rows_for(session: Session, candidates: list[Candidate], now: datetime) -> list[QueueRow]:
-    """Display rows; subjects and users are loaded in a few batched queries (the identity map
-    then answers `subject_line`'s lookups)."""
-    def load(model, ids):
-        ids = sorted(set(ids))
-        return list(session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
-
-    by_type: dict[str, list[int]] = {}
-    for c in candidates:
-        by_type.setdefault(c.subject_type, []).append(c.subject_id)
-    # Held in `loaded` while the lines are made: the identity map keeps objects only weakly.
-    posts = load(Post, by_type.get("post", []))
-    loaded = [posts, load(Source, by_type.get("source", []) + [p.source_id for p in posts]),
-              load(Entity, by_type.get("entity", []))]
-    users = {u.id: u for u in load(User, [c.assigned_to for c in candidates if c.assigned_to])}
-    rows = []
-    for c in candidates:
-        holder = users.get(c.assigned_to) if c.assigned_to else None
-        rows.append(QueueRow(
-            id=c.id, subject=subject_line(session, c), subject_type=c.subject_type,
-            subject_id=c.subject_id, category=c.category, priority=c.priority, score=c.score,
-            status=c.status, claimed_by=(holder.display_name or holder.username) if holder
-            else None, assigned_to=c.assigned_to, age=now - c.created_at,
-            created_at=c.created_at, reasons=c.reasons or []))
-    del loaded
-    return rows
+    """Display rows; subject lines and users come from a few batched queries of the columns
+    they need (`subject_lines`), never one per row."""
+    lines = subject_lines(session, candidates)
+    holders = sorted({c.assigned_to for c in candidates if c.assigned_to})
+    users = {row.id: row.display_name or row.username for row in session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(holders)))
+        } if holders else {}
+    return [QueueRow(
+        id=c.id, subject=lines[c.id], subject_type=c.subject_type, subject_id=c.subject_id,
+        category=c.category, priority=c.priority, score=c.score, status=c.status,
+        claimed_by=users.get(c.assigned_to) if c.assigned_to else None,
+        assigned_to=c.assigned_to, age=now - c.created_at, created_at=c.created_at,
+        reasons=c.reasons or []) for c in candidates]
 
 
 __all__ = ["QueryError", "QueueFilters", "QueuePage", "QueueRow", "QueueCounts", "queue_counts",

@@ -103,6 +103,10 @@ def _sqlite_reader_pragmas(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None
     dbapi_connection.execute("PRAGMA foreign_keys=ON")
     dbapi_connection.execute("PRAGMA busy_timeout=30000")
+    # Reads (the review app's pages) go through memory-mapped pages shared with the OS cache
+    # instead of a copy per read, and each connection keeps more pages (32 MiB) between reads.
+    dbapi_connection.execute("PRAGMA mmap_size=1073741824")
+    dbapi_connection.execute("PRAGMA cache_size=-32768")
 
 
 def _read_only_transaction(conn) -> None:

@@ -274,6 +274,8 @@ class Candidate(Base):
         Index("ix_candidate_status_created", "status", "created_at"),
         Index("ix_candidate_assigned", "assigned_to"),
         Index("ix_candidate_status_decided", "status", "decided_at"),
+        Index("ix_candidate_category_score", "category", "score"),
+        Index("ix_candidate_status_claimed", "status", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -17,9 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from crawler.defang import one_line
 from crawler.store.models import User
 from review.claims import take_next
+from review.counts import CountsCache
 from review.decisions import DecisionError
 from review.queries import (CATEGORIES, PLATFORMS, SORTS, STATUSES, QueryError, QueueFilters,
-                            queue_counts, queue_page)
+                            queue_page)
 from review.web import csrf_protect, get_config, get_store, render, require_role
 
 router = APIRouter()
@@ -33,6 +34,14 @@ def filter_params(params) -> dict[str, str]:
     """The filter fields a request carries, non-empty, for links and for "take next"."""
     return {name: str(params[name]).strip() for name in FILTER_FIELDS
             if str(params.get(name) or "").strip()}
+
+
+def counts_cache(request: Request) -> CountsCache:
+    """The app's cache of the counts per queue (made on first use)."""
+    state = request.app.state
+    if getattr(state, "queue_counts", None) is None:
+        state.queue_counts = CountsCache()
+    return state.queue_counts
 
 
 def _page_number(value: str | None) -> int:
@@ -54,7 +63,7 @@ def queue(request: Request, user: Analyst):
                "empty": params.get("empty") == "1"}
     status = 200
     with store.reader() as session:
-        context["counts"] = queue_counts(session, user, review=config.review)
+        context["counts"] = counts_cache(request).get(session, user, review=config.review)
         try:
             filters = QueueFilters.from_params(params)
             context["page"] = queue_page(session, filters, context["sort"],
