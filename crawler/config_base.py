@@ -7,6 +7,11 @@ import re
 from pydantic import BaseModel, ConfigDict
 
 
+# An id written into configuration, file names and exchanged packages: a policy, a dismissal
+# reason, an organisation. Lower-case letters, digits, - and _, starting with a letter or digit.
+IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
 class Section(BaseModel):
     # Every number is finite: `inf` or `nan` in a delay or a limit would stall a crawl for ever.
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from crawler.config_base import Section
+from crawler.config_base import IDENTIFIER, Section
 
 RECIPIENTS = ("telegram", "regulator", "generic")
 LANGUAGES = ("ru", "kk", "en")
@@ -65,7 +65,7 @@ class EvidenceConfig(Section):
     @field_validator("organisation_id")
     @classmethod
     def _org_id(cls, value: str) -> str:
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+        if not IDENTIFIER.fullmatch(value):
             raise ValueError("expected lower-case letters, digits, - and _ (e.g. 'volunteers')")
         return value
 

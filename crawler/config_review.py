@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from crawler.config_base import Section
+from crawler.config_base import IDENTIFIER, Section
 
 DEFAULT_POLICIES = {
     "drug-sale": "Sale or advertising of narcotic drugs or psychotropic substances",
@@ -63,6 +63,6 @@ class ReviewConfig(Section):
         if not value:
             raise ValueError("at least one entry is needed")
         for key in value:
-            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", key):
+            if not IDENTIFIER.fullmatch(key):
                 raise ValueError(f"{key!r}: ids are lower-case letters, digits, - and _")
         return value

@@ -13,14 +13,14 @@ import base64
 import binascii
 import hashlib
 import os
-import re
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-ORG_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+from crawler.config_base import IDENTIFIER as ORG_ID
+
 MAX_KEY_FILE = 16 * 1024  # a key file is a few hundred bytes; never read a huge file whole
 
 
