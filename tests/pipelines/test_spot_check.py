@@ -2,6 +2,10 @@
 `sampled` candidate that waits in the spot-check queue (not the main queue), so analysts can
 measure what detection misses; a sampled post later edited into an ad reaches the main queue."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from sqlalchemy import select
 
@@ -73,5 +77,10 @@ def test_the_sample_is_stable_and_about_one_in_rate(rate):
     ids = range(1, 200_001)
     share = sum(sampled(i, rate) for i in ids) / len(ids)
     assert abs(share - 1 / rate) < 0.2 / rate
-    assert [i for i in range(1, 5000) if sampled(i, rate)] == \
-        [i for i in range(1, 5000) if sampled(i, rate)]
+    # Stable across processes (unlike hash(), salted per process): a re-run samples the same.
+    here = [i for i in range(1, 5000) if sampled(i, rate)]
+    code = (f"from pipelines.queue import sampled; "
+            f"print([i for i in range(1, 5000) if sampled(i, {rate})])")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert other.stdout.strip() == str(here)
