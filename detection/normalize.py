@@ -214,8 +214,14 @@ class Normalizer:
             start, end = m.start() - 1, m.end()  # the run begins with the character before
             if protected is None:
                 protected = self._protected_spans(text)
-            if protected and (self._inside(start, protected) or self._inside(end - 1, protected)):
+            if protected and self._inside(start, protected):
                 continue
+            if protected and self._inside(end - 1, protected):
+                # The run runs into a link or handle ("д🔹е🔹л🔹и: t.me/…"): join what comes
+                # before it, leave the link alone.
+                end = next(s for s, e in protected if s <= end - 1 < e)
+                while end > start and not text[end - 1].isalnum():
+                    end -= 1  # the gap before the link stays a gap
             edits.extend(self._join_run(text[start:end], start))
         if not edits:
             return text, None

@@ -30,6 +30,9 @@ from detection.normalize import normalize
     ("Б о т  в  о п и с а н и и", "бот в описани"),  # the gap between split words is wider
     ("к.л.а.д в т.е.ч.е.н.и.е 10 м.и.н", "клад в течение 10 мин"),
     ("м-е-ф-е-д-р-о-н  т-а-р-а-з", "мефедрон тараз"),
+    # A run of split letters that runs into a link is joined up to it; the link stays.
+    ("п🔹и🔹ш🔹и🔹т🔹е: t.me/+Qw7rTz", "пишите: t.me/+qw7rtz"),
+    ("з а к л а д @x_bot", "заклад @x_bot"),
     ("күнделікті төлем", "кунделикти толем"),       # Kazakh letters to their Russian base
     ("новый", "новыи"),
 ])
