@@ -294,9 +294,15 @@ def load_model(path: Path | str) -> LearnedModel | FeatureModel:
 
 def train_feature_model(rows: Sequence[Features], labels: Sequence[str], names: Sequence[str],
                         bits: int, *, c: float = 4.0, weights: Sequence[float] | None = None,
-                        meta: dict | None = None) -> FeatureModel:
+                        meta: dict | None = None, named_scale: float = 1.0) -> FeatureModel:
     """Fit multinomial logistic regression on feature rows (from ``Detector.features``), each
     row counting ``weights[i]`` times (default once).
+
+    ``named_scale`` multiplies the named features (rules, concepts, indicators, shape) while
+    fitting, and their weights after it, so the saved model reads the features as they are: the
+    same penalty then holds a named feature's weight ``1 / named_scale`` times more tightly than
+    an n-gram's. A few dozen named features fire on most positives and on their look-alikes;
+    held tightly, they stop deciding alone and the words around them get their say.
 
     ``meta`` (sources, data digest) is recorded in the file; the version is derived from it, the
     parameters and the weights, so the same data and code give the same version."""
@@ -315,7 +321,8 @@ def train_feature_model(rows: Sequence[Features], labels: Sequence[str], names: 
     for f in rows:
         cols += [np.fromiter(f.named.keys(), dtype=np.int64, count=len(f.named)),
                  d + f.char_ids, d + h + f.word_ids]
-        vals += [np.fromiter(f.named.values(), dtype=np.float64, count=len(f.named)),
+        vals += [named_scale * np.fromiter(f.named.values(), dtype=np.float64,
+                                           count=len(f.named)),
                  f.char_vals, f.word_vals]
         indptr.append(indptr[-1] + len(f.named) + len(f.char_ids) + len(f.word_ids))
     x = csr_matrix((np.concatenate(vals), np.concatenate(cols), np.array(indptr)),
@@ -334,9 +341,10 @@ def train_feature_model(rows: Sequence[Features], labels: Sequence[str], names: 
         for row, label in enumerate(classes):
             coef[used, LABELS.index(label)] = clf.coef_[row]
             intercept[LABELS.index(label)] = clf.intercept_[row]
+    coef[:d] *= named_scale  # weights for the unscaled features the detector computes
     info = dict(meta or {})
     info.update({"format": FORMAT_V2, "labels": list(LABELS), "named": list(names),
-                 "bits": bits, "C": c, "samples": len(rows),
+                 "bits": bits, "C": c, "named_scale": named_scale, "samples": len(rows),
                  "label_counts": {label: list(labels).count(label) for label in LABELS}})
     coef32 = coef.astype(np.float32)
     digest = hashlib.sha256(json.dumps(info, sort_keys=True).encode())

@@ -68,10 +68,13 @@ def test_adding_a_term_is_a_data_change(tmp_path):
     for f in bundled_lexicon_dir().glob("*.toml"):
         shutil.copy(f, tmp_path)
     text = "Свежий зельеварс, 1г — 5000 тг, в наличии"  # no stash word: the slang decides
-    before = Detector.from_config(DetectionConfig(lexicon_dir=tmp_path)).score(text)
+    # The rules are what an analyst edits (the learned model may already call this a sale from
+    # its price per gram and "в наличии"; a new term reaches it when the model is retrained).
+    config = DetectionConfig(lexicon_dir=tmp_path, rules_only=True)
+    before = Detector.from_config(config).score(text)
     with (tmp_path / "substance.toml").open("a", encoding="utf-8") as fh:
         fh.write('\n[[entry]]\nterms = ["зельевар*"]\nlang = "ru"\nweight = 1.0\nnote = "new slang"\n')
-    after = Detector.from_config(DetectionConfig(lexicon_dir=tmp_path)).score(text)
+    after = Detector.from_config(config).score(text)
     assert before.category == "none"
     assert after.category == "sale"
     assert any(m.text == "зельеварс" for h in after.hits for m in h.matches)

@@ -14,7 +14,7 @@ from crawler.cli import cli
 from crawler.config import load_config
 from detection.config import BUNDLED_MODEL
 from detection.evaluate import read_jsonl
-from detection.training import in_slice, split_slice
+from detection.training import AUGMENT_COPIES, in_slice, split_slice
 from pipelines.chain import ProcessingChain
 from pipelines.scoring import DetectorHolder
 from pipelines.training import store_records
@@ -56,8 +56,8 @@ def test_train_from_store_learns_the_decisions_outside_the_slice(store, config_f
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
     assert f"store ({len(train)} posts, {len(held)} held out)" in meta["sources"]
-    # The two writers, the extra file and the store's posts, each with one obfuscated copy.
-    assert meta["samples"] == 2 * (40 + 40 + 40 + len(train))
+    # The two writers, the extra file and the store's posts, each with its obfuscated copies.
+    assert meta["samples"] == (1 + AUGMENT_COPIES) * (40 + 40 + 40 + len(train))
     assert "kyran eval --compare" in result.stderr and "kyran model use" in result.stderr
 
 
