@@ -197,6 +197,7 @@ def _compare(new_model: Path, against: str | None, slice_file: Path | None, from
 def _by_writer(corpus: Path, also: tuple[Path, ...], heldout: Path | None,
                lexicons: Path | None, hard_kinds: tuple[str, ...], nested: str | None = None):
     from detection.lowo import leave_one_writer_out
+    from detection.evaluate import read_channels
     from detection.training import REPO_DEV, REPO_HELDOUT, read_corpus
 
     extra = _also(also, REPO_DEV)
@@ -204,9 +205,13 @@ def _by_writer(corpus: Path, also: tuple[Path, ...], heldout: Path | None,
     click.echo(f"training also on: {', '.join(map(str, extra)) or '(nothing)'}; "
                f"old held-out: {', '.join(map(str, held)) or '(none)'}", err=True)
     files = [*sorted(corpus.glob("*.jsonl")), *extra]
-    return leave_one_writer_out(read_corpus(corpus), _read(extra), _read(held),
-                                sources=[f.name for f in files], lexicons=lexicons,
-                                hard_kinds=hard_kinds, tuning=nested)
+    writers = read_corpus(corpus)
+    # A writer's whole channels, where they wrote some, are scored by the writer's fold.
+    channels = {w: read_channels(corpus / "channels" / f"{w}.json") for w in writers
+                if (corpus / "channels" / f"{w}.json").is_file()}
+    return leave_one_writer_out(writers, _read(extra), _read(held),
+                                sources=[f.name for f in files], channels=channels,
+                                lexicons=lexicons, hard_kinds=hard_kinds, tuning=nested)
 
 
 @click.command("train")

@@ -5,7 +5,9 @@ training files) and scored on that writer's posts; the rules alone are scored on
 in the same run. The old held-out set (written by the lexicons' authors) is scored by the model
 trained on every writer. Figures per writer: sale and recruitment precision/recall/F1, hard
 negatives flagged (``kind`` starting with one of ``hard_kinds``) and all negatives flagged; then
-the average and the worst writer. A reliability table of the pooled held-out predictions shows
+the average and the worst writer. Where a writer also wrote whole channels
+(``channels/<writer>.json``), the same fold's detector scores them at the source level, so the
+channel figures are held out too. A reliability table of the pooled held-out predictions shows
 whether the model's probabilities mean what they say.
 
 With ``tuning`` (``kyran eval --by-writer DIR --nested full|temperature``), each held-out writer
@@ -22,11 +24,12 @@ from pathlib import Path
 from typing import Sequence
 
 from detection.config import DetectionConfig
+from detection.evaluate import evaluate_channels
 from detection.scorer import Detector
 from detection.training import DEFAULT_BITS, DEFAULT_C, fit, rules_detector
 from detection.tuning import prepare, tuned_fit
 
-__all__ = ["LowoReport", "figures", "leave_one_writer_out", "reliability"]
+__all__ = ["LowoReport", "channel_figures", "figures", "leave_one_writer_out", "reliability"]
 
 SCORED = ("sale", "recruitment")
 
@@ -73,6 +76,7 @@ class LowoReport:
     calibration: list[dict] = field(default_factory=list)
     model_version: str = ""
     settings: dict[str, dict] = field(default_factory=dict)  # writer -> the nested choice
+    channels: dict[str, dict[str, dict]] = field(default_factory=dict)  # writer -> which -> dict
 
     @property
     def kinds(self) -> list[str]:
@@ -95,7 +99,7 @@ class LowoReport:
         return {"writers": self.writers, "heldout": self.heldout,
                 "summary": {w: self.summary(w) for w in self.kinds},
                 "calibration": self.calibration, "model_version": self.model_version,
-                "settings": self.settings}
+                "settings": self.settings, "channels": self.channels}
 
     def format(self) -> str:
         head = (f"{'writer':<10} {'':<6} {'sale P/R/F1':>16} {'recruitment P/R/F1':>20} "
@@ -120,6 +124,14 @@ class LowoReport:
                 lines.append(f"{what} ({which}): sale F1 {v['sale_f1']:.3f}, recruitment F1 "
                              f"{v['recruitment_f1']:.3f}, hard negatives flagged "
                              f"{100 * v['hard_share']:.1f}%")
+        if self.channels:
+            lines += ["", "channels, scored by the same folds (right / total; errors):"]
+            for which in ("model", "rules"):
+                right = sum(c[which]["right"] for c in self.channels.values())
+                total = sum(c[which]["total"] for c in self.channels.values())
+                wrong = [e for c in self.channels.values() for e in c[which]["errors"]]
+                lines.append(f"{which:<6} {right} of {total} right"
+                             + (f"; {', '.join(wrong)}" if wrong else ""))
         lines += ["", "reliability of the held-out probabilities (each category's score against "
                       "whether the post was that category):",
                   f"{'bin':<9} {'n':>6} {'mean p':>8} {'observed':>9}"]
@@ -139,8 +151,17 @@ def _share(m: dict) -> str:
     return f"{m['flagged']}/{m['total']}"
 
 
+def channel_figures(detector, channels: Sequence[dict]) -> dict:
+    """How many of ``channels`` (records of :func:`~detection.evaluate.read_channels`) the
+    detector gets right at the source level, and the wrong ones as ``id (label -> predicted)``."""
+    report = evaluate_channels(detector, channels)
+    return {"right": len(channels) - len(report.errors), "total": len(channels),
+            "errors": [f"{e['id']} ({e['label']} -> {e['predicted']})" for e in report.errors]}
+
+
 def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (),
                          heldout: Sequence[dict] = (), *, sources: Sequence[str] = (),
+                         channels: dict[str, list[dict]] | None = None,
                          lexicons: Path | None = None,
                          config: DetectionConfig | None = None, c: float = DEFAULT_C,
                          bits: int = DEFAULT_BITS, hard_kinds: Sequence[str] = ("hard/",),
@@ -158,6 +179,7 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
     parts, rows = data.parts, data.rows
     writers: dict[str, dict[str, dict]] = {}
     settings: dict[str, dict] = {}
+    by_channel: dict[str, dict[str, dict]] = {}
     pairs: list[tuple[float, bool]] = []
     for writer, recs in corpus.items():
         train = [r for w in parts if w != writer for r in parts[w]]
@@ -168,6 +190,9 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
         for r, v in zip(recs, verdicts, strict=True):
             pairs += [(v.scores[cat], r["label"] == cat) for cat in SCORED]
         writers[writer] = {"model": figures(recs, [v.category for v in verdicts], hard_kinds)}
+        if channels and channels.get(writer):
+            by_channel[writer] = {"model": channel_figures(detector, channels[writer]),
+                                  "rules": channel_figures(rules, channels[writer])}
         if tuning:
             tuned, chosen = tuned_fit(rules, data, [writer], c=c, bits=bits, mode=tuning)
             detector = Detector(config, rules.lexicon, tuned)
@@ -185,4 +210,4 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
                                  hard_kinds),
                 "rules": figures(heldout, [rules.score(r["text"]).category for r in heldout],
                                  hard_kinds)}
-    return LowoReport(writers, held, reliability(pairs), final.version, settings)
+    return LowoReport(writers, held, reliability(pairs), final.version, settings, by_channel)

@@ -103,3 +103,28 @@ def test_the_bundled_corpus_has_five_writers_with_hard_negatives():
     assert len(corpus) >= 5
     for recs in corpus.values():
         assert sum(str(r.get("kind", "")).startswith("hard/") for r in recs) >= 100
+
+
+def test_a_writers_channels_are_scored_by_the_writers_own_fold(small_corpus, data_dir, tmp_path):
+    import shutil
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(small_corpus, corpus)
+    rows = list(read_jsonl(corpus / "ann.jsonl"))
+    sales = [r["text"] for r in rows if r["label"] == "sale"][:4]
+    plain = [r["text"] for r in rows if r["kind"] == "easy"][:6]
+    (corpus / "channels").mkdir()
+    (corpus / "channels" / "ann.json").write_text(json.dumps([
+        {"id": "ann-ch1", "title": "Магазин 24/7", "description": "Бот в закрепе",
+         "label": "shop", "posts": sales + plain[:3]},
+        {"id": "ann-ch2", "title": "Новости района", "description": "", "label": "none",
+         "posts": plain}], ensure_ascii=False), encoding="utf-8")
+    args = ["--by-writer", str(corpus), "--heldout", str(data_dir / "detection_heldout.jsonl"),
+            "--also", str(data_dir / "detection_dev.jsonl")]
+    data = json.loads(CliRunner().invoke(eval_command, [*args, "--json"]).output.splitlines()[-1])
+    assert set(data["channels"]) == {"ann"}  # only ann wrote channels
+    for which in ("model", "rules"):
+        got = data["channels"]["ann"][which]
+        assert got["total"] == 2 and got["right"] + len(got["errors"]) == 2
+    text = CliRunner().invoke(eval_command, args).output
+    assert "channels, scored by the same folds" in text and "of 2 right" in text
