@@ -29,7 +29,8 @@ from detection.normalize import Normalizer, default_normalizer
 from detection.quotes import report_frame
 from detection.rules import (DEFAULT_RULES, PatternFinder, RuleEngine, indicator_evidence,
                              mark_reported)
-from detection.source import PROFILE_GAIN, post_evidence, reporting, shop_that_recruits
+from detection.source import (PROFILE_GAIN, legitimate, main_purpose, post_evidence, reporting,
+                              shop_that_recruits)
 from detection.verdict import Contribution, Match, RuleHit, Verdict
 
 __all__ = ["Detector"]
@@ -145,11 +146,14 @@ class Detector:
         return {c: (1 - w) * rule_scores[c] + w * probs.get(c, 0.0) for c in SCORED}
 
     def _decide(
-        self, scores: dict[str, float], hits: list[RuleHit], indicators: list[Indicator]
+        self, scores: dict[str, float], hits: list[RuleHit], indicators: list[Indicator],
+        main: str | None = None,
     ) -> Verdict:
+        """The verdict: the stronger of the categories that pass their thresholds (``main``, when
+        it passes: a channel's main purpose), else none."""
         passing = [c for c in SCORED if scores[c] >= self.thresholds[c]]
         if passing:
-            category = max(passing, key=lambda c: scores[c])
+            category = main if main in passing else max(passing, key=lambda c: scores[c])
             score = scores[category]
         else:
             category, score = "none", max(scores.values())
@@ -281,8 +285,10 @@ class Detector:
         flagged in each category, saturating at ``source_share_saturation``, times their mean
         score: one shop post among a thousand news posts adds almost nothing. A channel that
         reports on others (its profile, or many of its posts, a report frame: volunteers, news)
-        has its posts discounted. The two combine as independent evidence:
-        ``1 - (1 - profile) * (1 - posts)``.
+        has its posts discounted, and so does one whose profile describes a legitimate business.
+        The two combine as independent evidence: ``1 - (1 - profile) * (1 - posts)``. A channel
+        that both sells and recruits is a shop that recruits unless recruiting is its main
+        purpose (:mod:`detection.source`).
         """
         matches: list[Match] = []
         indicators: list[Indicator] = []
@@ -299,7 +305,7 @@ class Detector:
         raw, hits = self.engine.evaluate(matches, frame=frame, main_purpose=False)
         raw = {c: v * PROFILE_GAIN if v > 0 else v for c, v in raw.items()}
         profile = self._blend({c: self._to_score(raw[c]) for c in SCORED}, "\n".join(folded_parts))
-        reporter = reporting(frame, post_verdicts)
+        reporter = reporting(frame, post_verdicts) or legitimate(matches)
         scores = {}
         for c in SCORED:
             posts, hit = post_evidence(post_verdicts, c, self.config.source_min_posts,
@@ -307,8 +313,9 @@ class Detector:
             if hit is not None:
                 hits.append(hit)
             scores[c] = 1.0 - (1.0 - profile[c]) * (1.0 - posts)
-        lifted = shop_that_recruits(profile, scores, self.thresholds)
+        main = main_purpose(profile, post_verdicts)
+        lifted = shop_that_recruits(profile, scores, self.thresholds) if main == "sale" else None
         if lifted is not None:
             hits.append(lifted)
-        return self._decide(scores, hits, indicators)
+        return self._decide(scores, hits, indicators, main)
 

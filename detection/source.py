@@ -7,7 +7,14 @@ share flagged in each category, saturating, times their mean score, as before.
 
 A channel that reports on others (volunteers, news desks, prevention: its profile is a report
 frame, or many of its flagged posts are) quotes shop ads all the time; its flagged posts then
-count for :data:`REPORTER_POSTS` of their weight.
+count for :data:`REPORTER_POSTS` of their weight. So do the posts of a channel whose profile
+describes a legitimate business (:func:`legitimate`: a courier service "official employment,
+contract, insurance", a bath-salt and salt-lamp shop): its vacancies and promotions read like a
+recruiter's or a shop's one by one, the profile says what they are.
+
+A channel's main category follows its main purpose (:func:`main_purpose`): one that both sells
+and recruits is a shop that recruits, unless its profile and most of its flagged posts are
+about recruiting: then it is a recruiter whose posts mention the shop's work.
 """
 
 from __future__ import annotations
@@ -17,13 +24,37 @@ from typing import Sequence
 from detection.rules import REPORT_HIT
 from detection.verdict import RuleHit, Verdict
 
-__all__ = ["PROFILE_GAIN", "REPORTER_POSTS", "REPORTER_SHARE", "SHOP_FLOOR", "post_evidence",
-           "reporting", "shop_that_recruits"]
+__all__ = ["LEGIT_TERMS", "PROFILE_GAIN", "REPORTER_POSTS", "REPORTER_SHARE", "SHOP_FLOOR",
+           "legitimate", "main_purpose", "post_evidence", "reporting", "shop_that_recruits"]
 
 PROFILE_GAIN = 2.0
 REPORTER_POSTS = 0.2
 REPORTER_SHARE = 0.3  # share of flagged posts in a report frame that makes a reporting channel
 SHOP_FLOOR = 0.4  # sale score enough, with a shop profile, for a shop that recruits
+LEGIT_CONCEPTS = frozenset({"legit_job", "legit_goods", "legit_other"})
+DRUG_ONLY = frozenset({"drop", "drug_role"})  # words no legitimate business uses of itself
+LEGIT_TERMS = 2  # distinct legitimate-business terms that make a description (one may be chance)
+
+
+def legitimate(profile_matches) -> bool:
+    """Whether a channel's title and description describe a legitimate business: at least
+    :data:`LEGIT_TERMS` distinct legitimate-business terms of its own (official employment,
+    named delivery services, goods like bath salts and salt lamps) and no stash or drug-role
+    words (a cover story, "bath salts, contactless pick-up only", has those)."""
+    own = [m for m in profile_matches if not m.reported]
+    if any(m.concept in DRUG_ONLY for m in own):
+        return False
+    return len({m.term for m in own if m.concept in LEGIT_CONCEPTS}) >= LEGIT_TERMS
+
+
+def main_purpose(profile: dict[str, float], post_verdicts: Sequence[Verdict]) -> str:
+    """``recruitment`` when the profile says recruiter more than shop and the posts flagged as
+    recruitment outnumber those flagged as sale; ``sale`` otherwise (a shop that recruits)."""
+    flagged = [v.category for v in post_verdicts]
+    if (profile["recruitment"] > profile["sale"]
+            and flagged.count("recruitment") > flagged.count("sale")):
+        return "recruitment"
+    return "sale"
 
 
 def reporting(profile_frame: bool, post_verdicts: Sequence[Verdict]) -> bool:

@@ -97,3 +97,41 @@ def test_posts_of_a_reporting_channel_count_for_little():
     full, _ = post_evidence([plain] * 3, "sale", 3, 0.2, reporter=False)
     cut, hit = post_evidence([plain] * 3, "sale", 3, 0.2, reporter=True)
     assert cut == full * REPORTER_POSTS and hit.rule == "source.posts_sale"
+
+
+COURIER_POSTS = [Verdict("recruitment", 0.95), Verdict("recruitment", 0.9)] + [
+    Verdict("none", 0.0)] * 6
+
+
+def test_a_legitimate_employers_vacancies_do_not_make_a_recruiter(detector):
+    v = detector.score_source(
+        "Жолда Доставка 🛵 | курьерская служба",
+        "Доставка еды по Астане. Официальная работа курьером: договор, страховка, "
+        "еженедельные выплаты.", None, COURIER_POSTS)
+    assert v.category == "none"
+    # The same posts under a profile that describes no business: a recruiter.
+    v = detector.score_source("Работа 💸 быстрые деньги", "Выплаты каждый день, пиши в лс", None,
+                              COURIER_POSTS)
+    assert v.category == "recruitment"
+
+
+def test_a_cover_story_with_stash_words_is_no_legitimate_business(detector):
+    from detection.source import legitimate
+
+    def profile(text):
+        return detector.evidence(text, "description")[0]
+
+    assert legitimate(profile("Соли для ванн и гималайские лампы, доставка Kazpost"))
+    assert not legitimate(profile("Соли для ванн и гималайские лампы, только клад, без контакта"))
+    assert not legitimate(profile("Официальный канал магазина"))  # one word may be chance
+
+
+def test_a_recruiter_whose_posts_mention_the_shop_is_a_recruiter(detector):
+    mixed = [Verdict("recruitment", 0.99)] * 3 + [Verdict("sale", 0.9)] * 2 + [
+        Verdict("none", 0.0)] * 3
+    v = detector.score_source(
+        "Работа 💸 Быстрые выплаты | KZ",
+        "Вакансии: курьеры, склад, водители. Выплаты ежедневно в USDT. Анкета: @fast_job_kz_bot",
+        None, mixed)
+    assert v.category == "recruitment" and v.scores["sale"] >= 0.5
+    assert not any(h.rule == "source.shop_recruits" for h in v.hits)
