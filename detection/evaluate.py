@@ -100,8 +100,16 @@ def _share(flagged: int, total: int) -> dict:
 def evaluate(detector, records: Iterable[dict], hard_kinds: tuple[str, ...] = HARD_KINDS
              ) -> EvalReport:
     """Score every post record with ``detector`` and compare with its label."""
-    return _report(((rec, detector.score(rec["text"])) for rec in records), hard_kinds,
-                   getattr(detector, "model_version", ""))
+    records = list(records)
+    return _report(zip(records, _score_all(detector, [r["text"] for r in records]), strict=True),
+                   hard_kinds, getattr(detector, "model_version", ""))
+
+
+def _score_all(detector, texts: list[str]) -> list:
+    """Verdicts for ``texts``: in batches where the detector scores batches (the same verdicts,
+    faster with a learned model), else one by one."""
+    many = getattr(detector, "score_many", None)
+    return many(texts) if many else [detector.score(t) for t in texts]
 
 
 def evaluate_channels(detector, channels: Iterable[dict],
@@ -110,7 +118,7 @@ def evaluate_channels(detector, channels: Iterable[dict],
     the posts' verdicts) and compare with its label."""
     def scored():
         for rec in channels:
-            verdicts = [detector.score(text) for text in rec["posts"]]
+            verdicts = _score_all(detector, rec["posts"])
             yield rec, detector.score_source(rec.get("title"), rec.get("description"), None,
                                              verdicts)
     return _report(scored(), hard_kinds, getattr(detector, "model_version", ""))

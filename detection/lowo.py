@@ -151,6 +151,10 @@ def _share(m: dict) -> str:
     return f"{m['flagged']}/{m['total']}"
 
 
+def _categories(detector: Detector, records: Sequence[dict]) -> list[str]:
+    return [v.category for v in detector.score_many([r["text"] for r in records])]
+
+
 def channel_figures(detector, channels: Sequence[dict]) -> dict:
     """How many of ``channels`` (records of :func:`~detection.evaluate.read_channels`) the
     detector gets right at the source level, and the wrong ones as ``id (label -> predicted)``."""
@@ -186,7 +190,7 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
         train_rows = [x for w in parts if w != writer for x in rows[w]]
         model = fit(rules, train, rows=train_rows, c=c, bits=bits)
         detector = Detector(config, rules.lexicon, model)
-        verdicts = [detector.score(r["text"]) for r in recs]
+        verdicts = detector.score_many([r["text"] for r in recs])
         for r, v in zip(recs, verdicts, strict=True):
             pairs += [(v.scores[cat], r["label"] == cat) for cat in SCORED]
         writers[writer] = {"model": figures(recs, [v.category for v in verdicts], hard_kinds)}
@@ -197,17 +201,15 @@ def leave_one_writer_out(corpus: dict[str, list[dict]], also: Sequence[dict] = (
             tuned, chosen = tuned_fit(rules, data, [writer], c=c, bits=bits, mode=tuning)
             detector = Detector(config, rules.lexicon, tuned)
             writers[writer]["tuned"] = figures(
-                recs, [detector.score(r["text"]).category for r in recs], hard_kinds)
+                recs, _categories(detector, recs), hard_kinds)
             settings[writer] = chosen.to_dict()
         writers[writer]["rules"] = figures(
-            recs, [rules.score(r["text"]).category for r in recs], hard_kinds)
+            recs, _categories(rules, recs), hard_kinds)
     final = fit(rules, [r for w in parts for r in parts[w]],
                 rows=[x for w in parts for x in rows[w]], sources=sources, c=c, bits=bits)
     held: dict[str, dict] = {}
     if heldout:
         detector = Detector(config, rules.lexicon, final)
-        held = {"model": figures(heldout, [detector.score(r["text"]).category for r in heldout],
-                                 hard_kinds),
-                "rules": figures(heldout, [rules.score(r["text"]).category for r in heldout],
-                                 hard_kinds)}
+        held = {"model": figures(heldout, _categories(detector, heldout), hard_kinds),
+                "rules": figures(heldout, _categories(rules, heldout), hard_kinds)}
     return LowoReport(writers, held, reliability(pairs), final.version, settings, by_channel)
