@@ -4,8 +4,10 @@
 
 The posts are drawn deterministically from the writers' corpus and the development set, each
 with a varied tail and a unique number (so no two are the same string), keeping their labels.
-Reported: CPU and wall seconds for the features (rules' evidence + hashed n-grams) and for the
-fit, and the peak memory of this process.
+Trained as ``kyran train`` trains: each post with its obfuscated copies
+(``detection.training.AUGMENT_COPIES``), hard negatives weighted. Reported: CPU and wall seconds
+for the copies and features (rules' evidence + hashed n-grams) and for the fit, and the peak
+memory of this process.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.bench_detection import TAILS  # noqa: E402
 from detection.evaluate import read_jsonl  # noqa: E402
-from detection.training import REPO_DEV, featurize, fit, read_corpus, rules_detector  # noqa: E402
+from detection.training import (REPO_DEV, augmented, featurize, fit, read_corpus,  # noqa: E402
+                                rules_detector)
 
 
 def build_training_set(n: int, seed: int = 7) -> list[dict]:
@@ -44,13 +47,15 @@ def main() -> None:
     records = build_training_set(args.posts)
     detector = rules_detector()
     c0, w0 = time.process_time(), time.perf_counter()
+    records = records + augmented(records)
     rows = featurize(detector, records)
     c1, w1 = time.process_time(), time.perf_counter()
     model = fit(detector, records, rows=rows)
     c2, w2 = time.process_time(), time.perf_counter()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     total = c2 - c0
-    print(f"training set: {len(records)} posts; model {model.version}")
+    print(f"training set: {args.posts} posts, {len(records)} with their obfuscated copies; "
+          f"model {model.version}")
     print(f"features: {c1 - c0:.1f} CPU s ({w1 - w0:.1f} s wall)")
     print(f"fit:      {c2 - c1:.1f} CPU s ({w2 - w1:.1f} s wall)")
     print(f"total:    {total:.1f} CPU s ({w2 - w0:.1f} s wall); peak memory {peak:.0f} MB")
