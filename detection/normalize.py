@@ -45,7 +45,7 @@ from sys import maxsize as len_max
 
 from detection.foldmap import Folded, Layer, apply_edits
 from detection.glyphs import KAZAKH_BASE, MASKED_WORDS, lookalikes
-from detection.translit import cyrillic_edits
+from detection.translit import cyrillic_edits, kazakh_letters
 from detection.wordfold import fold_word, unmask
 
 __all__ = ["Folded", "Normalizer", "normalize"]
@@ -329,10 +329,11 @@ class Normalizer:
 
     # -- pass 3b ---------------------------------------------------------------------------
     def _pass_translit(
-        self, text: str, protected: list[tuple[int, int]]
+        self, text: str, protected: list[tuple[int, int]], kk_letters: int = 0
     ) -> tuple[str, Layer | None]:
         inside = (lambda pos: self._inside(pos, protected)) if protected else None
-        edits = [(s, e, self._base_letters(cyr)) for s, e, cyr in cyrillic_edits(text, inside)]
+        edits = [(s, e, self._base_letters(cyr))
+                 for s, e, cyr in cyrillic_edits(text, inside, kk_letters)]
         return apply_edits(text, edits) if edits else (text, None)
 
     # -- pass 4 ---------------------------------------------------------------------------
@@ -379,7 +380,9 @@ class Normalizer:
             layers.append(layer)
         protected = self._protected_spans(t)
         t = self._pass_words(t, protected)
-        t, layer = self._pass_translit(t, protected)
+        # Kazakh Latin letters (ñ, ū…) are folded away by now: counted in the original.
+        kk_letters = 0 if text.isascii() else kazakh_letters(text)
+        t, layer = self._pass_translit(t, protected, kk_letters)
         if layer:
             layers.append(layer)
             protected = self._protected_spans(t)

@@ -11,14 +11,17 @@ The decision is per post: common function words and letter groups of each langua
 (``v``, ``dlya``, ``zh``, ``-yy`` for Russian; ``bar``, ``kerek``, ``q`` for Kazakh; ``the``,
 ``and``, ``you`` for English), and the Latin words are read back only if Russian or Kazakh
 outweighs English; a lone Latin word needs two signs (``rabota`` in a lexicon stays). Words of
-two letters or more without a vowel (``usdt``, ``btc``, ``vhq``) and English words stay.
+two letters or more without a vowel (``usdt``, ``btc``, ``vhq``) and English words stay. The
+letters of the Kazakh Latin alphabets (``ä ğ ı ñ ö ş ū ü``; the folded text has lost them, so
+the normaliser counts them in the original, :func:`kazakh_letters`) are Kazakh signs too, once
+the post shows one more: ``Dosyñdy äkel… jūmysyna adam kerek`` is Kazakh, ``Grüße`` is not.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["cyrillic_edits", "to_cyrillic"]
+__all__ = ["cyrillic_edits", "kazakh_letters", "to_cyrillic"]
 
 _RU_WORDS = frozenset("""
 v na ne ot po za dlya ili est vse vsem net tolko cherez iz bez eto kto gde chto kak vy ty nas
@@ -115,7 +118,20 @@ def _kept(word: str) -> bool:
         len(word) > 1 and word not in _RU_WORDS and not any(c in _VOWELS for c in word))
 
 
-def _language(words: list[str]) -> str | None:
+_KK_LETTERS = re.compile("[äğıñöşūüÄĞÑÖŞŪÜ]")
+
+
+def kazakh_letters(text: str) -> int:
+    """How many letters of the Kazakh Latin alphabets ``text`` holds (at most 3 count)."""
+    n = 0
+    for _ in _KK_LETTERS.finditer(text):
+        n += 1
+        if n == 3:
+            break
+    return n
+
+
+def _language(words: list[str], kk_letters: int = 0) -> str | None:
     joined = " ".join(words)
     # Stretched words ("barrrr") count as what they stretch; one substitution for the post.
     squeezed = _REPEAT.sub(r"\1", joined).split(" ")
@@ -133,20 +149,23 @@ def _language(words: list[str]) -> str | None:
             ru += 1
         if w in _KK_WORDS or sq in _KK_SQUEEZED or kk_marks and _KK_MARK.search(w):
             kk += 1
+    if kk:  # Kazakh Latin letters in the original confirm a Kazakh sign, never make one alone
+        kk += kk_letters
     if max(ru, kk) <= en or ru + kk < 2 and len(words) < 2:
         return None
     return "kk" if kk > ru else "ru"
 
 
-def cyrillic_edits(text: str, inside=None) -> list[tuple[int, int, str]]:
+def cyrillic_edits(text: str, inside=None, kk_letters: int = 0) -> list[tuple[int, int, str]]:
     """Edits ``(start, end, cyrillic)`` that read the Latin words of ``text`` back into Cyrillic
     if they are transliterated Russian or Kazakh; ``inside(pos)`` tells protected positions
-    (handles, links), whose words are left alone."""
+    (handles, links), whose words are left alone; ``kk_letters``: :func:`kazakh_letters` of the
+    original text."""
     found = [m for m in _WORD.finditer(text) if not (inside and inside(m.start()))]
     if not found:
         return []
     words = [m.group().rstrip("'’ʼ") for m in found]
-    lang = _language(words)
+    lang = _language(words, kk_letters)
     if lang is None:
         return []
     edits = []

@@ -47,6 +47,9 @@ def test_folds_what_writers_wrote(raw, expected):
     ("Jumys bar! Kurerler kerek, Almaty. Kunine 30 myn", "жумыс бар! курерлер керек, алматы. кунине 30 мын"),
     ("Qaraǵandy, barlyq aýdan, tólem kaspı", "караганды, барлык аудан, толем каспи"),
     ("Taldykorgan mef/gash. Klad. Ls", "талдыкорган меф/гаш. клад. лс"),
+    # Kazakh Latin letters confirm one Kazakh word ("kerek") as a Kazakh post.
+    ("Dosyñdy äkel, bonus al! Kur'er jūmysyna adam kerek", "досынды акел, бонус ал! курьер "
+                                                            "жумысына адам керек"),
 ])
 def test_transliterated_posts_read_back_into_cyrillic(raw, expected):
     assert normalize(raw).text == expected
@@ -60,6 +63,7 @@ def test_transliterated_posts_read_back_into_cyrillic(raw, expected):
     "rabota",                      # a lone Latin lexicon term stays as written
     "dead drop",
     "alfa pvp",
+    "Grüße aus München, schönes Wetter",  # letters Kazakh shares with German are no sign alone
 ])
 def test_english_and_lone_terms_stay_latin(raw):
     assert not any("\u0400" <= c <= "\u04ff" for c in normalize(raw).text)
