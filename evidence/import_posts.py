@@ -176,7 +176,8 @@ class PostImporter:
                 fresh[post_id] = {"subject_type": "post", "subject_id": post_id,
                                   "category": row.verdict, "score": float(row.score or 0.0),
                                   "model_version": f"import:{self.org}"[:64], "hits": [],
-                                  "indicators": [], "scores": {}, "scored_at": now}
+                                  "indicators": [], "scores": {}, "contributions": [],
+                                  "scored_at": now}
         if fresh:
             self.session.execute(Verdict.__table__.insert(), list(fresh.values()))
 

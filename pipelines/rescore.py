@@ -3,7 +3,9 @@
 Posts are read in id order in batches, scored again, and where a verdict changed it is replaced
 and the post goes through the entity and queue steps again, so candidates follow: new ones open,
 open ones are raised, with events. Candidates an analyst already decided keep the decision (the
-queue step only adds the new evidence to their history). One event records the run.
+queue step only adds the new evidence to their history). A verdict that is the same but lacks
+the model's reasons (stored before they were kept) gets them, and nothing else moves. One event
+records the run.
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ def _same(row: VerdictRow | None, verdict) -> bool:
     return (row is not None and row.category == verdict.category
             and abs(row.score - verdict.score) < 1e-4
             and row.model_version == verdict.model_version)
+
+
+def _explain(row: VerdictRow, verdict) -> bool:
+    """Give an unchanged verdict the model's reasons it lacks (scored before the store kept
+    them, migration 0009): the row alone, since neither entities nor candidates change."""
+    reasons = [c.to_dict() for c in verdict.contributions]  # as Verdict.to_dict() has them
+    if (row.contributions or []) == reasons:
+        return False
+    row.contributions = reasons
+    return True
 
 
 def rescore(store: Store, config: KyranConfig, since: datetime | None = None,
@@ -60,6 +72,8 @@ def rescore(store: Store, config: KyranConfig, since: datetime | None = None,
                 counts["posts"] += 1
                 old = stored.get(post.id)
                 if _same(old, verdict):
+                    if _explain(old, verdict):
+                        counts["explained"] += 1
                     continue
                 counts[f"changed/{old.category if old else 'unscored'}->{verdict.category}"] += 1
                 save_verdict(session, "post", post.id, verdict, old)

@@ -169,10 +169,12 @@ def _model_stamp(config: DetectionConfig) -> tuple:
 
 
 def verdict_fields(verdict: Verdict) -> dict:
+    """The `verdict` row's columns: the rules that fired with their spans, the indicators, and
+    where the learned model decided, its strongest reasons in words (``contributions``)."""
     data = verdict.to_dict()
     return {"category": verdict.category, "score": verdict.score, "hits": data["hits"],
             "indicators": data["indicators"], "scores": data["scores"],
-            "model_version": verdict.model_version,
+            "contributions": data["contributions"], "model_version": verdict.model_version,
             "scored_at": datetime.now(timezone.utc)}
 
 

@@ -238,6 +238,9 @@ class Verdict(Base):
     hits: Mapped[list] = mapped_column(default=list)  # rules fired, with matched words, spans
     indicators: Mapped[list] = mapped_column(default=list)  # with spans, for highlighting
     scores: Mapped[dict] = mapped_column(default=dict)  # per category
+    # Where the learned model decided: its strongest features in words, with their weights
+    # ([{"feature": "n-gram «клад»", "weight": 0.8}, …]); NULL (scored before 0009) is none.
+    contributions: Mapped[list | None] = mapped_column(default=list)
     model_version: Mapped[str] = mapped_column(String(64))
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from crawler.store.models import Candidate, Entity, Event, Post, PostEntity, Source, Verdict
 
+MODEL_REASONS = 8  # the model's reasons a candidate shows, over all its evidence
+
 
 @dataclass
 class EvidencePost:
@@ -33,6 +35,11 @@ class EvidencePost:
                 found.append((*indicator["span"], indicator["kind"]))
         return sorted(found)
 
+    def contributions(self) -> list[dict]:
+        """Where the learned model decided: its reasons, ``{"feature", "weight"}`` strongest
+        first (none for a verdict stored before they were kept)."""
+        return list(self.verdict.contributions or []) if self.verdict is not None else []
+
 
 @dataclass
 class CandidateView:
@@ -42,6 +49,18 @@ class CandidateView:
     evidence: list[EvidencePost] = field(default_factory=list)
     entities: list[tuple[Entity, int, int]] = field(default_factory=list)  # posts, sources
     history: list[Event] = field(default_factory=list)
+
+    def model_reasons(self, top: int = MODEL_REASONS) -> list[tuple[str, float]]:
+        """Why the learned model decided, over all the evidence: each feature once, at its
+        strongest weight, strongest first. Features are raw text (an n-gram is a piece of a
+        scraped post): whoever shows them escapes them."""
+        best: dict[str, float] = {}
+        for e in self.evidence:
+            for reason in e.contributions():
+                feature, weight = str(reason.get("feature", "")), reason.get("weight")
+                if feature and isinstance(weight, int | float):
+                    best[feature] = max(float(weight), best.get(feature, float("-inf")))
+        return sorted(best.items(), key=lambda item: (-item[1], item[0]))[:top]
 
 
 def _flagged_posts_query(subject_type: str, subject_id: int, *columns):

@@ -1,5 +1,6 @@
 """Stored records into the API's response models: raw text kept, defanged twins added, users
-named by username, hits and indicators passed with their spans."""
+named by username, hits and indicators passed with their spans, the model's reasons with a
+defanged twin."""
 
 from __future__ import annotations
 
@@ -52,6 +53,14 @@ def source_out(s: Source) -> m.SourceOut:
         last_crawled=s.last_crawled, gone_at=s.gone_at, gone_how=s.gone_how)
 
 
+def contributions_out(reasons) -> list[m.ContributionOut]:
+    """(feature, weight) pairs as the API gives them, the feature with its defanged twin."""
+    return [m.ContributionOut(feature=feature, feature_defanged=safe(feature),
+                              weight=float(weight))
+            for feature, weight in reasons
+            if feature and isinstance(weight, int | float)]
+
+
 def post_out(e: EvidencePost) -> m.PostOut:
     post, verdict = e.post, e.verdict
     links = [str(link) for link in (post.links or [])]
@@ -61,7 +70,9 @@ def post_out(e: EvidencePost) -> m.PostOut:
         links=links, links_defanged=[safe(link) for link in links], cluster_id=post.cluster_id,
         verdict=None if verdict is None else m.VerdictOut(
             category=verdict.category, score=verdict.score, model_version=verdict.model_version,
-            hits=list(verdict.hits or []), indicators=list(verdict.indicators or [])),
+            hits=list(verdict.hits or []), indicators=list(verdict.indicators or []),
+            contributions=contributions_out(
+                (str(r.get("feature", "")), r.get("weight")) for r in e.contributions())),
         spans=[m.SpanOut(start=start, end=end, label=str(label))
                for start, end, label in e.spans()])
 
@@ -76,6 +87,7 @@ def detail_out(session: Session, view: CandidateView) -> m.CandidateDetailOut:
     return m.CandidateDetailOut(
         candidate=candidate_out(session, view.candidate, subject=view.subject),
         sources=view.sources, evidence=[post_out(e) for e in view.evidence],
+        contributions=contributions_out(view.model_reasons()),
         indicators=[m.IndicatorOut(id=entity.id, kind=entity.kind, value=entity.value,
                                    value_defanged=defang(entity.value), posts=posts,
                                    sources=sources)

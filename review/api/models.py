@@ -108,12 +108,25 @@ class SpanOut(BaseModel):
     label: str = Field(description="The rule or indicator kind that matched there.")
 
 
+class ContributionOut(BaseModel):
+    feature: str = Field(description="A reason of the learned model in an analyst's words "
+                         "(\"rule sale.drop\", \"n-gram «клад»\", \"bot link\"); an n-gram "
+                         "quotes the post.")
+    feature_defanged: str
+    weight: float = Field(description="How far it pushed the model towards the category "
+                          "(log-odds against \"none\").")
+
+
 class VerdictOut(BaseModel):
     category: str
     score: float
     model_version: str
     hits: list[dict[str, Any]] = Field(description="Rules fired, with matched words and spans.")
     indicators: list[dict[str, Any]]
+    contributions: list[ContributionOut] = Field(
+        description="Where the learned model decided: its strongest reasons, strongest first "
+                    "(empty where the rules alone decided, or for a verdict stored before "
+                    "they were kept).")
 
 
 class SourceOut(BaseModel):
@@ -177,6 +190,9 @@ class CandidateDetailOut(BaseModel):
     candidate: CandidateOut
     sources: int = Field(description="Distinct sources of the evidence.")
     evidence: list[PostOut]
+    contributions: list[ContributionOut] = Field(
+        description="Why the learned model decided, over the evidence shown: each feature "
+                    "once at its strongest weight, strongest first (the page's list).")
     indicators: list[IndicatorOut]
     events: list[EventOut]
 

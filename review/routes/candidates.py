@@ -1,13 +1,15 @@
 """The candidate page: the subject, the evidence posts with the matched words highlighted in the
 original text (each with a link to its raw capture, review/routes/captures.py), score and rules,
-indicators (links to their entity pages), the near-duplicate clusters of the evidence ("in N
-sources", listed at `/candidates/{id}/cluster`), related candidates sharing an indicator
+where the learned model decided its strongest reasons ("why the model decided"), indicators
+(links to their entity pages), the near-duplicate clusters of the evidence ("in N sources",
+listed at `/candidates/{id}/cluster`), related candidates sharing an indicator
 (review/related.py), the event history, and the actions (confirm, dismiss, escalate, note; each
 with "& next"; assign for leads), all with keyboard shortcuts.
 
 Post text is hostile: `highlight` (crawler/highlight.py, shared with the evidence report) cuts
 it at the verdict's spans, strips control and bidi characters, defangs links, escapes every piece
-and wraps the matched ones in `<mark>`; nothing scraped is ever a link.
+and wraps the matched ones in `<mark>`; nothing scraped is ever a link. The model's reasons quote
+posts too (n-grams): one-lined and defanged here, escaped by the template like all the rest.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ def _page(request: Request, user: User, candidate_id: int, error: str | None = N
             **_beside(session, view, lead), subject=one_line(view.subject), evidence=evidence,
             rules={one_line(rule): sorted({one_line(w) for w in words})[:8]
                    for rule, words in rules.items()},
+            model_reasons=[(one_line(feature), weight)
+                           for feature, weight in view.model_reasons()],
             entities=[(entity_href(entity.kind, entity.value), entity.kind,
                        one_line(entity.value), posts, sources)
                       for entity, posts, sources in view.entities],

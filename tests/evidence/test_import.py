@@ -66,6 +66,8 @@ def test_export_on_a_import_on_b(pair):
             f"Закладки {n} =SUM(A1) пиши @shop_kz_bot" for n in (1, 2, 3))
         assert [(e.kind, e.value) for e, _, _ in view.entities] == \
             [("telegram_bot", "shop_kz_bot")]
+        # the sender's verdicts come without the model's reasons: none, not missing
+        assert [v.contributions for v in session.scalars(select(Verdict))] == [[], [], []]
         row = session.scalars(select(EvidencePackage)).one()
         assert (row.direction, row.organisation, row.package_id, row.subjects, row.posts) == \
             ("in", "a", manifest["package_id"], 1, 3)

@@ -1,7 +1,8 @@
 """Demo-like review data for the screenshots: Telegram channels with Russian and Kazakh posts in
 the manner of `kyran demo` (shops, courier recruitment, city news that mentions drugs), the
-matched words marked, bots and wallets linked, candidates opened over the last two weeks, and
-some of them decided by two analysts on past days so the dashboard has something to show.
+matched words marked, the bundled model's reasons beside the rules, bots and wallets linked,
+candidates opened over the last two weeks, and some of them decided by two analysts on past days
+so the dashboard has something to show.
 Fictional: every handle and wallet is made up. Emoji are dropped (`plain`): the test machine's
 Chromium has no emoji font and would draw empty boxes."""
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from crawler.demo import NEWS_POSTS, RECRUIT_POSTS, SHOP_POSTS
-from crawler.store.models import Candidate, User
+from sqlalchemy import select
+
+from crawler.store.models import Candidate, Post, User, Verdict
 from review.decisions import decide
 from tests.review.browser import add_flagged_source
 
@@ -66,6 +69,17 @@ def spans_of(text: str) -> list[tuple[int, int]]:
     return sorted(found) or [(0, min(8, len(text)))]
 
 
+def _explain(session) -> None:
+    """The bundled model's reasons on each flagged post, as the chain stores them."""
+    from detection.config import DetectionConfig
+    from detection.scorer import Detector
+
+    detector = Detector.from_config(DetectionConfig())
+    for verdict, text in session.execute(select(Verdict, Post.text).join(
+            Post, (Verdict.subject_type == "post") & (Verdict.subject_id == Post.id))):
+        verdict.contributions = detector.score(text).to_dict()["contributions"]
+
+
 def seed_demo(store, analysts: dict[str, int]) -> dict[str, int]:
     """The demo's channels and decisions; {handle: candidate id}. `analysts` maps the names in
     DECISIONS to user ids."""
@@ -80,6 +94,7 @@ def seed_demo(store, analysts: dict[str, int]) -> dict[str, int]:
                 category=category, entities=entities)
             candidate = session.get(Candidate, made[handle])
             candidate.created_at = now - timedelta(days=days, hours=priority % 7)
+        _explain(session)
     for handle, (action, named, who, after) in DECISIONS.items():
         with store.session() as session:
             candidate = session.get(Candidate, made[handle])

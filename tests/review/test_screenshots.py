@@ -32,6 +32,7 @@ def test_screenshots_of_queue_candidate_dashboard_and_bulk(
         watched.shot("queue")
         page.goto(f"{base}/candidates/{made['kristall_demo_shop']}")
         assert page.locator("#evidence .text mark").count() >= 3
+        assert page.locator("#model-reasons li").count() >= 3  # why the model decided
         watched.shot("candidate")
         page.goto(base + "/dashboard")
         assert page.locator("svg").count() >= 2
