@@ -38,6 +38,12 @@ FILLER = ("новости города", "погода", "скидки", "отк
           "концерт в парке", "продам диван", "куплю телефон")
 STATUSES = ("open",) * 14 + ("in_review", "escalated", "confirmed", "dismissed", "dismissed")
 EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# The learned model's reasons as the chain stores them (eight, the page's list), so the candidate
+# page renders its "why the model decided" list under load too.
+REASONS = json.dumps([{"feature": f, "weight": w} for f, w in (
+    ("shop words", 2.74), ("drop words", 1.93), ("rule sale.drop", 1.51), ("contact words", 1.3),
+    ("quantity words", 1.25), ("substance words", 1.2), ("n-gram «клад»", 0.98),
+    ("bot link", 0.94))], ensure_ascii=False)
 
 
 def _ad(rng: random.Random, number: int) -> tuple[str, list[dict], list[dict], str]:
@@ -187,10 +193,10 @@ def generate(store: Store, posts: int, candidates: int, seed: int = 1,
                 links.append((pid, entity_ids.get(key) or known[key]))
         counts["verdict"] = _insert(conn, "verdict", (
             "id", "subject_type", "subject_id", "category", "score", "hits", "indicators",
-            "scores", "model_version", "scored_at"), (
+            "scores", "model_version", "scored_at", "contributions"), (
             (ids["verdict"] + k, "post", pid, cat, round(0.5 + rng.random() / 2, 4),
              json.dumps(hits, ensure_ascii=False), json.dumps(ind), json.dumps({cat: 0.9}),
-             "bench-1", now) for k, (pid, _s, hits, ind, cat) in enumerate(post_verdicts)))
+             "bench-1", now, REASONS) for k, (pid, _s, hits, ind, cat) in enumerate(post_verdicts)))
         counts["entity"] = _insert(conn, "entity", ("id", "kind", "value", "first_seen",
                                                      "last_seen"),
                                    ((eid, kind, value, EPOCH, now)
