@@ -17,7 +17,7 @@ The rule table is code (it names the concepts the bundled lexicons define); the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from operator import attrgetter
 
 from detection.lexicon import Concept
@@ -216,8 +216,10 @@ class RuleEngine:
             if frame is None:
                 frame = report_frame(text)
         if frame:
-            matches = [replace(m, weight=m.weight * (REPORTED_IN_REPORT if m.reported
-                                                     else OWN_IN_REPORT))
+            # Each rebuilt with its weight scaled (as replace() does, several times faster).
+            matches = [Match(m.concept, m.term, m.text, m.span,
+                             m.weight * (REPORTED_IN_REPORT if m.reported else OWN_IN_REPORT),
+                             m.field, m.reported)
                        if self.context.get(m.concept) is None else m for m in matches]
         by_concept: dict[str, list[Match]] = {}
         for m in _outside_indicators(matches):
@@ -337,8 +339,8 @@ def mark_reported(matches: list[Match], text: str, field: str = "text") -> list[
     spans = reported_spans(text)
     if not spans:
         return matches
-    return [replace(m, reported=True) if m.field == field and inside(m.span, spans) else m
-            for m in matches]
+    return [Match(m.concept, m.term, m.text, m.span, m.weight, m.field, True)  # replace(), fast
+            if m.field == field and inside(m.span, spans) else m for m in matches]
 
 
 def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
