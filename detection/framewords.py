@@ -3,94 +3,60 @@
 
 A list is written as words: ``суд`` is that word, ``приговор*`` any word starting with it,
 ``задержа+`` any longer word starting with it; and phrases, each a regular expression over
-several words with the first word (written the same way) that must be present for it to be
-tried. :meth:`WordList.word` answers for one word token (a run of ``\\w``) from a dict keyed by
-the token's first three letters, instead of a ``\\b(?:…)\\b`` alternation that Python's ``re``
-tries at every position, alternative after alternative. A token matches an entry exactly when the
-alternation would match it between two word boundaries, so the answers are the same
-(tests/detection/test_framewords.py checks them against the alternations over the corpora and
-random text).
+several words, with a word of it (written the same way) that must be present for it to be tried.
+:data:`WORDS` finds the words of all lists in one Aho-Corasick pass over a text (pyahocorasick,
+as :mod:`detection.matcher`), keeping those that start a word (a run of ``\\w``) of the right
+length, instead of ``\\b(?:…)\\b`` alternations that Python's ``re`` tries at every position,
+alternative after alternative. A word matches an entry exactly when the alternation would match
+it between two word boundaries, so the answers are the same (tests/detection/test_framewords.py
+checks them against the alternations over the corpora and random text).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
-__all__ = ["CUES", "FRAME_STRONG", "FRAME_WEAK", "WORD", "WordList"]
+import ahocorasick
 
-WORD = re.compile(r"\w+")
-_KEY = 3  # every entry has at least this many letters: the index is by a token's first three
+__all__ = ["CUES", "FRAME_STRONG", "FRAME_WEAK", "WORDS", "Found", "WordList", "Words"]
+
+_WORD = re.compile(r"\w+")
 _LITERAL = re.compile(r"[^\\()\[\]?*+|{.^$]*")  # a phrase's literal start, up to its first metachar
 
 
 def _entry(spec: str) -> tuple[str, int, int]:
-    """``(stem, shortest, longest)`` token length for ``суд``, ``приговор*``, ``задержа+``."""
+    """``(stem, shortest, longest)`` word length for ``суд``, ``приговор*``, ``задержа+``."""
+    stem = spec.rstrip("*+")
+    if not _WORD.fullmatch(stem):
+        raise ValueError(f"a word list entry must be word characters: {spec!r}")
     if spec.endswith("*"):
-        return spec[:-1], len(spec) - 1, 1 << 30
+        return stem, len(stem), 1 << 30
     if spec.endswith("+"):
-        return spec[:-1], len(spec), 1 << 30
-    return spec, len(spec), len(spec)
+        return stem, len(stem) + 1, 1 << 30
+    return stem, len(stem), len(stem)
 
 
 class WordList:
-    """Words and phrases; see the module docstring for the notation. A phrase's first word may be
-    any word the phrase holds (``ведитесь`` for ``не ведитесь``): it only decides whether the
-    phrase is looked for."""
+    """Words and phrases; see the module docstring for the notation. A phrase's word may be any
+    word it holds (``ведитесь`` for ``не ведитесь``): it only decides whether it is looked for."""
 
     def __init__(self, words: str, phrases: Iterable[tuple[str, str]] = ()) -> None:
         self.words = tuple(words.split())
         self.phrases = tuple(phrases)
-        self._index: dict[str, list[tuple[str, int, int, int]]] = {}
-        self._short: set[str] = set()  # whole words shorter than the index key ("ad")
-        for spec in self.words:
-            self._add(spec, -1)
-        for i, (first, _) in enumerate(self.phrases):
-            self._add(first, i)
         # Each phrase alone (to search for any), and all in their order (to find them as one
         # alternation does: the leftmost first, without overlaps, the first alternative winning).
         self._one = [re.compile(rf"\b(?:{p})\b") for _, p in self.phrases]
         self._gate = [_LITERAL.match(p).group() for _, p in self.phrases]
         self._all = re.compile(r"\b(?:" + "|".join(p for _, p in self.phrases) + r")\b")
 
-    def _add(self, spec: str, phrase: int) -> None:
-        stem, lo, hi = _entry(spec)
-        if not WORD.fullmatch(stem):
-            raise ValueError(f"a word list entry must be word characters: {spec!r}")
-        if len(stem) < _KEY:
-            if lo != hi or phrase >= 0:
-                raise ValueError(f"a stem or a phrase's first word needs {_KEY}+ letters: {spec!r}")
-            self._short.add(stem)
-            return
-        self._index.setdefault(stem[:_KEY], []).append((stem, lo, hi, phrase))
-
-    def scan(self, tokens: Iterable[str]) -> tuple[list[str], set[int]]:
-        """The ``tokens`` (whole runs of ``\\w``) that are words of the list, and the phrases
-        that they can start."""
-        index, short = self._index, self._short
-        words: list[str] = []
-        starts: set[int] = set()
-        for token in tokens:
-            entries = index.get(token[:_KEY])
-            if entries is None:
-                if token in short:
-                    words.append(token)
-                continue
-            for stem, lo, hi, phrase in entries:
-                if lo <= len(token) <= hi and token.startswith(stem):
-                    if phrase < 0:
-                        words.append(token)
-                    else:
-                        starts.add(phrase)
-        return words, starts
-
-    def phrase_in(self, text: str, starts: set[int]) -> bool:
-        """Whether one of the phrases ``starts`` (from :meth:`scan` of its words) is in ``text``."""
+    def phrase_in(self, text: str, starts: Iterable[int]) -> bool:
+        """Whether one of the phrases ``starts`` (:attr:`Found.phrases`) is in ``text``."""
         return any(self._gate[i] in text and self._one[i].search(text) for i in starts)
 
-    def phrase_matches(self, text: str, starts: set[int]) -> list[re.Match]:
-        """The phrases in ``text`` as one alternation of them all finds them (``starts``: from
-        :meth:`scan` of its words)."""
+    def phrase_matches(self, text: str, starts: Iterable[int]) -> list[re.Match]:
+        """The phrases in ``text`` as one alternation of them all finds them (``starts``:
+        :attr:`Found.phrases` of the text)."""
         if any(self._gate[i] in text for i in starts):
             return list(self._all.finditer(text))
         return []
@@ -99,6 +65,49 @@ class WordList:
         """Every letter the list's words and phrases use."""
         return {c for w in self.words for c in w if c.isalpha()} | {
             c for f, p in self.phrases for c in f + p if c.isalpha()}
+
+
+class Found(NamedTuple):
+    """What one list has in a text: the spans of its words, and the phrases worth looking for."""
+
+    words: list[tuple[int, int]]
+    phrases: set[int]
+
+
+class Words:
+    """Several word lists, found together in one pass."""
+
+    def __init__(self, *lists: WordList) -> None:
+        self.lists = lists
+        entries: dict[str, list[tuple[int, int, int, int]]] = {}
+        for k, wl in enumerate(lists):
+            phrases = [(first, i) for i, (first, _) in enumerate(wl.phrases)]
+            for spec, phrase in [(spec, -1) for spec in wl.words] + phrases:
+                stem, lo, hi = _entry(spec)
+                entries.setdefault(stem, []).append((lo, hi, k, phrase))
+        self._automaton = ahocorasick.Automaton()
+        for stem, found in entries.items():
+            self._automaton.add_word(stem, (len(stem), tuple(found)))
+        self._automaton.make_automaton()
+
+    def find(self, text: str) -> list[Found]:
+        """Per list, its words in ``text`` (lower-cased) and the phrases they may start."""
+        out = [Found([], set()) for _ in self.lists]
+        ends: dict[int, int] = {}  # word start -> word end
+        for last, (size, entries) in self._automaton.iter(text):
+            start = last + 1 - size
+            if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+                continue  # not at a word start (\w is what re reads as alphanumeric, and "_")
+            end = ends.get(start)
+            if end is None:
+                end = ends[start] = _WORD.match(text, start).end()
+            for lo, hi, k, phrase in entries:
+                if lo <= end - start <= hi:
+                    if phrase < 0:
+                        out[k].words.append((start, end))
+                    else:
+                        out[k].phrases.add(phrase)
+        return out
 
 
 _FOUND = r"\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*"
@@ -159,3 +168,5 @@ CUES = WordList(
     жазыл* жазад* хабарландыру* жарнама* мәтін*
     says said reads wrote writes text ad message channel
     """)
+
+WORDS = Words(FRAME_STRONG, FRAME_WEAK, CUES)

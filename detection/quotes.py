@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from detection.framewords import CUES, FRAME_STRONG, FRAME_WEAK, WORD
+from detection.framewords import FRAME_STRONG, FRAME_WEAK, WORDS, Found
 
 __all__ = ["report_frame", "reported_spans"]
 
@@ -129,15 +129,15 @@ def _clause_start(text: str, end: int) -> int:
 
 
 @lru_cache(maxsize=256)  # a post is read by the rules and the model: the same text twice
-def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, frozenset[str]]:
+def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found]]:
     """The reported spans, whether any cue introduces someone else's words, and the words of the
-    lower-cased text (its runs of ``\\w``)."""
+    word lists in the lower-cased text (strong and weak frame words, cues)."""
     low = _fold(text)
-    words = frozenset(WORD.findall(low))
+    words = WORDS.find(low)
     spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
     cue = len(spans)
     # Each pattern runs only on a text holding words it cannot match without (most hold none).
-    for m in _COLON.finditer(low) if ":" in low and CUES.scan(words)[0] else ():
+    for m in _COLON.finditer(low) if ":" in low and words[2].words else ():
         spans.append(_after_colon(text, m.end()))
     for m in _CLAUSE.finditer(low) if any(w in low for w in _CLAUSE_WORDS) else ():
         spans.append((m.end(), _sentence_end(text, m.end())))
@@ -186,18 +186,13 @@ def report_frame(text: str) -> bool:
     spans, cue, words = _read(text)
     lowered = _lower(_outside(text)) if spans else _lower(text)
     own = _unify(lowered)
-    if spans:
-        words = WORD.findall(own)
-    strong, starts = FRAME_STRONG.scan(words)
-    if strong or (starts and FRAME_STRONG.phrase_in(own, starts)):
+    strong, weak_words = WORDS.find(own)[:2] if spans else words[:2]
+    if strong.words or FRAME_STRONG.phrase_in(own, strong.phrases):
         return True
-    found, starts = FRAME_WEAK.scan(words)
-    weak = set(found)
-    if found and own is not lowered:  # a letter was unified: count the lowered word there
-        weak = {low for word, low in zip(WORD.findall(own), WORD.findall(lowered), strict=True)
-                if word in weak}
-    if starts:
-        weak.update(lowered[m.start():m.end()] for m in FRAME_WEAK.phrase_matches(own, starts))
+    weak = {lowered[s:e] for s, e in weak_words.words}
+    if weak_words.phrases:
+        weak.update(lowered[m.start():m.end()]
+                    for m in FRAME_WEAK.phrase_matches(own, weak_words.phrases))
     if cue:
         weak.add(":cue")  # someone else's words are introduced: a weak sign of a report
     return len(weak) >= 2
