@@ -226,8 +226,10 @@ class RuleEngine:
             by_concept.setdefault(m.concept, []).append(m)
         raw = {"sale": 0.0, "recruitment": 0.0}
         hits: list[RuleHit] = []
+        # Matches that all lie within the window of each other need no distance checks.
+        window = None if _spread(matches) <= self.proximity else self.proximity
         for rule in self.candidates(self.mask(by_concept)):
-            hit = self._fire(rule, by_concept)
+            hit = self._fire(rule, by_concept, window)
             if hit is not None:
                 raw[rule.category] += hit.contribution
                 hits.append(hit)
@@ -256,7 +258,9 @@ class RuleEngine:
             _main_purpose(raw, hits)
         return raw, hits
 
-    def _fire(self, rule: Rule, by_concept: dict[str, list[Match]]) -> RuleHit | None:
+    def _fire(self, rule: Rule, by_concept: dict[str, list[Match]], window: int | None
+              ) -> RuleHit | None:
+        """The rule's best instance; ``window`` None: every match is near every other."""
         groups = []
         for group in rule.groups:
             found = [m for c in group for m in by_concept.get(c, ())]
@@ -278,7 +282,6 @@ class RuleEngine:
             return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
                            rule.weight * strength, tuple(chosen))
         best_value, best_set = 0.0, None
-        window = self.proximity
         # In a post shorter than the window every match is near every anchor: a group's strength
         # is then the same for each anchor and is worked out once.
         whole: dict[int, tuple[float, list[Match]]] = {}
@@ -287,10 +290,10 @@ class RuleEngine:
             chosen = [anchor]
             value = min(1.0, anchor.weight)
             if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it add up
-                value, chosen = _accumulate([anchor] + [m for m in _near(anchor, first, window)
-                                                        if m is not anchor])
+                near = first if window is None else _near(anchor, first, window)
+                value, chosen = _accumulate([anchor] + [m for m in near if m is not anchor])
             for i, others in enumerate(groups[1:]):
-                near = _near(anchor, others, window)
+                near = others if window is None else _near(anchor, others, window)
                 if not near:
                     break
                 if len(near) < len(others):
@@ -356,6 +359,17 @@ def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
         if total >= 1.0 or len(picked) == 3:
             break
     return min(1.0, total), picked
+
+
+def _spread(matches: list[Match]) -> float:
+    """From the first start to the last end of ``matches``, if all are of one field (a post);
+    no two of them are further apart. Infinite for several fields."""
+    if not matches:
+        return 0
+    field = matches[0].field
+    if any(m.field != field for m in matches):
+        return float("inf")
+    return max(m.span[1] for m in matches) - min(m.span[0] for m in matches)
 
 
 def _near(anchor: Match, others: list[Match], window: int) -> list[Match]:
