@@ -14,8 +14,9 @@ word for word. Two functions, shared by the rules and the learned model:
   reporting cues themselves.
 
 Being quoted alone changes nothing (a shop quotes its customers' reviews); a quote inside a report
-frame is a report about an ad. The word lists are short regular expressions over lower-cased text
-(``ё`` read as ``е``); the lexicons handle obfuscation, these handle the frame around it.
+frame is a report about an ad. The cues are short regular expressions and the frame's words are
+word lists (:mod:`detection.framewords`), both over lower-cased text (``ё`` read as ``е``); the
+lexicons handle obfuscation, these handle the frame around it.
 """
 
 from __future__ import annotations
