@@ -226,8 +226,9 @@ class Detector:
         model, n = self.model, len(reads)
         b = batch_ngrams([r[0] for r in reads], self.space.bits, self._crc)
         rows, cols, vals = [], [], []
-        for i, r in enumerate(reads):
-            named = self.space.named(*r, int(b.emoji[i]), int(b.digits[i]))
+        for i, (r, emoji, digits) in enumerate(zip(reads, b.emoji.tolist(), b.digits.tolist(),
+                                                   strict=True)):
+            named = self.space.named(*r, emoji, digits)
             rows += [i] * len(named)
             cols += named.keys()
             vals += named.values()
