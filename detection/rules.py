@@ -349,6 +349,8 @@ def mark_reported(matches: list[Match], text: str, field: str = "text") -> list[
 def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
     """Strength of a group: distinct terms add up (capped at 1), so several weak shop words
     (operator, reviews, order) count like one strong one. Returns the matches that made it."""
+    if len(matches) == 1:  # most groups: the same answer without sorting
+        return min(1.0, 0.0 + matches[0].weight), [matches[0]]
     distinct: dict[str, Match] = {}
     for m in sorted(matches, key=_weight, reverse=True):  # stable, like key=-weight
         distinct.setdefault(m.term, m)
