@@ -14,8 +14,9 @@ word for word. Two functions, shared by the rules and the learned model:
   reporting cues themselves.
 
 Being quoted alone changes nothing (a shop quotes its customers' reviews); a quote inside a report
-frame is a report about an ad. The word lists are short regular expressions over lower-cased text
-(``ё`` read as ``е``); the lexicons handle obfuscation, these handle the frame around it.
+frame is a report about an ad. The cues are short regular expressions and the frame's words are
+word lists (:mod:`detection.framewords`), both over lower-cased text (``ё`` read as ``е``); the
+lexicons handle obfuscation, these handle the frame around it.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from detection.framewords import FRAME_STRONG, FRAME_WEAK, WORDS, Found
+
 __all__ = ["report_frame", "reported_spans"]
 
 # Opening mark -> closing marks. Straight double quotes pair with each other.
+# Every branch starts with its mark (the engine skips to one; the apostrophe checks behind it
+# that no letter comes before).
 _QUOTE = re.compile(r"«[^«»]{1,600}»|“[^“”]{1,600}[”“]|„[^„“”]{1,600}[“”]|\"[^\"\n]{1,600}\"|"
-                    r"(?<!\w)'[^'\n]{2,300}'(?!\w)")
+                    r"'(?<!\w.)[^'\n]{2,300}'(?!\w)")
 # Cues after which, up to a colon on the same line, someone else's words follow.
 _COLON_CUES = (
     r"пиш[еу]т|написан\w*|сказано|говорится|гласит|текст\w*|объявлени\w*|формулировк\w*|фраз\w*|"
@@ -58,40 +63,10 @@ _CASE_TWINS = str.maketrans({"ı": "i", "ſ": "s", "ẛ": "ṡ", "ᲀ": "в", "�
 _HAS_TWIN = re.compile("[ıſẛᲀ-ᲈ]")
 REACH = 600  # reported speech a cue introduces is at most this long (and scans stay linear)
 
-# Words of a report about others, read outside the reported spans. Strong ones decide alone,
-# weak ones (warnings) need a second word; shop posts use "внимание" and "фейк", so those are not
-# here, and recruiters write "родителям не говори", so parents are weak.
-_FRAME_STRONG = re.compile(
-    r"\b(?:задержа\w+|изъя\w+|приговор\w*|уголовн\w+|осужд\w+|осуд\w+|суд|суда|суде|судом|"
-    r"полици\w+|полицейск\w+|мвд|кнб|прокурат\w+|прокурор\w*|следстви\w+|следовател\w+|"
-    r"обвиняем\w+|подозреваем\w+|оперативник\w*|наркополиц\w+|пресс-служб\w+|"
-    r"боял\w*|бояймыз|бояп|заклеил\w*|волонтер\w*|закрасил\w*|закрашива\w+|жалоб\w+|пожаловал\w+|"
-    r"вербовк\w+|вербовщик\w*|вербуют|антинаркотическ\w+|"
-    r"журналист\w*|редакци\w+|корреспондент\w*|сообщает|сообщили|по данным|"
-    r"переслано|транскрипц\w+|"
-    r"тюрьм\w*|арестова\w+|киберпол\w*|статистик\w+|реабилитац\w+|ребцентр\w*|психолог\w*|"
-    r"интервью|доклад\w*|кампани\w+|лозунг\w*|наркошоп\w*|наркомагазин\w*|наркобизнес\w*|"
-    r"наркоторгов\w*|наркосбыт\w*|ваш\w* (?:ребен\w+|дет\w+|сын\w*|доч\w+)|"
-    r"жаза кесті|жазасы|ұсталды|ұстады|ұсталған\w*|тәркіле\w+|қылмыс\w*|үкім\w*|"
-    r"сот|сотқа|соты|сотталды|"
-    r"тергеу\w*|түрме\w*|заңсыз|министрлі\w+|полиция\w*|іім|ішкі істер|еріктілер\w*|ерікті\w*|"
-    r"нашақорлыққа қарсы|алдын алу|оңалту\w*|есірткі (?:дүкен|сауда|сатушы)\w*|балаңыз\w*|"
-    r"балаларыңыз\w*|сынып сағаты|мектеп психологы|"
-    r"zaderzha\w+|ugolovn\w+|verbovk\w+|novosti|narkobiznes\w*|"
-    r"arrested|police|court|sentenced|seized|volunteers?|journalists?|forwarded from|ministry|"
-    r"officials|researchers|investigators?|prison|"
-    r"учител\w+|мұғалім\w*|ұран\w*|деректі фильм\w*|телеарна\w*|сми|упоминани\w+|"
-    r"(?:нашли|нашел|обнаружили|found|spotted)\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*)\b")
-_FRAME_WEAK = re.compile(
-    r"\b(?:родител\w+|осторожно|будьте бдительн\w+|бдительн\w+|не ведитесь|сообщите|сообщайте|"
-    r"как распознать|памятка|профилактик\w+|рейд\w*|скриншот\w*|как не стать|"
-    r"распространя\w+|объявлени\w+|"
-    r"ата-ана\w*|сақ болыңыз|абай болыңыз|хабарландыру\w*|жарнама\w*|"
-    r"шағым\w*|қауіп\w*|абай бол\w*|кеңес|мифтер|наркотик\w*|есірткі\w*|"
-    r"мошенник\w*|мошенничеств\w*|алаяқ\w*|қарсы|қозғалыс\w*|хабарлама\w*|"
-    r"roditeli|soobshayte|vnimanie|новост\w+|фильм\w*|сынып\w*|мой путь|моя история|"
-    r"мне было \d+|жасымда|менің атым|"
-    r"beware|warning|warn|parents|report)\b")
+# The words of a report about others, read outside the reported spans, are in
+# detection.framewords: strong ones decide alone, weak ones (warnings) need a second word; shop
+# posts use "внимание" and "фейк", so those are not there, and recruiters write "родителям не
+# говори", so parents are weak.
 
 
 def _lower(text: str) -> str:
@@ -155,17 +130,21 @@ def _clause_start(text: str, end: int) -> int:
 
 
 @lru_cache(maxsize=256)  # a post is read by the rules and the model: the same text twice
-def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
-    """The reported spans, and whether any cue introduces someone else's words."""
-    low = _fold(text)
+def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found], str]:
+    """The reported spans, whether any cue introduces someone else's words, the words of the
+    word lists in the lower-cased text (strong and weak frame words, cues), and that text before
+    :func:`_unify`."""
+    lowered = _lower(text)
+    low = _unify(lowered)  # _fold(text)
+    words = WORDS.find(low)
     spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
     cue = len(spans)
     # Each pattern runs only on a text holding words it cannot match without (most hold none).
-    for m in _COLON.finditer(low) if ":" in low else ():
+    for m in _COLON.finditer(low) if ":" in low and words[2].words else ():
         spans.append(_after_colon(text, m.end()))
     for m in _CLAUSE.finditer(low) if any(w in low for w in _CLAUSE_WORDS) else ():
         spans.append((m.end(), _sentence_end(text, m.end())))
-    for m in _POSTFIX.finditer(low) if "де" in low else ():
+    for m in _POSTFIX.finditer(low) if "деп " in low or "деген " in low else ():
         spans.append((_clause_start(text, m.start()), m.start()))
     forwarded = False
     for m in _FORWARD.finditer(low) if any(w in low for w in _FORWARD_WORDS) else ():
@@ -173,7 +152,7 @@ def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
         if m.end() < len(text):
             spans.append((m.end(), len(text)))
     cue = forwarded or len(spans) > cue
-    return tuple((s, e) for s, e in _merge(spans) if e > s), cue
+    return tuple((s, e) for s, e in _merge(spans) if e > s), cue, words, lowered
 
 
 def _spans(text: str) -> tuple[tuple[int, int], ...]:
@@ -207,12 +186,18 @@ def report_frame(text: str) -> bool:
     spans, or a cue that introduces someone else's words."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    lowered = _lower(_outside(text))
+    spans, cue, words, lowered = _read(text)
+    if spans:
+        lowered = _lower(_outside(text))
     own = _unify(lowered)
-    if _FRAME_STRONG.search(own):
+    strong, weak_words = WORDS.find(own)[:2] if spans else words[:2]
+    if strong.words or FRAME_STRONG.phrase_in(own, strong.phrases):
         return True
-    weak = {lowered[m.start():m.end()] for m in _FRAME_WEAK.finditer(own)}
-    if _read(text)[1]:
+    weak = {lowered[s:e] for s, e in weak_words.words}
+    if weak_words.phrases:
+        weak.update(lowered[m.start():m.end()]
+                    for m in FRAME_WEAK.phrase_matches(own, weak_words.phrases))
+    if cue:
         weak.add(":cue")  # someone else's words are introduced: a weak sign of a report
     return len(weak) >= 2
 

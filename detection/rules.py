@@ -17,7 +17,7 @@ The rule table is code (it names the concepts the bundled lexicons define); the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from operator import attrgetter
 
 from detection.lexicon import Concept
@@ -216,16 +216,20 @@ class RuleEngine:
             if frame is None:
                 frame = report_frame(text)
         if frame:
-            matches = [replace(m, weight=m.weight * (REPORTED_IN_REPORT if m.reported
-                                                     else OWN_IN_REPORT))
+            # Each rebuilt with its weight scaled (as replace() does, several times faster).
+            matches = [Match(m.concept, m.term, m.text, m.span,
+                             m.weight * (REPORTED_IN_REPORT if m.reported else OWN_IN_REPORT),
+                             m.field, m.reported)
                        if self.context.get(m.concept) is None else m for m in matches]
         by_concept: dict[str, list[Match]] = {}
         for m in _outside_indicators(matches):
             by_concept.setdefault(m.concept, []).append(m)
         raw = {"sale": 0.0, "recruitment": 0.0}
         hits: list[RuleHit] = []
+        # Matches that all lie within the window of each other need no distance checks.
+        window = None if _spread(matches) <= self.proximity else self.proximity
         for rule in self.candidates(self.mask(by_concept)):
-            hit = self._fire(rule, by_concept)
+            hit = self._fire(rule, by_concept, window)
             if hit is not None:
                 raw[rule.category] += hit.contribution
                 hits.append(hit)
@@ -254,7 +258,9 @@ class RuleEngine:
             _main_purpose(raw, hits)
         return raw, hits
 
-    def _fire(self, rule: Rule, by_concept: dict[str, list[Match]]) -> RuleHit | None:
+    def _fire(self, rule: Rule, by_concept: dict[str, list[Match]], window: int | None
+              ) -> RuleHit | None:
+        """The rule's best instance; ``window`` None: every match is near every other."""
         groups = []
         for group in rule.groups:
             found = [m for c in group for m in by_concept.get(c, ())]
@@ -276,7 +282,6 @@ class RuleEngine:
             return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
                            rule.weight * strength, tuple(chosen))
         best_value, best_set = 0.0, None
-        window = self.proximity
         # In a post shorter than the window every match is near every anchor: a group's strength
         # is then the same for each anchor and is worked out once.
         whole: dict[int, tuple[float, list[Match]]] = {}
@@ -285,10 +290,10 @@ class RuleEngine:
             chosen = [anchor]
             value = min(1.0, anchor.weight)
             if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it add up
-                value, chosen = _accumulate([anchor] + [m for m in _near(anchor, first, window)
-                                                        if m is not anchor])
+                near = first if window is None else _near(anchor, first, window)
+                value, chosen = _accumulate([anchor] + [m for m in near if m is not anchor])
             for i, others in enumerate(groups[1:]):
-                near = _near(anchor, others, window)
+                near = others if window is None else _near(anchor, others, window)
                 if not near:
                     break
                 if len(near) < len(others):
@@ -337,13 +342,15 @@ def mark_reported(matches: list[Match], text: str, field: str = "text") -> list[
     spans = reported_spans(text)
     if not spans:
         return matches
-    return [replace(m, reported=True) if m.field == field and inside(m.span, spans) else m
-            for m in matches]
+    return [Match(m.concept, m.term, m.text, m.span, m.weight, m.field, True)  # replace(), fast
+            if m.field == field and inside(m.span, spans) else m for m in matches]
 
 
 def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
     """Strength of a group: distinct terms add up (capped at 1), so several weak shop words
     (operator, reviews, order) count like one strong one. Returns the matches that made it."""
+    if len(matches) == 1:  # most groups: the same answer without sorting
+        return min(1.0, 0.0 + matches[0].weight), [matches[0]]
     distinct: dict[str, Match] = {}
     for m in sorted(matches, key=_weight, reverse=True):  # stable, like key=-weight
         distinct.setdefault(m.term, m)
@@ -354,6 +361,17 @@ def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
         if total >= 1.0 or len(picked) == 3:
             break
     return min(1.0, total), picked
+
+
+def _spread(matches: list[Match]) -> float:
+    """From the first start to the last end of ``matches``, if all are of one field (a post);
+    no two of them are further apart. Infinite for several fields."""
+    if not matches:
+        return 0
+    field = matches[0].field
+    if any(m.field != field for m in matches):
+        return float("inf")
+    return max(m.span[1] for m in matches) - min(m.span[0] for m in matches)
 
 
 def _near(anchor: Match, others: list[Match], window: int) -> list[Match]:

@@ -90,15 +90,17 @@ class Detector:
         return cls(config, lexicon, load_model(path) if path else None)
 
     # -- evidence ---------------------------------------------------------------------------
-    def _collect(self, text: str):
-        """Folded text, term matches, pattern matches and indicators, before any mapping."""
+    def _collect(self, text: str, every_price: bool = False):
+        """Folded text, term matches, pattern matches and indicators, before any mapping; with
+        ``every_price`` also every price and dose, near a substance or not (the model's)."""
         folded = self.normalizer.normalize(text)
         found = self.matcher.find_spans(folded.text)
         concepts = {term.concept for term, _, _ in found}
         # Prices and doses only count next to a substance or stash words.
-        patterns = [] if concepts.isdisjoint(_PRICED) else self.patterns.find(folded.text)
+        priced = not concepts.isdisjoint(_PRICED)
+        every = self.patterns.find(folded.text) if priced or every_price else []
         indicators = self.extractor.extract(text)
-        return folded, found, patterns, indicators, concepts
+        return folded, found, every if priced else [], indicators, concepts, every
 
     def _matches(self, text, folded, found, patterns, indicators, field) -> list[Match]:
         matches: list[Match] = []
@@ -119,7 +121,7 @@ class Detector:
     def evidence(self, text: str, field: str = "text") -> tuple[list[Match], list[Indicator], str]:
         """Matches (lexicon terms, patterns, indicators) in original coordinates, the indicators
         and the folded text."""
-        folded, found, patterns, indicators, _ = self._collect(text)
+        folded, found, patterns, indicators, _, _ = self._collect(text)
         if field != "text":
             indicators = [Indicator(i.kind, i.value, i.span, field) for i in indicators]
         matches = self._matches(text, folded, found, patterns, indicators, field)
@@ -168,7 +170,7 @@ class Detector:
             raise TypeError(f"text must be str, not {type(text).__name__}")
         if self._v2:
             return self._model_verdict(text)
-        folded, found, patterns, indicators, concepts = self._collect(text)
+        folded, found, patterns, indicators, concepts, _ = self._collect(text)
         for ind in indicators:
             ev = indicator_evidence(ind.kind)
             if ev:
@@ -228,8 +230,9 @@ class Detector:
         model, n = self.model, len(reads)
         b = batch_ngrams([r[0] for r in reads], self.space.bits, self._crc)
         rows, cols, vals = [], [], []
-        for i, r in enumerate(reads):
-            named = self.space.named(*r, int(b.emoji[i]), int(b.digits[i]))
+        for i, (r, emoji, digits) in enumerate(zip(reads, b.emoji.tolist(), b.digits.tolist(),
+                                                   strict=True)):
+            named = self.space.named(*r, emoji, digits)
             rows += [i] * len(named)
             cols += named.keys()
             vals += named.values()
@@ -254,9 +257,8 @@ class Detector:
         None for a post with no evidence (unless ``always``)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
-        folded, found, patterns, indicators, concepts = self._collect(text)
         # The rules skip prices far from substance words; the model's shape features count all.
-        every_price = patterns or self.patterns.find(folded.text)
+        folded, found, patterns, indicators, concepts, every_price = self._collect(text, True)
         if not (found or indicators or every_price or always):
             return None
         matches = self._matches(text, folded, found, patterns, indicators, "text")

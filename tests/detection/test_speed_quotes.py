@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from detection import quotes
+from detection import framewords, quotes
 
-PATTERNS = (quotes._COLON, quotes._CLAUSE, quotes._POSTFIX, quotes._FORWARD,
-            quotes._FRAME_STRONG, quotes._FRAME_WEAK)
+PATTERNS = (quotes._COLON, quotes._CLAUSE, quotes._POSTFIX, quotes._FORWARD)
+LISTS = (framewords.FRAME_STRONG, framewords.FRAME_WEAK, framewords.CUES)
 
 
 def _lowered_chars() -> str:
@@ -26,7 +26,8 @@ def test_unified_text_matches_each_letter_as_ignorecase_did():
     text = _lowered_chars()
     unified = quotes._unify(text)
     assert len(unified) == len(text)
-    letters = sorted({c for p in PATTERNS for c in p.pattern if c.isalpha()})
+    letters = sorted({c for p in PATTERNS for c in p.pattern if c.isalpha()}
+                     | {c for wl in LISTS for c in wl.letters()})
     assert len(letters) > 60  # Cyrillic, Kazakh and Latin
     for letter in letters:
         before = {m.start() for m in re.finditer(re.escape(letter), text, re.IGNORECASE)}
