@@ -307,7 +307,10 @@ class Detector:
         raw, hits = self.engine.evaluate(matches, frame=frame, main_purpose=False)
         raw = {c: v * PROFILE_GAIN if v > 0 else v for c, v in raw.items()}
         profile = self._blend({c: self._to_score(raw[c]) for c in SCORED}, "\n".join(folded_parts))
-        reporter = reporting(frame, post_verdicts) or legitimate(matches)
+        legit = legitimate(matches, max(SCORED, key=lambda c: profile[c]))
+        if legit is not None:
+            hits.append(legit)
+        reporter = reporting(frame, post_verdicts) or legit is not None
         scores = {}
         for c in SCORED:
             posts, hit = post_evidence(post_verdicts, c, self.config.source_min_posts,

@@ -24,8 +24,9 @@ from typing import Sequence
 from detection.rules import REPORT_HIT
 from detection.verdict import RuleHit, Verdict
 
-__all__ = ["LEGIT_TERMS", "PROFILE_GAIN", "REPORTER_POSTS", "REPORTER_SHARE", "SHOP_FLOOR",
-           "legitimate", "main_purpose", "post_evidence", "reporting", "shop_that_recruits"]
+__all__ = ["LEGIT_HIT", "LEGIT_TERMS", "PROFILE_GAIN", "REPORTER_POSTS", "REPORTER_SHARE",
+           "SHOP_FLOOR", "legitimate", "main_purpose", "post_evidence", "reporting",
+           "shop_that_recruits"]
 
 PROFILE_GAIN = 2.0
 REPORTER_POSTS = 0.2
@@ -34,17 +35,22 @@ SHOP_FLOOR = 0.4  # sale score enough, with a shop profile, for a shop that recr
 LEGIT_CONCEPTS = frozenset({"legit_job", "legit_goods", "legit_other"})
 DRUG_ONLY = frozenset({"drop", "drug_role"})  # words no legitimate business uses of itself
 LEGIT_TERMS = 2  # distinct legitimate-business terms that make a description (one may be chance)
+LEGIT_HIT = "source.legitimate_business"  # says why a channel's posts counted for little
 
 
-def legitimate(profile_matches) -> bool:
-    """Whether a channel's title and description describe a legitimate business: at least
+def legitimate(profile_matches, category: str = "sale") -> RuleHit | None:
+    """A hit (:data:`LEGIT_HIT`, no contribution of its own, the words that made it) when a
+    channel's title and description describe a legitimate business: at least
     :data:`LEGIT_TERMS` distinct legitimate-business terms of its own (official employment,
     named delivery services, goods like bath salts and salt lamps) and no stash or drug-role
-    words (a cover story, "bath salts, contactless pick-up only", has those)."""
+    words (a cover story, "bath salts, contactless pick-up only", has those); None otherwise."""
     own = [m for m in profile_matches if not m.reported]
     if any(m.concept in DRUG_ONLY for m in own):
-        return False
-    return len({m.term for m in own if m.concept in LEGIT_CONCEPTS}) >= LEGIT_TERMS
+        return None
+    words = {m.term: m for m in own if m.concept in LEGIT_CONCEPTS}
+    if len(words) < LEGIT_TERMS:
+        return None
+    return RuleHit(LEGIT_HIT, category, ("profile",), 0.0, tuple(words.values()))
 
 
 def main_purpose(profile: dict[str, float], post_verdicts: Sequence[Verdict]) -> str:

@@ -109,6 +109,8 @@ def test_a_legitimate_employers_vacancies_do_not_make_a_recruiter(detector):
         "Доставка еды по Астане. Официальная работа курьером: договор, страховка, "
         "еженедельные выплаты.", None, COURIER_POSTS)
     assert v.category == "none"
+    legit = [h for h in v.hits if h.rule == "source.legitimate_business"]
+    assert legit and {m.concept for m in legit[0].matches} == {"legit_job"}
     # The same posts under a profile that describes no business: a recruiter.
     v = detector.score_source("Работа 💸 быстрые деньги", "Выплаты каждый день, пиши в лс", None,
                               COURIER_POSTS)
@@ -122,8 +124,9 @@ def test_a_cover_story_with_stash_words_is_no_legitimate_business(detector):
         return detector.evidence(text, "description")[0]
 
     assert legitimate(profile("Соли для ванн и гималайские лампы, доставка Kazpost"))
-    assert not legitimate(profile("Соли для ванн и гималайские лампы, только клад, без контакта"))
-    assert not legitimate(profile("Официальный канал магазина"))  # one word may be chance
+    assert legitimate(profile("Соли для ванн и гималайские лампы, только клад, без контакта")
+                      ) is None
+    assert legitimate(profile("Официальный канал магазина")) is None  # one word may be chance
 
 
 def test_a_recruiter_whose_posts_mention_the_shop_is_a_recruiter(detector):
