@@ -147,6 +147,19 @@ class Detector:
         w = self.config.model_weight
         return {c: (1 - w) * rule_scores[c] + w * probs.get(c, 0.0) for c in SCORED}
 
+    def _profile(self, raw: dict[str, float], folded: str, matches: list[Match],
+                 hits: list[RuleHit], indicators: list[Indicator],
+                 frame: bool) -> dict[str, float]:
+        """A source profile's scores, read as a post is: with no evidence at all the rules'
+        quiet scores (the model never saw an empty text, and its intercept alone says "sale"
+        half the time); else the model over the profile's matches, hits and indicators."""
+        rule_scores = {c: self._to_score(raw[c]) for c in SCORED}
+        if not (matches or indicators):
+            return rule_scores
+        features = (self.space.build(folded, matches, hits, indicators, rule_scores, (), frame)
+                    if self._v2 else None)
+        return self._blend(rule_scores, folded, features)
+
     def _decide(
         self, scores: dict[str, float], hits: list[RuleHit], indicators: list[Indicator],
         main: str | None = None,
@@ -306,7 +319,7 @@ class Detector:
         frame = report_frame("\n".join(own))
         raw, hits = self.engine.evaluate(matches, frame=frame, main_purpose=False)
         raw = {c: v * PROFILE_GAIN if v > 0 else v for c, v in raw.items()}
-        profile = self._blend({c: self._to_score(raw[c]) for c in SCORED}, "\n".join(folded_parts))
+        profile = self._profile(raw, "\n".join(folded_parts), matches, hits, indicators, frame)
         legit = legitimate(matches, max(SCORED, key=lambda c: profile[c]))
         if legit is not None:
             hits.append(legit)

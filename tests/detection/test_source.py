@@ -3,6 +3,9 @@ reports on shops is not, a channel that sells and recruits is a shop that recrui
 
 from __future__ import annotations
 
+import pytest
+
+from detection.scorer import Detector
 from detection.verdict import Verdict
 
 CHATTER = ["Доброе утро, город ☀️", "Мем дня 😂", "С пятницей, друзья!", "Как вам погода?",
@@ -138,3 +141,23 @@ def test_a_recruiter_whose_posts_mention_the_shop_is_a_recruiter(detector):
         None, mixed)
     assert v.category == "recruitment" and v.scores["sale"] >= 0.5
     assert not any(h.rule == "source.shop_recruits" for h in v.hits)
+
+
+@pytest.fixture(scope="module")
+def with_model() -> Detector:
+    return Detector.from_config()  # the default: rules and the bundled model
+
+
+@pytest.mark.parametrize("which", ["rules", "model"])
+def test_a_site_with_no_profile_and_a_few_ads_among_many_is_not_a_shop(which, request):
+    """A classifieds site has no title or description of its own: nothing in its profile may
+    count for a shop (the model, given no evidence, must not be asked), so two shop ads among
+    forty ordinary ones stay two post candidates rather than making the site a shop."""
+    detector = request.getfixturevalue("detector" if which == "rules" else "with_model")
+    empty = detector.score_source(None, None, None, [])
+    assert empty.category == "none" and max(empty.scores.values()) < 0.05
+    ads = ["М е ф и альфа-PVP в наличии, клады по Алматы и Астане. Бот: @kristall_kz_bot"] * 2
+    ordinary = ["Велосипед в хорошем состоянии, Алматы, самовывоз.",
+                "Фен для волос, 2000 Вт, на гарантии. Пишите в WhatsApp."] * 20
+    v = detector.score_source(None, None, None, posts(detector, ads + ordinary))
+    assert v.category == "none" and v.scores["sale"] < 0.5
