@@ -46,6 +46,11 @@ _LISU = dict(zip("ꓐꓑꓓꓔꓖꓗꓘꓙꓚꓜꓝꓟꓠꓡꓢꓣꓦꓧꓪꓫ�
 _SYMBOLS = {"ꟽ": "m", "℮": "e", "∂": "д", "ς": "с", "ı": "i", "ý": "u", "ş": "sh", "ç": "ch",
             "ɑ": "a", "ɡ": "g", "ʙ": "в", "ɴ": "n", "ʜ": "h", "ᴦ": "г", "ᴧ": "л", "ᴨ": "п"}
 
+# Letters of other scripts that fancy-text generators use for Latin capitals: Canadian syllabics
+# (``ᗰEᖴ``) and Cherokee (``ᏟᎪᏴᎬ``; lower-cased, Python gives the Cherokee small letter).
+_SYLLABICS = dict(zip("ᗩᗅᗷᑕᗪᗴᖴᕼᒪᗰᑎᑭᑫᖇᔕᐯᗯ᙭ᘔᑌ", "aabcdefhlmnpqrsvwxzu", strict=True))
+_CHEROKEE = dict(zip("ᎪᏴᏟᎬᎻᎫᏦᏞᎷᏢᏚᎢᏙᏔᏃᎡᏀᎥᏒᎩ", "abcehjklmpstvwzrgira", strict=True))
+
 
 def lookalikes() -> dict[str, str]:
     """Every character folded to a plain letter beyond NFKC, keyed by its lower-case form."""
@@ -65,9 +70,15 @@ def lookalikes() -> dict[str, str]:
         name = unicodedata.name(chr(cp), "")
         if "SMALL CAPITAL" in name and len(name.split()[-1]) == 1:
             table[chr(cp)] = name.split()[-1].lower()
+    for cp in range(0x1F130, 0x1F18A):  # squared, negative circled and negative squared
+        name = unicodedata.name(chr(cp), "")
+        if "LATIN CAPITAL LETTER" in name and unicodedata.normalize("NFKC", chr(cp)) == chr(cp):
+            table[chr(cp)] = name.split()[-1].lower()
     table.update(_GREEK)
     table.update({k.lower(): v for k, v in _LISU.items()} | _LISU)
     table.update(_SYMBOLS)
+    table.update(_SYLLABICS)
+    table.update({k.lower(): v for k, v in _CHEROKEE.items()} | _CHEROKEE)
     table.pop("й", None)
     return table
 

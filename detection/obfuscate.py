@@ -4,7 +4,8 @@
 :class:`random.Random`), so a test or a training run is repeatable:
 
 - ``homoglyph``: Cyrillic letters swapped for Latin look-alikes (``МEФEДPOH``), some in each word;
-- ``unicode``: Greek look-alikes for Cyrillic letters, full-width or bold forms for Latin ones;
+- ``unicode``: Greek look-alikes for Cyrillic letters; for Latin ones full-width forms, negative
+  squared capitals (``🅼🅴🅵``) or look-alike letters of other scripts (``ᗰEᖴ``), per word;
 - ``split``: letters split by dots, asterisks, dashes, underscores or spaces (``к.л.а.д``), the
   words kept apart by a wider gap when the separator is a space;
 - ``mask``: a vowel of a word that obfuscators mask replaced by ``*`` (``кл*д``);
@@ -40,6 +41,8 @@ _CYR = re.compile(r"[\u0400-\u04ff]")
 _HOMO = {c: lat for lat, c in LAT2CYR.items() if lat not in "bu"}  # и/u, в/b only in capitals
 _HOMO_UPPER = {"В": "B", "Н": "H", "М": "M", "Т": "T", "К": "K"}
 _GREEK = dict(zip("авдеклмопртуфх", "αβδεκλμοπρτυφχ", strict=True))
+# Canadian syllabics and Cherokee letters that pass for Latin capitals (``ᗰEᖴ``).
+_FANCY = dict(zip("abcdefhlmnprsvwz", "ᗩᏴᑕᗪᎬᖴᕼᒪᗰᑎᑭᖇᔕᐯᗯᘔ", strict=True))
 _SEPARATORS = (".", "*", "-", "_", " ")
 _EMOJI = ("✨", "⭐", "🔹", "▪", "🌟", "➖", "🔸")
 _DIGITS = {"а": "@", "о": "0", "е": "3", "и": "1", "ч": "4", "б": "6", "с": "$"}
@@ -76,14 +79,20 @@ def _homoglyph(word: str, rng: random.Random) -> str:
 
 
 def _unicode(word: str, rng: random.Random) -> str:
+    style = rng.choice(("full-width", "squared", "other script"))  # for the Latin letters
     out = []
     for c in word:
         low = c.lower()
         if low in _GREEK and rng.random() < 0.5:
             out.append(_case(c, _GREEK[low]))
         elif "a" <= low <= "z":
-            base = 0xFF41 if c.islower() else 0xFF21  # full-width
-            out.append(chr(base + ord(low) - ord("a")))
+            if style == "squared":  # negative squared capitals (🅼🅴🅵), which NFKC leaves alone
+                out.append(chr(0x1F170 + ord(low) - ord("a")))
+            elif style == "other script" and low in _FANCY:
+                out.append(_FANCY[low])
+            else:
+                base = 0xFF41 if c.islower() else 0xFF21  # full-width
+                out.append(chr(base + ord(low) - ord("a")))
         else:
             out.append(c)
     return "".join(out)

@@ -22,6 +22,9 @@ from detection.normalize import normalize
     ("ш1шк1", "шишки"),                              # a trailing digit in an obfuscated word
     ("M3ф, k0kс, 6ошки", "меф, кокс, 6ошки"),       # a mixed word in a Russian post
     ("ᴍᴇꜰ", "mef"),                                  # small capitals
+    ("🅼🅴🅵 и 🅐🅛🅕🅐", "меф и алфа"),                # negative squared and circled capitals
+    ("ᗰEᖴ", "mef"),                                  # Canadian syllabics look like Latin letters
+    ("ᏟᎪᏴᎬ", "cabe"),                                # and so does Cherokee
     ("МΣФ ΑΛЬФΑ", "меф альфа"),                      # Greek capitals
     ("ꓘꓡꓮꓓ", "klad"),                                # Lisu capitals
     ("Ḿеф", "меф"),                                  # Latin letters with diacritics
