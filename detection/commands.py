@@ -270,8 +270,9 @@ def train_command(file: Path | None, corpus: Path | None, also: tuple[Path, ...]
         raise click.ClickException(str(exc)) from None
     counts = ", ".join(f"{k}={v}" for k, v in model.meta["label_counts"].items())
     store = f" and {sources[-1]}" if from_store else ""
+    point = ", ".join(f"{c} from {t}" for c, t in model.thresholds.items())
     click.echo(f"trained {model.version} on {model.meta['samples']} posts ({counts}) from "
-               f"{len(files)} files{store}")
+               f"{len(files)} files{store}; flags {point} unless kyran.toml sets thresholds")
     click.echo(str(path))
     if from_store:
         click.echo(f"compare: kyran eval --compare {path} --from-store; switch on: "

@@ -17,13 +17,16 @@ class DetectionConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    sale_threshold: float = Field(
-        0.5, ge=0.0, le=1.0,
-        description="A post (or source) whose sale score reaches this is categorised 'sale'.")
-    recruitment_threshold: float = Field(
-        0.5, ge=0.0, le=1.0,
+    sale_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="A post (or source) whose sale score reaches this is categorised 'sale'. "
+                    "Unset: the model's own operating point, recorded in its file when it was "
+                    "trained (0.5 for the rules alone).")
+    recruitment_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
         description="A post (or source) whose recruitment score reaches this is categorised "
-                    "'recruitment'. When both categories pass, the higher score wins.")
+                    "'recruitment' (unset: the model's operating point, 0.5 for the rules "
+                    "alone). When both categories pass, the higher score wins.")
     lexicon_dir: Path | None = Field(
         None,
         description="Directory of lexicon TOML files; None uses the lexicons bundled in "

@@ -167,6 +167,12 @@ class FeatureModel:
     intercept: np.ndarray  # (n_labels,)
     meta: dict
 
+    @property
+    def thresholds(self) -> dict[str, float]:
+        """The operating point it was trained for: per category, the score that flags a post
+        (``training.THRESHOLDS``); empty for a model saved before it was recorded."""
+        return {c: float(t) for c, t in self.meta.get("thresholds", {}).items()}
+
     def bind(self, names: Sequence[str]) -> np.ndarray:
         """Weights, one row per name of a :class:`~detection.features.FeatureSpace`."""
         pos = {n: i for i, n in enumerate(self.named)}

@@ -33,7 +33,7 @@ from detection.source import (PROFILE_GAIN, legitimate, main_purpose, post_evide
                               shop_that_recruits)
 from detection.verdict import Contribution, Match, RuleHit, Verdict
 
-__all__ = ["Detector"]
+__all__ = ["Detector", "thresholds"]
 
 SCORED = ("sale", "recruitment")
 SOURCE_FIELDS = ("title", "description", "pinned")
@@ -41,6 +41,15 @@ _PRICED = frozenset({"substance", "drop"})
 _NO_EVIDENCE = {"sale": 0.0, "recruitment": 0.0}
 _BUILT_IN_CONCEPTS = ("price", "quantity", "contact", "payment")  # patterns and indicators
 BATCH = 512  # posts :meth:`Detector.score_many` weighs together
+
+
+def thresholds(config: DetectionConfig,
+               model: LearnedModel | FeatureModel | None) -> dict[str, float]:
+    """Per category, the score that puts a post in it: the configured one, else the model's
+    operating point (``FeatureModel.thresholds``), else 0.5."""
+    own = model.thresholds if isinstance(model, FeatureModel) else {}
+    configured = {"sale": config.sale_threshold, "recruitment": config.recruitment_threshold}
+    return {c: configured[c] if configured[c] is not None else own.get(c, 0.5) for c in SCORED}
 
 
 class Detector:
@@ -57,8 +66,7 @@ class Detector:
         self.extractor = Extractor()
         self.patterns = PatternFinder()
         self.engine = RuleEngine(lexicon.concepts, DEFAULT_RULES, config.proximity)
-        self.thresholds = {"sale": config.sale_threshold,
-                           "recruitment": config.recruitment_threshold}
+        self.thresholds = thresholds(config, model)
         rules_digest = hashlib.sha256((lexicon.digest + repr(DEFAULT_RULES)).encode()).hexdigest()
         self.model_version = (f"rules-{rules_digest[:12]}"
                               + (f"+{model.version}" if model else ""))
@@ -150,11 +158,13 @@ class Detector:
     def _profile(self, raw: dict[str, float], folded: str, matches: list[Match],
                  hits: list[RuleHit], indicators: list[Indicator],
                  frame: bool) -> dict[str, float]:
-        """A source profile's scores, read as a post is: with no evidence at all the rules'
-        quiet scores (the model never saw an empty text, and its intercept alone says "sale"
-        half the time); else the model over the profile's matches, hits and indicators."""
+        """A source profile's scores: the model over the profile's matches, hits and indicators
+        when a rule fired for it, else the rules' own scores. A title and a description are
+        a few words, shorter than anything the model learned from: asked about an empty
+        profile its intercept alone said "sale" 0.49, and about "Алматы сегодня / Новости
+        города" 0.63; without a rule it has no business deciding."""
         rule_scores = {c: self._to_score(raw[c]) for c in SCORED}
-        if not (matches or indicators):
+        if not any(h.contribution > 0 for h in hits):
             return rule_scores
         features = (self.space.build(folded, matches, hits, indicators, rule_scores, (), frame)
                     if self._v2 else None)

@@ -12,8 +12,8 @@ predictions, never from a writer being judged:
 * the **hard-negative weight** of training, from ``HARD_WEIGHTS``, by the same objective.
 
 All three are folded into the weights of the model trained on every training writer
-(:func:`fold_into`), so the saved file stays ``kyran-lr/2`` and the detector's 0.5 thresholds
-apply. Posts with no evidence at all get the rules' quiet verdict, as in the detector.
+(:func:`fold_into`), so the saved file stays ``kyran-lr/2``, with 0.5 thresholds as its
+operating point. Posts with no evidence at all get the rules' quiet verdict, as in the detector.
 """
 
 from __future__ import annotations
@@ -162,7 +162,9 @@ def fold_into(model: FeatureModel, settings: Settings) -> FeatureModel:
 
     t = settings.temperature
     offset = np.asarray(settings.bias) + np.asarray(settings.shift)
-    meta = {**model.meta, "tuning": settings.to_dict()}
+    # Its shifts were chosen for 0.5 thresholds, so that is its operating point.
+    meta = {**model.meta, "tuning": settings.to_dict(),
+            "thresholds": {c: 0.5 for c in SCORED}}
     digest = hashlib.sha256((model.version + json.dumps(meta["tuning"], sort_keys=True)).encode())
     meta["version"] = f"lr2-{digest.hexdigest()[:12]}"
     return FeatureModel(meta["version"], model.labels, model.named, model.bits,

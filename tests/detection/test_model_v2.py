@@ -13,7 +13,7 @@ from detection.config import BUNDLED_MODEL, DetectionConfig
 from detection.evaluate import read_jsonl
 from detection.model import FeatureModel, ModelError, load_model, train_feature_model
 from detection.scorer import Detector
-from detection.training import fit
+from detection.training import THRESHOLDS, fit
 
 SALE = "Меф 1г — 15 000 тг, закладки по Алматы, бот @snow_kz_bot"
 RECRUIT = "Требуются курьеры-закладчики, 18+, выплаты каждый день, пиши @job_fast_kz"
@@ -118,6 +118,27 @@ def test_thresholds_apply_to_the_models_score(detector, model):
     strict = Detector(DetectionConfig(sale_threshold=min(1.0, lax.scores["sale"] + 1e-6)),
                       detector.lexicon, model)
     assert strict.score(text).category == "none"
+
+
+def test_a_model_carries_its_operating_point_and_kyran_toml_overrides_it(detector, model,
+                                                                        tmp_path):
+    """Training records the thresholds (training.THRESHOLDS) in the file; the detector uses
+    them unless the configuration sets its own; the rules alone flag from 0.5."""
+    assert model.thresholds == THRESHOLDS
+    assert load_model(model.save(tmp_path / "m.npz")).thresholds == THRESHOLDS
+    assert Detector(DetectionConfig(), detector.lexicon, model).thresholds == THRESHOLDS
+    own = Detector(DetectionConfig(recruitment_threshold=0.7), detector.lexicon, model)
+    assert own.thresholds == {"sale": THRESHOLDS["sale"], "recruitment": 0.7}
+    assert detector.thresholds == {"sale": 0.5, "recruitment": 0.5}
+    bundled = Detector.from_config(DetectionConfig())
+    assert bundled.thresholds == bundled.model.thresholds == THRESHOLDS
+    text = "Курьеры нужны, оплата за адрес"  # decided by where the recruitment line is
+    score = bundled.score(text).scores["recruitment"]
+    at = Detector(DetectionConfig(recruitment_threshold=score), detector.lexicon, bundled.model)
+    above = Detector(DetectionConfig(recruitment_threshold=min(1.0, score + 1e-6)),
+                     detector.lexicon, bundled.model)
+    assert at.score(text).category == "recruitment" and above.score(text).category != \
+        "recruitment"
 
 
 def test_bundled_model_is_the_default_and_rules_only_is_a_setting():
