@@ -2,7 +2,8 @@
 ``cli.add_command(...)``.
 
 ``kyran train --corpus detection/corpus --out detection/models --name default`` rebuilds the
-bundled model (with the old development set of a checkout as extra training data);
+bundled model (with the old development set of a checkout and the corpus's training-only
+``extra/`` files as extra training data);
 ``kyran eval --by-writer detection/corpus`` reports leave-one-writer-out figures.
 From the analysts' decisions: ``kyran train --from-store`` (less a held-out slice), then
 ``kyran eval --compare NEW.npz --from-store`` (the new model beside the running one on that
@@ -98,7 +99,8 @@ def _store_records() -> list[dict]:
                    "the rules alone and the old held-out set.")
 @click.option("--also", multiple=True, type=_FILE,
               help="With --by-writer: extra training data in every fold (default: "
-                   "tests/data/detection_dev.jsonl of a checkout).")
+                   "tests/data/detection_dev.jsonl of a checkout), besides the corpus's "
+                   "extra/*.jsonl.")
 @click.option("--heldout", type=_FILE,
               help="With --by-writer: a set scored by the model trained on every writer "
                    "(default: tests/data/detection_heldout.jsonl of a checkout).")
@@ -198,9 +200,9 @@ def _by_writer(corpus: Path, also: tuple[Path, ...], heldout: Path | None,
                lexicons: Path | None, hard_kinds: tuple[str, ...], nested: str | None = None):
     from detection.lowo import leave_one_writer_out
     from detection.evaluate import read_channels
-    from detection.training import REPO_DEV, REPO_HELDOUT, read_corpus
+    from detection.training import REPO_DEV, REPO_HELDOUT, extra_files, read_corpus
 
-    extra = _also(also, REPO_DEV)
+    extra = [*_also(also, REPO_DEV), *extra_files(corpus)]
     held = [heldout] if heldout else _also((), REPO_HELDOUT)
     click.echo(f"training also on: {', '.join(map(str, extra)) or '(nothing)'}; "
                f"old held-out: {', '.join(map(str, held)) or '(none)'}", err=True)
@@ -221,7 +223,7 @@ def _by_writer(corpus: Path, also: tuple[Path, ...], heldout: Path | None,
                                           "default: the bundled corpus).")
 @click.option("--also", multiple=True, type=_FILE,
               help="With --corpus: extra training data (default: tests/data/detection_dev.jsonl "
-                   "of a checkout).")
+                   "of a checkout), besides the corpus's extra/*.jsonl.")
 @click.option("--from-store", is_flag=True,
               help="Also train on the analysts' decisions in the store (confirmed: positive; "
                    "dismissed with a reason: negative), less the slice kept to compare models.")
@@ -238,8 +240,8 @@ def train_command(file: Path | None, corpus: Path | None, also: tuple[Path, ...]
     labelled posts of FILE and/or a --corpus directory (and the store's decisions with
     --from-store), save it under --out and print its path. The same data gives the same file,
     byte for byte."""
-    from detection.training import (BUNDLED_CORPUS, REPO_DEV, fit_parts, read_corpus,
-                                    rules_detector, split_slice)
+    from detection.training import (BUNDLED_CORPUS, REPO_DEV, extra_files, fit_parts,
+                                    read_corpus, rules_detector, split_slice)
 
     if from_store and corpus is None and BUNDLED_CORPUS.is_dir():
         corpus = BUNDLED_CORPUS
@@ -251,7 +253,7 @@ def train_command(file: Path | None, corpus: Path | None, also: tuple[Path, ...]
     try:
         if corpus is not None:
             parts.update(read_corpus(corpus))
-        extra = _also(also, REPO_DEV) if corpus is not None else []
+        extra = [*_also(also, REPO_DEV), *extra_files(corpus)] if corpus is not None else []
         parts[""] = _read(([file] if file else []) + extra)
         files = ([file] if file else []) + ([] if corpus is None else [
             *sorted(corpus.glob("*.jsonl")), *extra])

@@ -32,6 +32,11 @@ __all__ = ["FeatureSpace", "Features", "NgramBatch", "batch_ngrams", "describe",
            "ngram_text"]
 
 CHAR_N = (2, 3, 4, 5)
+# A post's n-grams weigh one over the square root of their number, counted as at least this
+# many: a title or a one-line greeting has a handful, which would otherwise speak as loudly as
+# a whole post's (a city's name alone scored "sale" 0.87). About a 30-character post's.
+CHAR_FLOOR = 120
+WORD_FLOOR = 6
 SHAPE = ("emoji", "digits", "price", "dose", "length", "lines", "latin_mixed", "report_frame")
 INDICATOR_WORDS = {
     "telegram_bot": "bot link", "telegram_handle": "Telegram handle",
@@ -178,10 +183,11 @@ def _bucket(h: np.ndarray, bits: int) -> np.ndarray:
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
-def _unit(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every occurrence weighs the same, the block scaled by its length (a repeated n-gram
-    counts once per occurrence: no sorting needed, and the sums come out the same)."""
-    return ids, np.full(len(ids), 1.0 / np.sqrt(len(ids)) if len(ids) else 0.0)
+def _unit(ids: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence weighs the same, the block scaled by its length, counted as at least
+    ``floor`` (a repeated n-gram counts once per occurrence: no sorting needed, and the sums
+    come out the same)."""
+    return ids, np.full(len(ids), 1.0 / np.sqrt(max(len(ids), floor)) if len(ids) else 0.0)
 
 
 def _spaced(folded: str) -> str:
@@ -200,13 +206,13 @@ def hashed_ngrams(folded: str, bits: int, codes: np.ndarray | None = None
     if codes is None:
         codes = _codes(_spaced(folded))
     char = np.concatenate(_char_hashes(codes))
-    char_ids, char_vals = _unit(_bucket(char, bits))
+    char_ids, char_vals = _unit(_bucket(char, bits), CHAR_FLOOR)
     _, h = _word_hashes(folded)
     if len(h):
         pairs = h[:-1] * _WORD_SALT + h[1:] + np.uint64(1)
-        word_ids, word_vals = _unit(_bucket(np.concatenate((h * _P, pairs)), bits))
+        word_ids, word_vals = _unit(_bucket(np.concatenate((h * _P, pairs)), bits), WORD_FLOOR)
     else:
-        word_ids, word_vals = _unit(h.astype(np.int64))
+        word_ids, word_vals = _unit(h.astype(np.int64), WORD_FLOOR)
     return char_ids, char_vals, word_ids, word_vals
 
 
@@ -247,7 +253,7 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> Ngr
             posts.append(owner[ok])
             ids.append(_bucket(acc[ok], bits))
     char_post = np.concatenate(posts)
-    char_val = _per_post_unit(char_post, n)
+    char_val = _per_post_unit(char_post, n, CHAR_FLOOR)
     words = [_WORD.findall(f) for f in folded_texts]
     counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
     h = np.fromiter(_crcs(words, crc), dtype=np.uint64, count=int(counts.sum()))
@@ -257,16 +263,16 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> Ngr
     word_post = np.concatenate((wpost, wpost[:-1][same]))
     word_ids = _bucket(np.concatenate((h * _P, pairs)), bits)
     return NgramBatch(emoji, digits, char_post, np.concatenate(ids), char_val, word_post,
-                      word_ids, _per_post_unit(word_post, n))
+                      word_ids, _per_post_unit(word_post, n, WORD_FLOOR))
 
 
-def _per_post_unit(post: np.ndarray, n: int) -> np.ndarray:
-    """Per post, the value of each of its occurrences: one over the square root of their number
-    (as :func:`_unit`)."""
+def _per_post_unit(post: np.ndarray, n: int, floor: int) -> np.ndarray:
+    """Per post, the value of each of its occurrences: one over the square root of their number,
+    counted as at least ``floor`` (as :func:`_unit`)."""
     counts = np.bincount(post, minlength=n)
     out = np.zeros(n)
     has = counts > 0
-    out[has] = 1.0 / np.sqrt(counts[has])
+    out[has] = 1.0 / np.sqrt(np.maximum(counts[has], floor))
     return out
 
 

@@ -96,6 +96,30 @@ def test_train_from_a_corpus_names_the_file_and_is_reproducible(tmp_path, small_
     assert (tmp_path / "a/default.npz").read_bytes() == (tmp_path / "b/default.npz").read_bytes()
 
 
+def test_a_corpus_extra_folder_trains_every_fold_and_is_no_writer(tmp_path, small_corpus):
+    """``extra/*.jsonl`` (everyday chatter: negatives only) joins training, is named among the
+    model's sources, and is never held out as a writer."""
+    import shutil
+
+    from detection.model import load_model
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(small_corpus, corpus)
+    (corpus / "extra").mkdir()
+    (corpus / "extra" / "chatter.jsonl").write_text(
+        "".join(json.dumps({"id": f"c{i}", "text": text, "label": "none", "kind": "easy/x"},
+                           ensure_ascii=False) + "\n"
+                for i, text in enumerate(["Алматы", "Доброе утро, Астана!", "Қайырлы таң!"])),
+        encoding="utf-8")
+    result = CliRunner().invoke(train_command, ["--corpus", str(corpus), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    model = load_model(result.output.strip().splitlines()[-1])
+    assert "chatter.jsonl" in model.meta["sources"]
+    data = json.loads(CliRunner().invoke(eval_command, [
+        "--by-writer", str(corpus), "--json"]).output.splitlines()[-1])
+    assert set(data["writers"]) == {"ann", "bob", "cid"}
+
+
 def test_the_bundled_corpus_has_five_writers_with_hard_negatives():
     from detection.training import read_corpus
 
