@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["FeatureSpace", "Features", "NgramBatch", "batch_ngrams", "describe", "hashed_ngrams",
-           "ngram_text"]
+           "ngram_text", "segment_sums"]
 
 CHAR_N = (2, 3, 4, 5)
 SHAPE = ("emoji", "digits", "price", "dose", "length", "lines", "latin_mixed", "report_frame")
@@ -212,74 +212,86 @@ def hashed_ngrams(folded: str, bits: int, codes: np.ndarray | None = None
 
 @dataclass(frozen=True, slots=True)
 class NgramBatch:
-    """The hashed n-grams of many posts at once: per n-gram occurrence its bucket and its post,
-    per post the value of each of its occurrences (as :func:`hashed_ngrams` gives one by one),
-    and the emoji and digit counts of the shape features."""
+    """The hashed n-grams of many posts at once, post after post, and the emoji and digit
+    counts of the shape features. Per text position four char entries (the 2- to 5-gram
+    starting there) and per word two word entries (the word, and the pair with the next
+    word); an entry with no n-gram (one past the post's end, a pair across two posts) has the
+    bucket ``2 ** bits``, one past the last: a weight table with a zero row there sums the
+    same. Per post its number of entries in each block and the value of each of its n-grams
+    (as :func:`hashed_ngrams` gives one by one)."""
 
     emoji: np.ndarray
     digits: np.ndarray
-    char_post: np.ndarray
     char_ids: np.ndarray
+    char_entries: np.ndarray  # per post
     char_val: np.ndarray  # per post
-    word_post: np.ndarray
     word_ids: np.ndarray
+    word_entries: np.ndarray  # per post
     word_val: np.ndarray  # per post
 
 
 def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> NgramBatch:
     """:func:`hashed_ngrams` and the shape counts of every post in a few numpy passes over the
-    posts joined end to end (an n-gram that would straddle two posts is dropped), instead of a
-    few dozen small passes per post. ``crc``: a cache of word hashes, filled as it goes."""
-    n = len(folded_texts)
+    posts joined end to end, instead of a few dozen small passes per post. ``crc``: a cache of
+    word hashes, filled as it goes."""
+    n, none = len(folded_texts), 1 << bits
     spaced = [_spaced(f) for f in folded_texts]
     lens = np.fromiter(map(len, spaced), dtype=np.int64, count=n)
     codes = _codes("".join(spaced))
     post = np.repeat(np.arange(n), lens)
     emoji, digits = (np.bincount(post[mask], minlength=n) for mask in _emoji_digits(codes))
-    ends = np.cumsum(lens)
+    room = np.repeat(np.cumsum(lens), lens) - np.arange(len(codes))  # characters left in post
     a = codes.astype(np.uint64)
-    acc, posts, ids = a, [], []
+    char_ids = np.full((len(codes), len(CHAR_N)), none, dtype=np.int64)
+    acc = a
     for size in range(2, CHAR_N[-1] + 1):
         acc = acc[:-1] * _P + a[size - 1:]
         if size >= CHAR_N[0]:
-            owner = post[:len(acc)]
-            ok = np.arange(size, len(acc) + size) <= ends[owner]
-            posts.append(owner[ok])
-            ids.append(_bucket(acc[ok], bits))
-    char_post = np.concatenate(posts)
-    char_val = _per_post_unit(char_post, n)
+            char_ids[:len(acc), size - CHAR_N[0]] = np.where(room[:len(acc)] >= size,
+                                                             _bucket(acc, bits), none)
+    char_grams = sum(np.maximum(lens - size + 1, 0) for size in CHAR_N)
     words = [_WORD.findall(f) for f in folded_texts]
     counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
-    h = np.fromiter(_crcs(words, crc), dtype=np.uint64, count=int(counts.sum()))
+    h = np.array(_crcs(words, crc), dtype=np.uint64)
     wpost = np.repeat(np.arange(n), counts)
-    same = wpost[:-1] == wpost[1:]
-    pairs = h[:-1][same] * _WORD_SALT + h[1:][same] + np.uint64(1)
-    word_post = np.concatenate((wpost, wpost[:-1][same]))
-    word_ids = _bucket(np.concatenate((h * _P, pairs)), bits)
-    return NgramBatch(emoji, digits, char_post, np.concatenate(ids), char_val, word_post,
-                      word_ids, _per_post_unit(word_post, n))
+    word_ids = np.full((len(h), 2), none, dtype=np.int64)
+    word_ids[:, 0] = _bucket(h * _P, bits)
+    word_ids[:-1, 1] = np.where(wpost[:-1] == wpost[1:],
+                                _bucket(h[:-1] * _WORD_SALT + h[1:] + np.uint64(1), bits), none)
+    word_grams = counts + np.maximum(counts - 1, 0)
+    return NgramBatch(emoji, digits, char_ids.ravel(), len(CHAR_N) * lens, _unit_values(char_grams),
+                      word_ids.ravel(), 2 * counts, _unit_values(word_grams))
 
 
-def _per_post_unit(post: np.ndarray, n: int) -> np.ndarray:
-    """Per post, the value of each of its occurrences: one over the square root of their number
+def _unit_values(counts: np.ndarray) -> np.ndarray:
+    """Per post, the value of each of its n-grams: one over the square root of their number
     (as :func:`_unit`)."""
-    counts = np.bincount(post, minlength=n)
-    out = np.zeros(n)
+    out = np.zeros(len(counts))
     has = counts > 0
     out[has] = 1.0 / np.sqrt(counts[has])
     return out
 
 
-def _crcs(words: list[list[str]], crc: dict[str, int]):
+def _crcs(words: list[list[str]], crc: dict[str, int]) -> list[int]:
     """The CRC-32 of each word of each post, in order, from the cache where it is known."""
     if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
         crc.clear()
-    for post in words:
-        for w in post:
-            v = crc.get(w)
+    flat = [w for post in words for w in post]
+    out = list(map(crc.get, flat))
+    if None in out:
+        for i, v in enumerate(out):
             if v is None:
-                v = crc[w] = zlib.crc32(w.encode())
-            yield v
+                out[i] = crc[flat[i]] = zlib.crc32(flat[i].encode())
+    return out
+
+
+def segment_sums(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per post, the sum of its ``counts[i]`` consecutive ``rows`` (zero for a post with none)."""
+    out = np.zeros((len(counts), rows.shape[1]))
+    has = counts > 0
+    if has.any():
+        out[has] = np.add.reduceat(rows, (np.cumsum(counts) - counts)[has], axis=0)
+    return out
 
 
 def ngram_text(folded: str, bits: int, block: str, bucket: int) -> str | None:
