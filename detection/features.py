@@ -47,7 +47,10 @@ SHAPE_WORDS = {
     "report_frame": "a report about others (news, raid, warning)",
 }
 _WORD = re.compile(r"\w+")
-_MIXED = re.compile(r"(?:[а-яёәғқңөұүһі][a-z]|[a-z][а-яёәғқңөұүһі])")
+_CYRILLIC = "а-яёәғқңөұүһі"
+_MIXED = re.compile(f"(?:[{_CYRILLIC}][a-z]|[a-z][{_CYRILLIC}])")
+_CYRILLIC_CODES = np.array([c for c in range(0x400, 0x500) if re.match(f"[{_CYRILLIC}]", chr(c))],
+                           dtype=np.uint32)
 _P = np.uint64(0x100000001B3)  # FNV prime: the rolling multiplier
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier for the bucket
 _WORD_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -78,6 +81,15 @@ class FeatureSpace:
         self.names = names
         self.index = {n: i for i, n in enumerate(names)}
         self.bits = bits
+        # Each kind's features by the evidence's own name, so no name is built per post.
+        by_kind: dict[str, dict[str, int]] = {}
+        for name, i in self.index.items():
+            kind, _, rest = name.partition(":")
+            by_kind.setdefault(kind, {})[rest] = i
+        self._rules, self._rule = by_kind["rules"], by_kind.get("rule", {})
+        self._concept, self._reported = by_kind.get("concept", {}), by_kind.get("reported", {})
+        self._indicator = by_kind.get("indicator", {})
+        *self._shape, self._frame = (by_kind["shape"][s] for s in SHAPE)  # the frame last
 
     def build(self, folded: str, matches, hits, indicators, rule_scores: dict[str, float],
               patterns, frame: bool = False) -> Features:
@@ -90,48 +102,49 @@ class FeatureSpace:
         return Features(named, char_ids, char_vals, word_ids, word_vals)
 
     def named(self, folded: str, matches, hits, indicators, rule_scores: dict[str, float],
-              patterns, frame: bool, emoji: int, digits: int) -> dict[int, float]:
-        """The named features by index (``emoji`` and ``digits``: counts in the spaced text)."""
-        idx = self.index
+              patterns, frame: bool, emoji: int, digits: int, mixed: int) -> dict[int, float]:
+        """The named features by index (``emoji``, ``digits`` and ``mixed``: counts in the
+        spaced text, :func:`_counts`)."""
         named: dict[int, float] = {}
         for c, s in rule_scores.items():
             if s > 1e-6:
-                named[idx[f"rules:{c}"]] = s
+                named[self._rules[c]] = s
+        rule = self._rule
         for h in hits:
-            i = idx.get(f"rule:{h.rule}")
+            i = rule.get(h.rule)
             if i is not None:
                 named[i] = named.get(i, 0.0) + abs(h.contribution)
-        for name, s in _strength(matches).items():
-            i = idx.get(name)
-            if i is not None:
-                named[i] = min(2.0, s)
+        for i, s in self._strength(matches).items():
+            named[i] = min(2.0, s)
         kinds: dict[str, int] = {}
         for ind in indicators:
             kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
         for k, n in kinds.items():
-            i = idx.get(f"indicator:{k}")
+            i = self._indicator.get(k)
             if i is not None:
                 named[i] = 1.0 + 0.3 * min(n - 1, 3)
-        for name, value in _shape(folded, emoji, digits, patterns).items():
+        shape = _shape(folded, emoji, digits, mixed, patterns)
+        for i, value in zip(self._shape, shape, strict=True):
             if value:
-                named[idx[f"shape:{name}"]] = value
+                named[i] = value
         if frame:
-            named[idx["shape:report_frame"]] = 1.0
+            named[self._frame] = 1.0
         return named
 
-
-def _strength(matches) -> dict[str, float]:
-    """Per concept (``concept:…``, or ``reported:…`` inside reported speech), the sum of the
-    weights of its distinct terms."""
-    seen: set[tuple[bool, str, str]] = set()
-    out: dict[str, float] = {}
-    for m in matches:
-        key = (m.reported, m.concept, m.term)
-        if key not in seen:
-            seen.add(key)
-            name = f"{'reported' if m.reported else 'concept'}:{m.concept}"
-            out[name] = out.get(name, 0.0) + m.weight
-    return out
+    def _strength(self, matches) -> dict[int, float]:
+        """Per concept feature (``concept:…``, or ``reported:…`` inside reported speech), the
+        sum of the weights of its distinct terms."""
+        seen: set[tuple[bool, str, str]] = set()
+        out: dict[int, float] = {}
+        concept, reported = self._concept, self._reported
+        for m in matches:
+            key = (m.reported, m.concept, m.term)
+            if key not in seen:
+                seen.add(key)
+                i = (reported if m.reported else concept).get(m.concept)
+                if i is not None:
+                    out[i] = out.get(i, 0.0) + m.weight
+        return out
 
 
 def _codes(text: str) -> np.ndarray:
@@ -144,19 +157,30 @@ def _emoji_digits(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             (codes >= 0x30) & (codes <= 0x39))
 
 
-def _counts(codes: np.ndarray) -> tuple[int, int]:
+def _mixed_pairs(codes: np.ndarray) -> np.ndarray:
+    """Where a Latin letter and a Cyrillic one stand side by side (either order): a mask of the
+    first of the two."""
+    latin, cyrillic = (codes >= 0x61) & (codes <= 0x7A), np.isin(codes, _CYRILLIC_CODES)
+    return (latin[:-1] & cyrillic[1:]) | (cyrillic[:-1] & latin[1:])
+
+
+def _counts(codes: np.ndarray) -> tuple[int, int, int]:
+    """The emoji, the digits and the Latin-Cyrillic pairs among ``codes``."""
     emoji, digits = _emoji_digits(codes)
-    return int(np.count_nonzero(emoji)), int(np.count_nonzero(digits))
+    return (int(np.count_nonzero(emoji)), int(np.count_nonzero(digits)),
+            int(np.count_nonzero(_mixed_pairs(codes))))
 
 
-def _shape(folded: str, emoji: int, digits: int, patterns) -> dict[str, float]:
+def _shape(folded: str, emoji: int, digits: int, mixed: int, patterns) -> tuple[float, ...]:
+    """The shape features' values in the order of :data:`SHAPE`, all but the report frame.
+    ``mixed``: the Latin-Cyrillic pairs, overlapping ones too; what counts is those ``_MIXED``
+    finds, which do not overlap, and with fewer than two that is the same number."""
     n = len(folded) or 1
     prices = sum(1 for p in patterns if p[0] == "price")
     doses = sum(1 for p in patterns if p[0] == "quantity")
-    return {"emoji": min(1.0, 10 * emoji / n), "digits": min(1.0, 4 * digits / n),
-            "price": min(1.0, prices / 2), "dose": min(1.0, doses / 2),
-            "length": min(1.0, n / 1000), "lines": min(1.0, folded.count("\n") / 8),
-            "latin_mixed": min(1.0, len(_MIXED.findall(folded)) / 2)}
+    return (min(1.0, 10 * emoji / n), min(1.0, 4 * digits / n), min(1.0, prices / 2),
+            min(1.0, doses / 2), min(1.0, n / 1000), min(1.0, folded.count("\n") / 8),
+            min(1.0, (mixed if mixed < 2 else len(_MIXED.findall(folded))) / 2))
 
 
 def _char_hashes(codes: np.ndarray) -> list[np.ndarray]:
@@ -212,16 +236,15 @@ def hashed_ngrams(folded: str, bits: int, codes: np.ndarray | None = None
 
 @dataclass(frozen=True, slots=True)
 class NgramBatch:
-    """The hashed n-grams of many posts at once, post after post, and the emoji and digit
-    counts of the shape features. Per text position four char entries (the 2- to 5-gram
-    starting there) and per word two word entries (the word, and the pair with the next
-    word); an entry with no n-gram (one past the post's end, a pair across two posts) has the
-    bucket ``2 ** bits``, one past the last: a weight table with a zero row there sums the
-    same. Per post its number of entries in each block and the value of each of its n-grams
-    (as :func:`hashed_ngrams` gives one by one)."""
+    """The hashed n-grams of many posts at once, post after post, and per post the counts of
+    the shape features (emoji, digits, Latin-Cyrillic pairs: :func:`_counts`). Per text
+    position four char entries (the 2- to 5-gram starting there) and per word two word entries
+    (the word, and the pair with the next word); an entry with no n-gram (one past the post's
+    end, a pair across two posts) has the bucket ``2 ** bits``, one past the last: a weight
+    table with a zero row there sums the same. Per post its number of entries in each block
+    and the value of each of its n-grams (as :func:`hashed_ngrams` gives one by one)."""
 
-    emoji: np.ndarray
-    digits: np.ndarray
+    counts: np.ndarray  # (posts, 3)
     char_ids: np.ndarray
     char_entries: np.ndarray  # per post
     char_val: np.ndarray  # per post
@@ -240,6 +263,7 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> Ngr
     codes = _codes("".join(spaced))
     post = np.repeat(np.arange(n), lens)
     emoji, digits = (np.bincount(post[mask], minlength=n) for mask in _emoji_digits(codes))
+    mixed = np.bincount(post[:-1][_mixed_pairs(codes)], minlength=n)
     room = np.repeat(np.cumsum(lens), lens) - np.arange(len(codes))  # characters left in post
     a = codes.astype(np.uint64)
     char_ids = np.full((len(codes), len(CHAR_N)), none, dtype=np.int64)
@@ -259,8 +283,9 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> Ngr
     word_ids[:-1, 1] = np.where(wpost[:-1] == wpost[1:],
                                 _bucket(h[:-1] * _WORD_SALT + h[1:] + np.uint64(1), bits), none)
     word_grams = counts + np.maximum(counts - 1, 0)
-    return NgramBatch(emoji, digits, char_ids.ravel(), len(CHAR_N) * lens, _unit_values(char_grams),
-                      word_ids.ravel(), 2 * counts, _unit_values(word_grams))
+    return NgramBatch(np.column_stack((emoji, digits, mixed)), char_ids.ravel(),
+                      len(CHAR_N) * lens, _unit_values(char_grams), word_ids.ravel(), 2 * counts,
+                      _unit_values(word_grams))
 
 
 def _unit_values(counts: np.ndarray) -> np.ndarray:

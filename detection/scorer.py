@@ -242,9 +242,8 @@ class Detector:
             return []
         model, n, k = self.model, len(reads), len(self.model.labels)
         b = batch_ngrams([r[0] for r in reads], self.space.bits, self._crc)
-        named = [self.space.named(*r, emoji, digits)
-                 for r, emoji, digits in zip(reads, b.emoji.tolist(), b.digits.tolist(),
-                                             strict=True)]
+        named = [self.space.named(*r, *shape_counts)
+                 for r, shape_counts in zip(reads, b.counts.tolist(), strict=True)]
         counts = np.fromiter(map(len, named), dtype=np.int64, count=n)
         total = int(counts.sum())
         cols = np.fromiter(chain.from_iterable(named), dtype=np.int64, count=total)
