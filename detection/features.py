@@ -25,11 +25,12 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
-__all__ = ["FeatureSpace", "Features", "NgramBatch", "batch_ngrams", "describe", "hashed_ngrams",
-           "ngram_text", "segment_sums"]
+__all__ = ["FeatureSpace", "Features", "NgramBatch", "WordHashes", "batch_ngrams", "describe",
+           "hashed_ngrams", "ngram_text", "segment_sums"]
 
 CHAR_N = (2, 3, 4, 5)
 SHAPE = ("emoji", "digits", "price", "dose", "length", "lines", "latin_mixed", "report_frame")
@@ -49,8 +50,8 @@ SHAPE_WORDS = {
 _WORD = re.compile(r"\w+")
 _CYRILLIC = "а-яёәғқңөұүһі"
 _MIXED = re.compile(f"(?:[{_CYRILLIC}][a-z]|[a-z][{_CYRILLIC}])")
-_CYRILLIC_CODES = np.array([c for c in range(0x400, 0x500) if re.match(f"[{_CYRILLIC}]", chr(c))],
-                           dtype=np.uint32)
+# Per code point below U+0500, whether it is one of _CYRILLIC (the last, U+04FF, is not).
+_IS_CYRILLIC = np.array([bool(re.match(f"[{_CYRILLIC}]", chr(c))) for c in range(0x500)])
 _P = np.uint64(0x100000001B3)  # FNV prime: the rolling multiplier
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier for the bucket
 _WORD_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -160,7 +161,8 @@ def _emoji_digits(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _mixed_pairs(codes: np.ndarray) -> np.ndarray:
     """Where a Latin letter and a Cyrillic one stand side by side (either order): a mask of the
     first of the two."""
-    latin, cyrillic = (codes >= 0x61) & (codes <= 0x7A), np.isin(codes, _CYRILLIC_CODES)
+    latin = (codes >= 0x61) & (codes <= 0x7A)
+    cyrillic = _IS_CYRILLIC.take(np.minimum(codes, len(_IS_CYRILLIC) - 1))
     return (latin[:-1] & cyrillic[1:]) | (cyrillic[:-1] & latin[1:])
 
 
@@ -253,7 +255,7 @@ class NgramBatch:
     word_val: np.ndarray  # per post
 
 
-def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> NgramBatch:
+def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBatch:
     """:func:`hashed_ngrams` and the shape counts of every post in a few numpy passes over the
     posts joined end to end, instead of a few dozen small passes per post. ``crc``: a cache of
     word hashes, filled as it goes."""
@@ -276,7 +278,10 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> Ngr
     char_grams = sum(np.maximum(lens - size + 1, 0) for size in CHAR_N)
     words = [_WORD.findall(f) for f in folded_texts]
     counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
-    h = np.array(_crcs(words, crc), dtype=np.uint64)
+    if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
+        crc.clear()
+    h = np.fromiter(map(crc.__getitem__, chain.from_iterable(words)), dtype=np.uint64,
+                    count=int(counts.sum()))
     wpost = np.repeat(np.arange(n), counts)
     word_ids = np.full((len(h), 2), none, dtype=np.int64)
     word_ids[:, 0] = _bucket(h * _P, bits)
@@ -297,17 +302,13 @@ def _unit_values(counts: np.ndarray) -> np.ndarray:
     return out
 
 
-def _crcs(words: list[list[str]], crc: dict[str, int]) -> list[int]:
-    """The CRC-32 of each word of each post, in order, from the cache where it is known."""
-    if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
-        crc.clear()
-    flat = [w for post in words for w in post]
-    out = list(map(crc.get, flat))
-    if None in out:
-        for i, v in enumerate(out):
-            if v is None:
-                out[i] = crc[flat[i]] = zlib.crc32(flat[i].encode())
-    return out
+class WordHashes(dict):
+    """A cache of words' CRC-32 hashes for :func:`batch_ngrams`, each computed on its first
+    look-up (``cache[word]``)."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = zlib.crc32(word.encode())
+        return value
 
 
 def segment_sums(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:

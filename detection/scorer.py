@@ -22,7 +22,8 @@ import numpy as np
 
 from detection.config import DetectionConfig
 from detection.extract import KINDS, Extractor, Indicator
-from detection.features import Features, FeatureSpace, batch_ngrams, segment_sums
+from detection.features import (Features, FeatureSpace, WordHashes, batch_ngrams,
+                                segment_sums)
 from detection.lexicon import Lexicon
 from detection.matcher import Matcher
 from detection.model import FeatureModel, LearnedModel, load_model
@@ -72,7 +73,7 @@ class Detector:
                                   [*lexicon.concepts, *_BUILT_IN_CONCEPTS], list(KINDS),
                                   bits=model.bits if isinstance(model, FeatureModel) else 18)
         self._v2 = isinstance(model, FeatureModel)
-        self._crc: dict[str, int] = {}  # words' hashes, for batches (detection.features)
+        self._crc = WordHashes()  # words' hashes, for batches
         self._bound = model.bind(self.space.names) if isinstance(model, FeatureModel) else None
         # The model's weights of char and word buckets and of named features, a row each.
         self._tables = () if not self._v2 else tuple(
