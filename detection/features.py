@@ -25,11 +25,12 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
-__all__ = ["FeatureSpace", "Features", "NgramBatch", "batch_ngrams", "describe", "hashed_ngrams",
-           "ngram_text"]
+__all__ = ["FeatureSpace", "Features", "NgramBatch", "WordHashes", "batch_ngrams", "describe",
+           "hashed_ngrams", "ngram_text", "segment_sums"]
 
 CHAR_N = (2, 3, 4, 5)
 # A post's n-grams weigh one over the square root of their number, counted as at least this
@@ -52,7 +53,10 @@ SHAPE_WORDS = {
     "report_frame": "a report about others (news, raid, warning)",
 }
 _WORD = re.compile(r"\w+")
-_MIXED = re.compile(r"(?:[а-яёәғқңөұүһі][a-z]|[a-z][а-яёәғқңөұүһі])")
+_CYRILLIC = "а-яёәғқңөұүһі"
+_MIXED = re.compile(f"(?:[{_CYRILLIC}][a-z]|[a-z][{_CYRILLIC}])")
+# Per code point below U+0500, whether it is one of _CYRILLIC (the last, U+04FF, is not).
+_IS_CYRILLIC = np.array([bool(re.match(f"[{_CYRILLIC}]", chr(c))) for c in range(0x500)])
 _P = np.uint64(0x100000001B3)  # FNV prime: the rolling multiplier
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier for the bucket
 _WORD_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -83,6 +87,15 @@ class FeatureSpace:
         self.names = names
         self.index = {n: i for i, n in enumerate(names)}
         self.bits = bits
+        # Each kind's features by the evidence's own name, so no name is built per post.
+        by_kind: dict[str, dict[str, int]] = {}
+        for name, i in self.index.items():
+            kind, _, rest = name.partition(":")
+            by_kind.setdefault(kind, {})[rest] = i
+        self._rules, self._rule = by_kind["rules"], by_kind.get("rule", {})
+        self._concept, self._reported = by_kind.get("concept", {}), by_kind.get("reported", {})
+        self._indicator = by_kind.get("indicator", {})
+        *self._shape, self._frame = (by_kind["shape"][s] for s in SHAPE)  # the frame last
 
     def build(self, folded: str, matches, hits, indicators, rule_scores: dict[str, float],
               patterns, frame: bool = False) -> Features:
@@ -95,48 +108,49 @@ class FeatureSpace:
         return Features(named, char_ids, char_vals, word_ids, word_vals)
 
     def named(self, folded: str, matches, hits, indicators, rule_scores: dict[str, float],
-              patterns, frame: bool, emoji: int, digits: int) -> dict[int, float]:
-        """The named features by index (``emoji`` and ``digits``: counts in the spaced text)."""
-        idx = self.index
+              patterns, frame: bool, emoji: int, digits: int, mixed: int) -> dict[int, float]:
+        """The named features by index (``emoji``, ``digits`` and ``mixed``: counts in the
+        spaced text, :func:`_counts`)."""
         named: dict[int, float] = {}
         for c, s in rule_scores.items():
             if s > 1e-6:
-                named[idx[f"rules:{c}"]] = s
+                named[self._rules[c]] = s
+        rule = self._rule
         for h in hits:
-            i = idx.get(f"rule:{h.rule}")
+            i = rule.get(h.rule)
             if i is not None:
                 named[i] = named.get(i, 0.0) + abs(h.contribution)
-        for name, s in _strength(matches).items():
-            i = idx.get(name)
-            if i is not None:
-                named[i] = min(2.0, s)
+        for i, s in self._strength(matches).items():
+            named[i] = min(2.0, s)
         kinds: dict[str, int] = {}
         for ind in indicators:
             kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
         for k, n in kinds.items():
-            i = idx.get(f"indicator:{k}")
+            i = self._indicator.get(k)
             if i is not None:
                 named[i] = 1.0 + 0.3 * min(n - 1, 3)
-        for name, value in _shape(folded, emoji, digits, patterns).items():
+        shape = _shape(folded, emoji, digits, mixed, patterns)
+        for i, value in zip(self._shape, shape, strict=True):
             if value:
-                named[idx[f"shape:{name}"]] = value
+                named[i] = value
         if frame:
-            named[idx["shape:report_frame"]] = 1.0
+            named[self._frame] = 1.0
         return named
 
-
-def _strength(matches) -> dict[str, float]:
-    """Per concept (``concept:…``, or ``reported:…`` inside reported speech), the sum of the
-    weights of its distinct terms."""
-    seen: set[tuple[bool, str, str]] = set()
-    out: dict[str, float] = {}
-    for m in matches:
-        key = (m.reported, m.concept, m.term)
-        if key not in seen:
-            seen.add(key)
-            name = f"{'reported' if m.reported else 'concept'}:{m.concept}"
-            out[name] = out.get(name, 0.0) + m.weight
-    return out
+    def _strength(self, matches) -> dict[int, float]:
+        """Per concept feature (``concept:…``, or ``reported:…`` inside reported speech), the
+        sum of the weights of its distinct terms."""
+        seen: set[tuple[bool, str, str]] = set()
+        out: dict[int, float] = {}
+        concept, reported = self._concept, self._reported
+        for m in matches:
+            key = (m.reported, m.concept, m.term)
+            if key not in seen:
+                seen.add(key)
+                i = (reported if m.reported else concept).get(m.concept)
+                if i is not None:
+                    out[i] = out.get(i, 0.0) + m.weight
+        return out
 
 
 def _codes(text: str) -> np.ndarray:
@@ -149,19 +163,31 @@ def _emoji_digits(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             (codes >= 0x30) & (codes <= 0x39))
 
 
-def _counts(codes: np.ndarray) -> tuple[int, int]:
+def _mixed_pairs(codes: np.ndarray) -> np.ndarray:
+    """Where a Latin letter and a Cyrillic one stand side by side (either order): a mask of the
+    first of the two."""
+    latin = (codes >= 0x61) & (codes <= 0x7A)
+    cyrillic = _IS_CYRILLIC.take(np.minimum(codes, len(_IS_CYRILLIC) - 1))
+    return (latin[:-1] & cyrillic[1:]) | (cyrillic[:-1] & latin[1:])
+
+
+def _counts(codes: np.ndarray) -> tuple[int, int, int]:
+    """The emoji, the digits and the Latin-Cyrillic pairs among ``codes``."""
     emoji, digits = _emoji_digits(codes)
-    return int(np.count_nonzero(emoji)), int(np.count_nonzero(digits))
+    return (int(np.count_nonzero(emoji)), int(np.count_nonzero(digits)),
+            int(np.count_nonzero(_mixed_pairs(codes))))
 
 
-def _shape(folded: str, emoji: int, digits: int, patterns) -> dict[str, float]:
+def _shape(folded: str, emoji: int, digits: int, mixed: int, patterns) -> tuple[float, ...]:
+    """The shape features' values in the order of :data:`SHAPE`, all but the report frame.
+    ``mixed``: the Latin-Cyrillic pairs, overlapping ones too; what counts is those ``_MIXED``
+    finds, which do not overlap, and with fewer than two that is the same number."""
     n = len(folded) or 1
     prices = sum(1 for p in patterns if p[0] == "price")
     doses = sum(1 for p in patterns if p[0] == "quantity")
-    return {"emoji": min(1.0, 10 * emoji / n), "digits": min(1.0, 4 * digits / n),
-            "price": min(1.0, prices / 2), "dose": min(1.0, doses / 2),
-            "length": min(1.0, n / 1000), "lines": min(1.0, folded.count("\n") / 8),
-            "latin_mixed": min(1.0, len(_MIXED.findall(folded)) / 2)}
+    return (min(1.0, 10 * emoji / n), min(1.0, 4 * digits / n), min(1.0, prices / 2),
+            min(1.0, doses / 2), min(1.0, n / 1000), min(1.0, folded.count("\n") / 8),
+            min(1.0, (mixed if mixed < 2 else len(_MIXED.findall(folded))) / 2))
 
 
 def _char_hashes(codes: np.ndarray) -> list[np.ndarray]:
@@ -218,74 +244,86 @@ def hashed_ngrams(folded: str, bits: int, codes: np.ndarray | None = None
 
 @dataclass(frozen=True, slots=True)
 class NgramBatch:
-    """The hashed n-grams of many posts at once: per n-gram occurrence its bucket and its post,
-    per post the value of each of its occurrences (as :func:`hashed_ngrams` gives one by one),
-    and the emoji and digit counts of the shape features."""
+    """The hashed n-grams of many posts at once, post after post, and per post the counts of
+    the shape features (emoji, digits, Latin-Cyrillic pairs: :func:`_counts`). Per text
+    position four char entries (the 2- to 5-gram starting there) and per word two word entries
+    (the word, and the pair with the next word); an entry with no n-gram (one past the post's
+    end, a pair across two posts) has the bucket ``2 ** bits``, one past the last: a weight
+    table with a zero row there sums the same. Per post its number of entries in each block
+    and the value of each of its n-grams (as :func:`hashed_ngrams` gives one by one)."""
 
-    emoji: np.ndarray
-    digits: np.ndarray
-    char_post: np.ndarray
+    counts: np.ndarray  # (posts, 3)
     char_ids: np.ndarray
+    char_entries: np.ndarray  # per post
     char_val: np.ndarray  # per post
-    word_post: np.ndarray
     word_ids: np.ndarray
+    word_entries: np.ndarray  # per post
     word_val: np.ndarray  # per post
 
 
-def batch_ngrams(folded_texts: list[str], bits: int, crc: dict[str, int]) -> NgramBatch:
+def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBatch:
     """:func:`hashed_ngrams` and the shape counts of every post in a few numpy passes over the
-    posts joined end to end (an n-gram that would straddle two posts is dropped), instead of a
-    few dozen small passes per post. ``crc``: a cache of word hashes, filled as it goes."""
-    n = len(folded_texts)
+    posts joined end to end, instead of a few dozen small passes per post. ``crc``: a cache of
+    word hashes, filled as it goes."""
+    n, none = len(folded_texts), 1 << bits
     spaced = [_spaced(f) for f in folded_texts]
     lens = np.fromiter(map(len, spaced), dtype=np.int64, count=n)
     codes = _codes("".join(spaced))
     post = np.repeat(np.arange(n), lens)
     emoji, digits = (np.bincount(post[mask], minlength=n) for mask in _emoji_digits(codes))
-    ends = np.cumsum(lens)
+    mixed = np.bincount(post[:-1][_mixed_pairs(codes)], minlength=n)
+    room = np.repeat(np.cumsum(lens), lens) - np.arange(len(codes))  # characters left in post
     a = codes.astype(np.uint64)
-    acc, posts, ids = a, [], []
+    char_ids = np.full((len(codes), len(CHAR_N)), none, dtype=np.int64)
+    acc = a
     for size in range(2, CHAR_N[-1] + 1):
         acc = acc[:-1] * _P + a[size - 1:]
         if size >= CHAR_N[0]:
-            owner = post[:len(acc)]
-            ok = np.arange(size, len(acc) + size) <= ends[owner]
-            posts.append(owner[ok])
-            ids.append(_bucket(acc[ok], bits))
-    char_post = np.concatenate(posts)
-    char_val = _per_post_unit(char_post, n, CHAR_FLOOR)
+            char_ids[:len(acc), size - CHAR_N[0]] = np.where(room[:len(acc)] >= size,
+                                                             _bucket(acc, bits), none)
+    char_grams = sum(np.maximum(lens - size + 1, 0) for size in CHAR_N)
     words = [_WORD.findall(f) for f in folded_texts]
     counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
-    h = np.fromiter(_crcs(words, crc), dtype=np.uint64, count=int(counts.sum()))
+    if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
+        crc.clear()
+    h = np.fromiter(map(crc.__getitem__, chain.from_iterable(words)), dtype=np.uint64,
+                    count=int(counts.sum()))
     wpost = np.repeat(np.arange(n), counts)
-    same = wpost[:-1] == wpost[1:]
-    pairs = h[:-1][same] * _WORD_SALT + h[1:][same] + np.uint64(1)
-    word_post = np.concatenate((wpost, wpost[:-1][same]))
-    word_ids = _bucket(np.concatenate((h * _P, pairs)), bits)
-    return NgramBatch(emoji, digits, char_post, np.concatenate(ids), char_val, word_post,
-                      word_ids, _per_post_unit(word_post, n, WORD_FLOOR))
+    word_ids = np.full((len(h), 2), none, dtype=np.int64)
+    word_ids[:, 0] = _bucket(h * _P, bits)
+    word_ids[:-1, 1] = np.where(wpost[:-1] == wpost[1:],
+                                _bucket(h[:-1] * _WORD_SALT + h[1:] + np.uint64(1), bits), none)
+    word_grams = counts + np.maximum(counts - 1, 0)
+    return NgramBatch(np.column_stack((emoji, digits, mixed)), char_ids.ravel(),
+                      len(CHAR_N) * lens, _unit_values(char_grams, CHAR_FLOOR), word_ids.ravel(),
+                      2 * counts, _unit_values(word_grams, WORD_FLOOR))
 
 
-def _per_post_unit(post: np.ndarray, n: int, floor: int) -> np.ndarray:
-    """Per post, the value of each of its occurrences: one over the square root of their number,
+def _unit_values(counts: np.ndarray, floor: int) -> np.ndarray:
+    """Per post, the value of each of its n-grams: one over the square root of their number,
     counted as at least ``floor`` (as :func:`_unit`)."""
-    counts = np.bincount(post, minlength=n)
-    out = np.zeros(n)
+    out = np.zeros(len(counts))
     has = counts > 0
     out[has] = 1.0 / np.sqrt(np.maximum(counts[has], floor))
     return out
 
 
-def _crcs(words: list[list[str]], crc: dict[str, int]):
-    """The CRC-32 of each word of each post, in order, from the cache where it is known."""
-    if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
-        crc.clear()
-    for post in words:
-        for w in post:
-            v = crc.get(w)
-            if v is None:
-                v = crc[w] = zlib.crc32(w.encode())
-            yield v
+class WordHashes(dict):
+    """A cache of words' CRC-32 hashes for :func:`batch_ngrams`, each computed on its first
+    look-up (``cache[word]``)."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = zlib.crc32(word.encode())
+        return value
+
+
+def segment_sums(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per post, the sum of its ``counts[i]`` consecutive ``rows`` (zero for a post with none)."""
+    out = np.zeros((len(counts), rows.shape[1]))
+    has = counts > 0
+    if has.any():
+        out[has] = np.add.reduceat(rows, (np.cumsum(counts) - counts)[has], axis=0)
+    return out
 
 
 def ngram_text(folded: str, bits: int, block: str, bucket: int) -> str | None:

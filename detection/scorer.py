@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import math
+from itertools import chain
 from typing import Sequence
 
 import numpy as np
 
 from detection.config import DetectionConfig
 from detection.extract import KINDS, Extractor, Indicator
-from detection.features import Features, FeatureSpace, batch_ngrams
+from detection.features import (Features, FeatureSpace, WordHashes, batch_ngrams,
+                                segment_sums)
 from detection.lexicon import Lexicon
 from detection.matcher import Matcher
 from detection.model import FeatureModel, LearnedModel, load_model
@@ -79,13 +81,11 @@ class Detector:
                                   [*lexicon.concepts, *_BUILT_IN_CONCEPTS], list(KINDS),
                                   bits=model.bits if isinstance(model, FeatureModel) else 18)
         self._v2 = isinstance(model, FeatureModel)
-        self._crc: dict[str, int] = {}  # words' hashes, for batches (detection.features)
+        self._crc = WordHashes()  # words' hashes, for batches
         self._bound = model.bind(self.space.names) if isinstance(model, FeatureModel) else None
-        # Per label, the model's weights of char and word buckets and of named features.
-        self._columns = [] if not self._v2 else [
-            tuple(np.ascontiguousarray(w[:, k]) for w in (model.coef_char, model.coef_word,
-                                                          self._bound))
-            for k in range(len(model.labels))]
+        # The model's weights of char and word buckets and of named features, a row each.
+        self._tables = () if not self._v2 else tuple(
+            _weight_table(w) for w in (model.coef_char, model.coef_word, self._bound))
         rule_concepts = {c for r in DEFAULT_RULES for g in r.groups for c in g}
         missing = rule_concepts - set(lexicon.concepts) - set(_BUILT_IN_CONCEPTS)
         self.missing_concepts = sorted(missing)  # rules that cannot fire with this lexicon
@@ -247,29 +247,26 @@ class Detector:
 
     def _predict_many(self, reads: list[tuple]) -> list[dict[str, float]]:
         """The model's probabilities for many posts' evidence at once (:meth:`_read`): the
-        same sums as ``FeatureModel.predict`` per post, added up per post with ``bincount``."""
+        same sums as ``FeatureModel.predict`` per post, each block's weight rows gathered in
+        one go and added up per post (:func:`~detection.features.segment_sums`)."""
         if not reads:
             return []
-        model, n = self.model, len(reads)
+        model, n, k = self.model, len(reads), len(self.model.labels)
         b = batch_ngrams([r[0] for r in reads], self.space.bits, self._crc)
-        rows, cols, vals = [], [], []
-        for i, (r, emoji, digits) in enumerate(zip(reads, b.emoji.tolist(), b.digits.tolist(),
-                                                   strict=True)):
-            named = self.space.named(*r, emoji, digits)
-            rows += [i] * len(named)
-            cols += named.keys()
-            vals += named.values()
-        rows, cols = np.array(rows, dtype=np.int64), np.array(cols, dtype=np.int64)
-        vals = np.array(vals, dtype=np.float64)
-        z = np.empty((n, len(model.labels)))
-        for k in range(z.shape[1]):  # per label: 1-D gathers and sums are the fast ones
-            char_w, word_w, named_w = self._columns[k]
-            z[:, k] = model.intercept[k]
-            z[:, k] += np.bincount(rows, weights=vals * named_w.take(cols), minlength=n)
-            z[:, k] += b.char_val * np.bincount(b.char_post, weights=char_w.take(b.char_ids),
-                                                minlength=n)
-            z[:, k] += b.word_val * np.bincount(b.word_post, weights=word_w.take(b.word_ids),
-                                                minlength=n)
+        named = [self.space.named(*r, *shape_counts)
+                 for r, shape_counts in zip(reads, b.counts.tolist(), strict=True)]
+        counts = np.fromiter(map(len, named), dtype=np.int64, count=n)
+        total = int(counts.sum())
+        cols = np.fromiter(chain.from_iterable(named), dtype=np.int64, count=total)
+        vals = np.fromiter(chain.from_iterable(f.values() for f in named), dtype=np.float64,
+                           count=total)
+        char_w, word_w, named_w = self._tables
+        z = (model.intercept
+             + segment_sums(named_w.take(cols, axis=0) * vals[:, None], counts)[:, :k]
+             + b.char_val[:, None] * segment_sums(char_w.take(b.char_ids, axis=0),
+                                                  b.char_entries)[:, :k]
+             + b.word_val[:, None] * segment_sums(word_w.take(b.word_ids, axis=0),
+                                                  b.word_entries)[:, :k])
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         return [dict(zip(model.labels, row, strict=True)) for row in p.tolist()]
@@ -347,3 +344,11 @@ class Detector:
             hits.append(lifted)
         return self._decide(scores, hits, indicators, main)
 
+
+def _weight_table(coef: np.ndarray) -> np.ndarray:
+    """A block's weights (a row per bucket or named feature, a column per label) in float64,
+    with a zero row appended (the bucket of "no n-gram", :class:`~detection.features.NgramBatch`)
+    and zero columns up to four (rows of 32 bytes: numpy gathers those fastest)."""
+    table = np.zeros((len(coef) + 1, max(4, coef.shape[1])))
+    table[:-1, :coef.shape[1]] = coef
+    return table
