@@ -130,10 +130,10 @@ def _clause_start(text: str, end: int) -> int:
 
 
 @lru_cache(maxsize=256)  # a post is read by the rules and the model: the same text twice
-def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found], str]:
+def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found], str, str]:
     """The reported spans, whether any cue introduces someone else's words, the words of the
     word lists in the lower-cased text (strong and weak frame words, cues), and that text before
-    :func:`_unify`."""
+    and after :func:`_unify`."""
     lowered = _lower(text)
     low = _unify(lowered)  # _fold(text)
     words = WORDS.find(low)
@@ -152,7 +152,7 @@ def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found], st
         if m.end() < len(text):
             spans.append((m.end(), len(text)))
     cue = forwarded or len(spans) > cue
-    return tuple((s, e) for s, e in _merge(spans) if e > s), cue, words, lowered
+    return tuple((s, e) for s, e in _merge(spans) if e > s), cue, words, lowered, low
 
 
 def _spans(text: str) -> tuple[tuple[int, int], ...]:
@@ -186,10 +186,10 @@ def report_frame(text: str) -> bool:
     spans, or a cue that introduces someone else's words."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    spans, cue, words, lowered = _read(text)
+    spans, cue, words, lowered, own = _read(text)
     if spans:
         lowered = _lower(_outside(text))
-    own = _unify(lowered)
+        own = _unify(lowered)
     strong, weak_words = WORDS.find(own)[:2] if spans else words[:2]
     if strong.words or FRAME_STRONG.phrase_in(own, strong.phrases):
         return True

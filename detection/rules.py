@@ -132,30 +132,42 @@ _INDICATOR_CONCEPT = {
 class PatternFinder:
     """Prices and doses in folded text (digits survive folding)."""
 
+    # What follows a price's or a dose's first character: each checks the characters before it
+    # behind, so a match starts at a number's first digit (or a price at "$").
+    # No unit starts with a digit, ".", "," or white space, so giving back what the digits,
+    # separators and space took can never let a unit match: the quantifiers are possessive
+    # ("+"), which spares the engine that backtracking at every number, with the same matches.
+    _PRICE_REST = (r"(?:(?<=\d)(?<![\w.,].)[\d .,]{0,9}+"
+                   r"(?:\s?+(?:тг|тенге|тңг|₸|тыс|руб|р|₽|usd|usdt|долл|\$|k|к|kzt))(?!\w)"
+                   r"|(?<=\$)\s?+\d{1,7}+(?!\d))")
+    _DOSE_REST = (r"(?<=\d)(?<![\w.,].)\d{0,3}+(?:[.,]\d{1,2}+)?+\s?+(?:г|гр|грамм|грамма|грам|gr|"
+                  r"g|мг|mg|шт|штук|кг|таб|табл|марок|марки)(?!\w)")
+
     def __init__(self) -> None:
-        # Both start by consuming a digit (or "$") and check the character before it behind, so
-        # the engine skips to digits instead of trying a match at every position.
-        self._price = re.compile(
-            r"[\d$](?:(?<=\d)(?<![\w.,].)[\d .,]{0,9}"
-            r"(?:\s?(?:тг|тенге|тңг|₸|тыс|руб|р|₽|usd|usdt|долл|\$|k|к|kzt))(?!\w)"
-            r"|(?<=\$)\s?\d{1,7}(?!\d))")
-        self._dose = re.compile(
-            r"\d(?<![\w.,].)\d{0,3}(?:[.,]\d{1,2})?\s?(?:г|гр|грамм|грамма|грам|gr|g|мг|mg|шт|штук|"
-            r"кг|таб|табл|марок|марки)(?!\w)")
-        self._digit = re.compile(r"\d")
+        # One scan for both: the pattern consumes a digit or "$" (so the engine skips to those)
+        # and captures, by look-ahead, the price (group 1) and the dose (group 2 or 3) that start
+        # there. Scanning for each alone would find, from left to right, the first match and then
+        # the next one after its end; :meth:`find` keeps exactly those.
+        price, dose = self._PRICE_REST, self._DOSE_REST
+        self._number = re.compile(rf"[\d$](?:(?=({price}))(?:(?=({dose}))|)|(?=({dose})))")
 
     def find(self, folded: str) -> list[tuple[str, str, int, int, float]]:
-        """``(concept, name, start, end, weight)`` in folded coordinates."""
-        out = []
-        if not self._digit.search(folded):
-            return out
-        for m in self._price.finditer(folded):
-            out.append(("price", "price", m.start(), m.end(), 1.0))
-        for m in self._dose.finditer(folded):
-            unit = m.group().rstrip()
-            weight = 0.5 if unit.endswith(("кг", "шт", "штук")) else 1.0
-            out.append(("quantity", "dose", m.start(), m.end(), weight))
-        return out
+        """``(concept, name, start, end, weight)`` in folded coordinates: prices, then doses."""
+        prices, doses = [], []
+        price_end = dose_end = 0
+        for m in self._number.finditer(folded):
+            start = m.start()
+            end = m.end(1)
+            if end >= 0 and start >= price_end:
+                prices.append(("price", "price", start, end, 1.0))
+                price_end = end
+            end = m.end(2) if m.end(2) >= 0 else m.end(3)
+            if end >= 0 and start >= dose_end:
+                unit = folded[start:end].rstrip()
+                weight = 0.5 if unit.endswith(("кг", "шт", "штук")) else 1.0
+                doses.append(("quantity", "dose", start, end, weight))
+                dose_end = end
+        return prices + doses
 
 
 def indicator_evidence(kind: str) -> tuple[str, float] | None:
@@ -223,7 +235,11 @@ class RuleEngine:
                        if self.context.get(m.concept) is None else m for m in matches]
         by_concept: dict[str, list[Match]] = {}
         for m in _outside_indicators(matches):
-            by_concept.setdefault(m.concept, []).append(m)
+            found = by_concept.get(m.concept)
+            if found is None:
+                by_concept[m.concept] = [m]
+            else:
+                found.append(m)
         raw = {"sale": 0.0, "recruitment": 0.0}
         hits: list[RuleHit] = []
         # Matches that all lie within the window of each other need no distance checks.
@@ -263,7 +279,10 @@ class RuleEngine:
         """The rule's best instance; ``window`` None: every match is near every other."""
         groups = []
         for group in rule.groups:
-            found = [m for c in group for m in by_concept.get(c, ())]
+            if len(group) == 1:  # most groups: the concept's own list (never changed here)
+                found = by_concept.get(group[0])
+            else:
+                found = [m for c in group for m in by_concept.get(c, ())]
             if not found:
                 return None
             groups.append(found)
@@ -282,18 +301,34 @@ class RuleEngine:
             return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
                            rule.weight * strength, tuple(chosen))
         best_value, best_set = 0.0, None
-        # In a post shorter than the window every match is near every anchor: a group's strength
-        # is then the same for each anchor and is worked out once.
-        whole: dict[int, tuple[float, list[Match]]] = {}
         first = groups[0]
-        for anchor in first:
+        if window is None:
+            # Every match is near every anchor: the other groups' strengths are the same for each
+            # anchor and are worked out once.
+            rest_value, rest = 1.0, []
+            for others in groups[1:]:
+                strength, picked = _accumulate(others)
+                if strength < rest_value:
+                    rest_value = strength
+                rest += picked
+            for anchor in first:
+                value = anchor.weight if anchor.weight < 1.0 else 1.0
+                chosen = [anchor]
+                if value < 1.0 and len(first) > 1:  # weak anchor: its group's words add up
+                    value, chosen = _accumulate([anchor] + [m for m in first if m is not anchor])
+                if rest_value < value:
+                    value = rest_value
+                if value > best_value:
+                    best_value, best_set = value, chosen + rest
+        whole: dict[int, tuple[float, list[Match]]] = {}  # groups all near an anchor
+        for anchor in first if window is not None else ():
             chosen = [anchor]
             value = min(1.0, anchor.weight)
             if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it add up
-                near = first if window is None else _near(anchor, first, window)
+                near = _near(anchor, first, window)
                 value, chosen = _accumulate([anchor] + [m for m in near if m is not anchor])
             for i, others in enumerate(groups[1:]):
-                near = others if window is None else _near(anchor, others, window)
+                near = _near(anchor, others, window)
                 if not near:
                     break
                 if len(near) < len(others):
@@ -309,8 +344,9 @@ class RuleEngine:
                     best_value, best_set = value, chosen
         if best_set is None:
             return None
-        return RuleHit(rule.name, rule.category, tuple(dict.fromkeys(m.concept for m in best_set)),
-                       rule.weight * best_value, tuple(best_set))
+        concepts = tuple(dict.fromkeys([m.concept for m in best_set]))
+        return RuleHit(rule.name, rule.category, concepts, rule.weight * best_value,
+                       tuple(best_set))
 
 
 def _outside_indicators(matches: list[Match]) -> list[Match]:
@@ -350,12 +386,13 @@ def _accumulate(matches: list[Match]) -> tuple[float, list[Match]]:
     """Strength of a group: distinct terms add up (capped at 1), so several weak shop words
     (operator, reviews, order) count like one strong one. Returns the matches that made it."""
     if len(matches) == 1:  # most groups: the same answer without sorting
-        return min(1.0, 0.0 + matches[0].weight), [matches[0]]
-    distinct: dict[str, Match] = {}
+        weight = 0.0 + matches[0].weight
+        return (weight if weight < 1.0 else 1.0), [matches[0]]
+    total, picked, terms = 0.0, [], set()
     for m in sorted(matches, key=_weight, reverse=True):  # stable, like key=-weight
-        distinct.setdefault(m.term, m)
-    total, picked = 0.0, []
-    for m in distinct.values():
+        if m.term in terms:
+            continue  # each term counts once, with its heaviest match
+        terms.add(m.term)
         picked.append(m)
         total += m.weight
         if total >= 1.0 or len(picked) == 3:
@@ -369,9 +406,16 @@ def _spread(matches: list[Match]) -> float:
     if not matches:
         return 0
     field = matches[0].field
-    if any(m.field != field for m in matches):
-        return float("inf")
-    return max(m.span[1] for m in matches) - min(m.span[0] for m in matches)
+    first, last = matches[0].span
+    for m in matches:  # one pass: a post has a handful of matches
+        if m.field != field:
+            return float("inf")
+        s, e = m.span
+        if s < first:
+            first = s
+        if e > last:
+            last = e
+    return last - first
 
 
 def _near(anchor: Match, others: list[Match], window: int) -> list[Match]:

@@ -112,18 +112,19 @@ class Detector:
 
     def _matches(self, text, folded, found, patterns, indicators, field) -> list[Match]:
         matches: list[Match] = []
-        identity = not folded.layers
+        add = matches.append
+        to_original = folded.to_original if folded.layers else None  # None: the identity
         for t, fs, fe in found:
-            s, e = (fs, fe) if identity else folded.to_original(fs, fe)
-            matches.append(Match(t.concept, t.text, text[s:e], (s, e), t.weight, field))
+            s, e = (fs, fe) if to_original is None else to_original(fs, fe)
+            add(Match(t.concept, t.text, text[s:e], (s, e), t.weight, field))
         for concept, name, fs, fe, weight in patterns:
-            s, e = (fs, fe) if identity else folded.to_original(fs, fe)
-            matches.append(Match(concept, name, text[s:e], (s, e), weight, field))
+            s, e = (fs, fe) if to_original is None else to_original(fs, fe)
+            add(Match(concept, name, text[s:e], (s, e), weight, field))
         for ind in indicators:
             ev = indicator_evidence(ind.kind)
             if ev:
                 s, e = ind.span
-                matches.append(Match(ev[0], ind.kind, text[s:e], ind.span, ev[1], field))
+                add(Match(ev[0], ind.kind, text[s:e], ind.span, ev[1], field))
         return matches
 
     def evidence(self, text: str, field: str = "text") -> tuple[list[Match], list[Indicator], str]:
@@ -282,7 +283,7 @@ class Detector:
         if not (found or indicators or every_price or always):
             return None
         matches = self._matches(text, folded, found, patterns, indicators, "text")
-        concepts.update(m.concept for m in matches)
+        concepts.update([m.concept for m in matches])
         frame = False
         if self.engine.can_fire(concepts):  # as the rules do: quotes matter where rules fire
             matches = mark_reported(matches, text)
