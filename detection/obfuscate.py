@@ -85,7 +85,7 @@ def _unicode(word: str, rng: random.Random) -> str:
         low = c.lower()
         if low in _GREEK and rng.random() < 0.5:
             out.append(_case(c, _GREEK[low]))
-        elif "a" <= low <= "z":
+        elif len(low) == 1 and "a" <= low <= "z":  # not "i̇", the lower case of "İ"
             if style == "squared":  # negative squared capitals (🅼🅴🅵), which NFKC leaves alone
                 out.append(chr(0x1F170 + ord(low) - ord("a")))
             elif style == "other script" and low in _FANCY:

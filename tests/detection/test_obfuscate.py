@@ -83,3 +83,10 @@ def test_augment_adds_labelled_copies_for_training():
     assert out == augment(records, random.Random(3), copies=4, labels=("sale", "recruitment"))
     assert records[0]["text"] == POSTS[0][1]  # the originals are not changed
     assert len(augment(records, random.Random(3))) == 3
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_letters_whose_lower_case_is_two_characters_are_left_alone(kind):
+    """"İ" lower-cases to two characters ("i" and a combining dot): no kind may choke on it."""
+    out = obfuscate("İstanbul Işık, клад тут", kind, random.Random(2))
+    assert "İ" in out or kind in ("translit", "latin_kk")
