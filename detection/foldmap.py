@@ -49,6 +49,14 @@ class Layer:
         i = bisect_right(outs, q - 1, 0, last) - 1
         return s, ins[i] + (q - outs[i]) if linear[i] else ins[i + 1]
 
+    def map_inside(self, p: int, q: int) -> tuple[int, int]:
+        """``map_span(p, q)`` for ``0 <= p < q <= out_len``, which needs none of its checks."""
+        outs, ins, linear = self.outs, self.ins, self.linear
+        i = bisect_right(outs, p) - 1
+        j = bisect_right(outs, q - 1) - 1
+        return (ins[i] + (p - outs[i]) if linear[i] else ins[i],
+                ins[j] + (q - outs[j]) if linear[j] else ins[j + 1])
+
     def map_end(self, q: int) -> int:
         if q <= 0:
             return self.map_start(0) if self.out_len else 0
@@ -108,12 +116,16 @@ class Folded:
         start = 0 if start < 0 else n if start > n else start
         end = n if end > n else end
         end = start if end < start else end
+        layers = self.layers
         if start == end:
             s = start
-            for layer in reversed(self.layers):
+            for layer in reversed(layers):
                 s = layer.map_start(s)
             return s, s
-        s, e = start, end
-        for layer in reversed(self.layers):
-            s, e = layer.map_span(s, e)
-        return s, max(s, e)
+        if len(layers) == 1:  # the common case: one pass changed the length (squeezing)
+            s, e = layers[0].map_inside(start, end)
+        else:
+            s, e = start, end
+            for layer in reversed(layers):
+                s, e = layer.map_span(s, e)
+        return (s, e) if e > s else (s, s)

@@ -109,3 +109,5 @@ def test_layer_maps_both_ends_like_one_at_a_time(src, data):
     for p in range(layer.out_len + 1):  # the offsets to_original maps: clamped to [0, len]
         for q in range(layer.out_len + 1):
             assert layer.map_span(p, q) == (layer.map_start(p), layer.map_end(q))
+            if p < q:
+                assert layer.map_inside(p, q) == layer.map_span(p, q)
