@@ -45,7 +45,7 @@ from sys import maxsize as len_max
 
 from detection.foldmap import Folded, Layer, apply_edits
 from detection.glyphs import KAZAKH_BASE, MASKED_WORDS, lookalikes
-from detection.translit import cyrillic_edits, kazakh_letters
+from detection.translit import cyrillic_edits
 from detection.wordfold import fold_word, unmask
 
 __all__ = ["Folded", "Normalizer", "normalize"]
@@ -90,6 +90,19 @@ def _char_class(codepoints: list[int]) -> str:
     return "".join(parts)
 
 
+def _bitmap_class(one_char: str) -> str:
+    """A class of plain code points for the first character of a pattern that begins with
+    ``one_char`` (a pattern of one character such as ``[\\W_]``): the engine tests a class holding
+    a category (``\\w``, ``\\d``) by a Unicode database lookup at every character it skips over,
+    a class of code points by one bit of a bitmap. The bitmap holds the characters of the Basic
+    Multilingual Plane ``one_char`` matches; the class also takes every character above it (a
+    bitmap cannot hold them), so the pattern must check ``(?<=one_char)`` after it, best after
+    its cheapest tests, where it runs least often."""
+    plain = re.compile(one_char)
+    bmp = [cp for cp in range(0x10000) if plain.match(chr(cp))]
+    return f"[{_char_class(bmp)}\\U00010000-\\U0010ffff]"
+
+
 class Normalizer:
     """Holds the compiled tables; build once (``normalize`` uses a shared lazy instance)."""
 
@@ -118,10 +131,12 @@ class Normalizer:
         self._unsafe = re.compile(f"[^{_char_class(safe)}]")
         # A run of single characters: a character starting a word, then two or more times up to
         # three separators (not a newline) and a one-character word. The match starts at the
-        # first separator, with the first character checked behind it, so the engine skips over
-        # word characters without trying a match at each; the run starts one character earlier.
+        # first separator (a bitmap class, see _bitmap_class), with the first character checked
+        # behind it, so the engine skips over word characters without trying a match at each; the
+        # run starts one character earlier.
         self._split = re.compile(
-            r"[\W_](?<!\n)(?<=(?<![^\W_])[^\W_].)(?:(?!\n)[\W_]){0,2}[^\W_](?![^\W_])"
+            _bitmap_class(r"[\W_]") + r"(?<!\n)(?<=(?<![^\W_])[^\W_].)(?<=[\W_])"
+            r"(?:(?!\n)[\W_]){0,2}[^\W_](?![^\W_])"
             r"(?:(?:(?!\n)[\W_]){1,3}[^\W_](?![^\W_]))+")
         self._sep = re.compile(r"[^\w\n]+|_+")
         self._mixed = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
@@ -130,10 +145,12 @@ class Normalizer:
             r"[a-z\u0400-\u04ff][\d@$]|[\d@$!€][a-z\u0400-\u04ff]")
         # Cheap pre-checks for the two patterns above: the same condition (a pair of neighbours)
         # found from its rarer side, a Latin letter or a digit, which the engine skips to without
-        # trying a match at every position. Most posts have neither pair and skip the scans.
+        # trying a match at every position (a digit by a bitmap class, see _bitmap_class). Most
+        # posts have neither pair and skip the scans.
         self._has_mixed = re.compile(r"[a-z](?:(?<=[\u0400-\u04ff].)|(?=[\u0400-\u04ff]))")
         self._has_digit_in_word = re.compile(
-            r"[\d@$!€](?:(?<=[a-z\u0400-\u04ff][\d@$])|(?=[a-z\u0400-\u04ff]))")
+            _bitmap_class(r"[\d@$!€]")
+            + r"(?:(?<=[a-z\u0400-\u04ff][\d@$])|(?=[a-z\u0400-\u04ff]))(?<=[\d@$!€])")
         self._cyr_letters = re.compile(r"[\u0400-\u04ff]")
         self._lat_letters = re.compile(r"[a-z]")
         # A word with an asterisk for a letter (``кл*д``), and the words it may stand for.
@@ -149,12 +166,11 @@ class Normalizer:
         self._squeeze = re.compile(r"([a-z\u0400-\u04ff])\1+| {2,}")
         self._squeeze_letters = re.compile(r"([a-z\u0400-\u04ff])\1+")  # when no "  " is present
         self._other_space = re.compile(r"[^\S ]")
-        self._nonword = re.compile(r"[^\w ]")  # spaces need no replacing; "_" is done apart
+        # Every non-word character and "_" but the space, which needs no replacing.
+        self._nonword = re.compile(_bitmap_class(r"[^\w ]|_") + r"(?<=[^\w ]|_)")
 
     def spaced(self, folded: str) -> str:
         """``folded`` with every non-word character (and ``_``) as a space; same length."""
-        if "_" in folded:
-            folded = folded.replace("_", " ")
         return self._nonword.sub(" ", folded)
 
     # -- pass 1 ---------------------------------------------------------------------------
@@ -329,11 +345,11 @@ class Normalizer:
 
     # -- pass 3b ---------------------------------------------------------------------------
     def _pass_translit(
-        self, text: str, protected: list[tuple[int, int]], kk_letters: int = 0
+        self, text: str, protected: list[tuple[int, int]], original: str = ""
     ) -> tuple[str, Layer | None]:
         inside = (lambda pos: self._inside(pos, protected)) if protected else None
         edits = [(s, e, self._base_letters(cyr))
-                 for s, e, cyr in cyrillic_edits(text, inside, kk_letters)]
+                 for s, e, cyr in cyrillic_edits(text, inside, original)]
         return apply_edits(text, edits) if edits else (text, None)
 
     # -- pass 4 ---------------------------------------------------------------------------
@@ -381,8 +397,7 @@ class Normalizer:
         protected = self._protected_spans(t)
         t = self._pass_words(t, protected)
         # Kazakh Latin letters (ñ, ū…) are folded away by now: counted in the original.
-        kk_letters = 0 if text.isascii() else kazakh_letters(text)
-        t, layer = self._pass_translit(t, protected, kk_letters)
+        t, layer = self._pass_translit(t, protected, text)
         if layer:
             layers.append(layer)
             protected = self._protected_spans(t)
