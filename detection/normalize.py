@@ -365,16 +365,12 @@ class Normalizer:
             # White space other than " " is never printable, so a printable text has none.
             if not text.isprintable() and self._other_space.search(text):
                 text = self._other_space.sub(" ", text)
-        edits = []
-        squeeze = self._squeeze if "  " in text else self._squeeze_letters
-        for m in squeeze.finditer(text):
-            letter = m.group(1)
-            if letter is not None:
-                if protected and self._inside(m.start(), protected):
-                    continue
-                edits.append((m.start(), m.end(), letter))
-            else:
-                edits.append((m.start(), m.end(), " "))
+        if "  " in text:
+            edits = [(m.start(), m.end(), m.group(1) or " ") for m in self._squeeze.finditer(text)]
+        else:
+            edits = [(m.start(), m.end(), m.group(1)) for m in self._squeeze_letters.finditer(text)]
+        if protected:  # letters in handles and links are not squeezed
+            edits = [e for e in edits if e[2] == " " or not self._inside(e[0], protected)]
         if not edits:
             return text, None
         return apply_edits(text, edits)
@@ -396,11 +392,12 @@ class Normalizer:
             layers.append(layer)
         protected = self._protected_spans(t)
         t = self._pass_words(t, protected)
-        # Kazakh Latin letters (ñ, ū…) are folded away by now: counted in the original.
-        t, layer = self._pass_translit(t, protected, text)
-        if layer:
-            layers.append(layer)
-            protected = self._protected_spans(t)
+        if self._lat_letters.search(t):  # only Latin words are transliterated
+            # Kazakh Latin letters (ñ, ū…) are folded away by now: counted in the original.
+            t, layer = self._pass_translit(t, protected, text)
+            if layer:
+                layers.append(layer)
+                protected = self._protected_spans(t)
         t, layer = self._pass_squeeze(t, protected)
         if layer:
             layers.append(layer)

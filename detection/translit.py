@@ -54,7 +54,7 @@ _KK_MARK = re.compile(r"q(?!u)|(?:dyn|din|tyn|tin|nyn|nin|myz|miz|ngyz|ymyz|imiz
 _KK_MARK_ANY = re.compile(r"(?:dyn|din|tyn|tin|nyn|nin|myz|miz|ngyz|nyz|niz)\b")
 _RU_MARK_ANY = re.compile(r"zh|kh|shch|yy|[iy][yj]\b|ogo\b|aya\b|'")
 _KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq qr qiwi".split())
-_VOWELS = "aeiouy"
+_VOWELS = frozenset("aeiouy")
 
 # A Latin word, not inside a handle, link or number, nor a model number ("ak-47"); written to
 # start with its first letter so the engine skips to Latin letters instead of trying each place.
@@ -115,7 +115,7 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
 def _kept(word: str) -> bool:
     """Acronyms and brands that stay Latin: listed, or two letters or more without a vowel."""
     return word in _KEEP or (
-        len(word) > 1 and word not in _RU_WORDS and not any(c in _VOWELS for c in word))
+        len(word) > 1 and word not in _RU_WORDS and _VOWELS.isdisjoint(word))
 
 
 _KK_LETTERS = re.compile("[äğıñöşūüÄĞÑÖŞŪÜ]")
