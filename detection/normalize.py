@@ -91,13 +91,10 @@ def _char_class(codepoints: list[int]) -> str:
 
 
 def _bitmap_class(one_char: str) -> str:
-    """A class of plain code points for the first character of a pattern that begins with
-    ``one_char`` (a pattern of one character such as ``[\\W_]``): the engine tests a class holding
-    a category (``\\w``, ``\\d``) by a Unicode database lookup at every character it skips over,
-    a class of code points by one bit of a bitmap. The bitmap holds the characters of the Basic
-    Multilingual Plane ``one_char`` matches; the class also takes every character above it (a
-    bitmap cannot hold them), so the pattern must check ``(?<=one_char)`` after it, best after
-    its cheapest tests, where it runs least often."""
+    """A class of code points to start a pattern with instead of ``one_char`` (e.g. ``[\\W_]``):
+    the engine looks a category (``\\w``, ``\\d``) up at every character it skips, a bitmap is far
+    cheaper. The class takes every character above the BMP too, so the pattern must also check
+    ``(?<=one_char)``, best after its cheapest tests."""
     plain = re.compile(one_char)
     bmp = [cp for cp in range(0x10000) if plain.match(chr(cp))]
     return f"[{_char_class(bmp)}\\U00010000-\\U0010ffff]"
@@ -131,9 +128,8 @@ class Normalizer:
         self._unsafe = re.compile(f"[^{_char_class(safe)}]")
         # A run of single characters: a character starting a word, then two or more times up to
         # three separators (not a newline) and a one-character word. The match starts at the
-        # first separator (a bitmap class, see _bitmap_class), with the first character checked
-        # behind it, so the engine skips over word characters without trying a match at each; the
-        # run starts one character earlier.
+        # first separator, with the first character checked behind it, so the engine skips over
+        # word characters without trying a match at each; the run starts one character earlier.
         self._split = re.compile(
             _bitmap_class(r"[\W_]") + r"(?<!\n)(?<=(?<![^\W_])[^\W_].)(?<=[\W_])"
             r"(?:(?!\n)[\W_]){0,2}[^\W_](?![^\W_])"
@@ -145,8 +141,7 @@ class Normalizer:
             r"[a-z\u0400-\u04ff][\d@$]|[\d@$!€][a-z\u0400-\u04ff]")
         # Cheap pre-checks for the two patterns above: the same condition (a pair of neighbours)
         # found from its rarer side, a Latin letter or a digit, which the engine skips to without
-        # trying a match at every position (a digit by a bitmap class, see _bitmap_class). Most
-        # posts have neither pair and skip the scans.
+        # trying a match at every position. Most posts have neither pair and skip the scans.
         self._has_mixed = re.compile(r"[a-z](?:(?<=[\u0400-\u04ff].)|(?=[\u0400-\u04ff]))")
         self._has_digit_in_word = re.compile(
             _bitmap_class(r"[\d@$!€]")
