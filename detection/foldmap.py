@@ -9,7 +9,6 @@ layers at all, so its map is the identity and costs nothing to build.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 
 __all__ = ["Folded", "Layer", "apply_edits"]
 
@@ -48,6 +47,14 @@ class Layer:
             q = self.out_len
         i = bisect_right(outs, q - 1, 0, last) - 1
         return s, ins[i] + (q - outs[i]) if linear[i] else ins[i + 1]
+
+    def map_inside(self, p: int, q: int) -> tuple[int, int]:
+        """``map_span(p, q)`` for ``0 <= p < q <= out_len``, which needs none of its checks."""
+        outs, ins, linear = self.outs, self.ins, self.linear
+        i = bisect_right(outs, p) - 1
+        j = bisect_right(outs, q - 1) - 1
+        return (ins[i] + (p - outs[i]) if linear[i] else ins[i],
+                ins[j] + (q - outs[j]) if linear[j] else ins[j + 1])
 
     def map_end(self, q: int) -> int:
         if q <= 0:
@@ -94,26 +101,32 @@ def apply_edits(src: str, edits: list[tuple[int, int, str]], copy=None) -> tuple
     return "".join(pieces), Layer(outs, ins, linear)
 
 
-@dataclass(frozen=True, slots=True)
 class Folded:
-    """A folded text and the passes that produced it from ``original``."""
+    """A folded text and the passes that produced it from ``original`` (read-only by convention:
+    a plain class, built faster than a frozen dataclass, once per text)."""
 
-    original: str
-    text: str
-    layers: tuple[Layer, ...] = ()
+    __slots__ = ("original", "text", "layers")
+
+    def __init__(self, original: str, text: str, layers: tuple[Layer, ...] = ()) -> None:
+        self.original, self.text, self.layers = original, text, layers
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map the folded span ``[start, end)`` to a span of the original text."""
-        n = len(self.text)  # clamp: start into [0, n], end into [start, n]
-        start = 0 if start < 0 else n if start > n else start
-        end = n if end > n else end
+        layers = self.layers
+        n = len(self.text)
+        if len(layers) == 1 and 0 <= start < end <= n:
+            # The common case: a match's span in a text one pass changed in length (squeezing).
+            s, e = layers[0].map_inside(start, end)
+            return (s, e) if e > s else (s, s)
+        start = 0 if start < 0 else n if start > n else start  # clamp into [0, n]
+        end = n if end > n else end  # and into [start, n]
         end = start if end < start else end
         if start == end:
             s = start
-            for layer in reversed(self.layers):
+            for layer in reversed(layers):
                 s = layer.map_start(s)
             return s, s
         s, e = start, end
-        for layer in reversed(self.layers):
+        for layer in reversed(layers):
             s, e = layer.map_span(s, e)
-        return s, max(s, e)
+        return (s, e) if e > s else (s, s)

@@ -45,7 +45,7 @@ from sys import maxsize as len_max
 
 from detection.foldmap import Folded, Layer, apply_edits
 from detection.glyphs import KAZAKH_BASE, MASKED_WORDS, lookalikes
-from detection.translit import cyrillic_edits, kazakh_letters
+from detection.translit import cyrillic_edits
 from detection.wordfold import fold_word, unmask
 
 __all__ = ["Folded", "Normalizer", "normalize"]
@@ -90,6 +90,16 @@ def _char_class(codepoints: list[int]) -> str:
     return "".join(parts)
 
 
+def _bitmap_class(one_char: str) -> str:
+    """A class of code points to start a pattern with instead of ``one_char`` (e.g. ``[\\W_]``):
+    the engine looks a category (``\\w``, ``\\d``) up at every character it skips, a bitmap is far
+    cheaper. The class takes every character above the BMP too, so the pattern must also check
+    ``(?<=one_char)``, best after its cheapest tests."""
+    plain = re.compile(one_char)
+    bmp = [cp for cp in range(0x10000) if plain.match(chr(cp))]
+    return f"[{_char_class(bmp)}\\U00010000-\\U0010ffff]"
+
+
 class Normalizer:
     """Holds the compiled tables; build once (``normalize`` uses a shared lazy instance)."""
 
@@ -121,7 +131,8 @@ class Normalizer:
         # first separator, with the first character checked behind it, so the engine skips over
         # word characters without trying a match at each; the run starts one character earlier.
         self._split = re.compile(
-            r"[\W_](?<!\n)(?<=(?<![^\W_])[^\W_].)(?:(?!\n)[\W_]){0,2}[^\W_](?![^\W_])"
+            _bitmap_class(r"[\W_]") + r"(?<!\n)(?<=(?<![^\W_])[^\W_].)(?<=[\W_])"
+            r"(?:(?!\n)[\W_]){0,2}[^\W_](?![^\W_])"
             r"(?:(?:(?!\n)[\W_]){1,3}[^\W_](?![^\W_]))+")
         self._sep = re.compile(r"[^\w\n]+|_+")
         self._mixed = re.compile(r"[a-z][\u0400-\u04ff]|[\u0400-\u04ff][a-z]")
@@ -133,7 +144,8 @@ class Normalizer:
         # trying a match at every position. Most posts have neither pair and skip the scans.
         self._has_mixed = re.compile(r"[a-z](?:(?<=[\u0400-\u04ff].)|(?=[\u0400-\u04ff]))")
         self._has_digit_in_word = re.compile(
-            r"[\d@$!€](?:(?<=[a-z\u0400-\u04ff][\d@$])|(?=[a-z\u0400-\u04ff]))")
+            _bitmap_class(r"[\d@$!€]")
+            + r"(?:(?<=[a-z\u0400-\u04ff][\d@$])|(?=[a-z\u0400-\u04ff]))(?<=[\d@$!€])")
         self._cyr_letters = re.compile(r"[\u0400-\u04ff]")
         self._lat_letters = re.compile(r"[a-z]")
         # A word with an asterisk for a letter (``кл*д``), and the words it may stand for.
@@ -149,12 +161,11 @@ class Normalizer:
         self._squeeze = re.compile(r"([a-z\u0400-\u04ff])\1+| {2,}")
         self._squeeze_letters = re.compile(r"([a-z\u0400-\u04ff])\1+")  # when no "  " is present
         self._other_space = re.compile(r"[^\S ]")
-        self._nonword = re.compile(r"[^\w ]")  # spaces need no replacing; "_" is done apart
+        # Every non-word character and "_" but the space, which needs no replacing.
+        self._nonword = re.compile(_bitmap_class(r"[^\w ]|_") + r"(?<=[^\w ]|_)")
 
     def spaced(self, folded: str) -> str:
         """``folded`` with every non-word character (and ``_``) as a space; same length."""
-        if "_" in folded:
-            folded = folded.replace("_", " ")
         return self._nonword.sub(" ", folded)
 
     # -- pass 1 ---------------------------------------------------------------------------
@@ -329,11 +340,11 @@ class Normalizer:
 
     # -- pass 3b ---------------------------------------------------------------------------
     def _pass_translit(
-        self, text: str, protected: list[tuple[int, int]], kk_letters: int = 0
+        self, text: str, protected: list[tuple[int, int]], original: str = ""
     ) -> tuple[str, Layer | None]:
         inside = (lambda pos: self._inside(pos, protected)) if protected else None
         edits = [(s, e, self._base_letters(cyr))
-                 for s, e, cyr in cyrillic_edits(text, inside, kk_letters)]
+                 for s, e, cyr in cyrillic_edits(text, inside, original)]
         return apply_edits(text, edits) if edits else (text, None)
 
     # -- pass 4 ---------------------------------------------------------------------------
@@ -349,16 +360,12 @@ class Normalizer:
             # White space other than " " is never printable, so a printable text has none.
             if not text.isprintable() and self._other_space.search(text):
                 text = self._other_space.sub(" ", text)
-        edits = []
-        squeeze = self._squeeze if "  " in text else self._squeeze_letters
-        for m in squeeze.finditer(text):
-            letter = m.group(1)
-            if letter is not None:
-                if protected and self._inside(m.start(), protected):
-                    continue
-                edits.append((m.start(), m.end(), letter))
-            else:
-                edits.append((m.start(), m.end(), " "))
+        if "  " in text:
+            edits = [(m.start(), m.end(), m.group(1) or " ") for m in self._squeeze.finditer(text)]
+        else:
+            edits = [(m.start(), m.end(), m.group(1)) for m in self._squeeze_letters.finditer(text)]
+        if protected:  # letters in handles and links are not squeezed
+            edits = [e for e in edits if e[2] == " " or not self._inside(e[0], protected)]
         if not edits:
             return text, None
         return apply_edits(text, edits)
@@ -380,12 +387,12 @@ class Normalizer:
             layers.append(layer)
         protected = self._protected_spans(t)
         t = self._pass_words(t, protected)
-        # Kazakh Latin letters (ñ, ū…) are folded away by now: counted in the original.
-        kk_letters = 0 if text.isascii() else kazakh_letters(text)
-        t, layer = self._pass_translit(t, protected, kk_letters)
-        if layer:
-            layers.append(layer)
-            protected = self._protected_spans(t)
+        if self._lat_letters.search(t):  # only Latin words are transliterated
+            # Kazakh Latin letters (ñ, ū…) are folded away by now: counted in the original.
+            t, layer = self._pass_translit(t, protected, text)
+            if layer:
+                layers.append(layer)
+                protected = self._protected_spans(t)
         t, layer = self._pass_squeeze(t, protected)
         if layer:
             layers.append(layer)

@@ -13,7 +13,7 @@ The decision is per post: common function words and letter groups of each langua
 outweighs English; a lone Latin word needs two signs (``rabota`` in a lexicon stays). Words of
 two letters or more without a vowel (``usdt``, ``btc``, ``vhq``) and English words stay. The
 letters of the Kazakh Latin alphabets (``ä ğ ı ñ ö ş ū ü``; the folded text has lost them, so
-the normaliser counts them in the original, :func:`kazakh_letters`) are Kazakh signs too, once
+they are counted in the original text, :func:`kazakh_letters`) are Kazakh signs too, once
 the post shows one more: ``Dosyñdy äkel… jūmysyna adam kerek`` is Kazakh, ``Grüße`` is not.
 """
 
@@ -54,7 +54,7 @@ _KK_MARK = re.compile(r"q(?!u)|(?:dyn|din|tyn|tin|nyn|nin|myz|miz|ngyz|ymyz|imiz
 _KK_MARK_ANY = re.compile(r"(?:dyn|din|tyn|tin|nyn|nin|myz|miz|ngyz|nyz|niz)\b")
 _RU_MARK_ANY = re.compile(r"zh|kh|shch|yy|[iy][yj]\b|ogo\b|aya\b|'")
 _KEEP = frozenset("usdt usdc btc eth trc erc vip bio dm ok online pro vhq qr qiwi".split())
-_VOWELS = "aeiouy"
+_VOWELS = frozenset("aeiouy")
 
 # A Latin word, not inside a handle, link or number, nor a model number ("ak-47"); written to
 # start with its first letter so the engine skips to Latin letters instead of trying each place.
@@ -115,7 +115,7 @@ def to_cyrillic(word: str, lang: str = "ru") -> str:
 def _kept(word: str) -> bool:
     """Acronyms and brands that stay Latin: listed, or two letters or more without a vowel."""
     return word in _KEEP or (
-        len(word) > 1 and word not in _RU_WORDS and not any(c in _VOWELS for c in word))
+        len(word) > 1 and word not in _RU_WORDS and _VOWELS.isdisjoint(word))
 
 
 _KK_LETTERS = re.compile("[äğıñöşūüÄĞÑÖŞŪÜ]")
@@ -131,7 +131,7 @@ def kazakh_letters(text: str) -> int:
     return n
 
 
-def _language(words: list[str], kk_letters: int = 0) -> str | None:
+def _language(words: list[str], original: str = "") -> str | None:
     joined = " ".join(words)
     # Stretched words ("barrrr") count as what they stretch; one substitution for the post.
     squeezed = _REPEAT.sub(r"\1", joined).split(" ")
@@ -150,22 +150,22 @@ def _language(words: list[str], kk_letters: int = 0) -> str | None:
         if w in _KK_WORDS or sq in _KK_SQUEEZED or kk_marks and _KK_MARK.search(w):
             kk += 1
     if kk:  # Kazakh Latin letters in the original confirm a Kazakh sign, never make one alone
-        kk += kk_letters
+        kk += kazakh_letters(original)
     if max(ru, kk) <= en or ru + kk < 2 and len(words) < 2:
         return None
     return "kk" if kk > ru else "ru"
 
 
-def cyrillic_edits(text: str, inside=None, kk_letters: int = 0) -> list[tuple[int, int, str]]:
+def cyrillic_edits(text: str, inside=None, original: str = "") -> list[tuple[int, int, str]]:
     """Edits ``(start, end, cyrillic)`` that read the Latin words of ``text`` back into Cyrillic
     if they are transliterated Russian or Kazakh; ``inside(pos)`` tells protected positions
-    (handles, links), whose words are left alone; ``kk_letters``: :func:`kazakh_letters` of the
-    original text."""
+    (handles, links), whose words are left alone; ``original``: the text before folding, whose
+    :func:`kazakh_letters` are counted (only if a Kazakh sign is found)."""
     found = [m for m in _WORD.finditer(text) if not (inside and inside(m.start()))]
     if not found:
         return []
     words = [m.group().rstrip("'’ʼ") for m in found]
-    lang = _language(words, kk_letters)
+    lang = _language(words, original)
     if lang is None:
         return []
     edits = []
