@@ -46,6 +46,7 @@ than out up if an my me us any each every when how shop order pay paid daily hou
 hiring dm stock open fresh drop drops free now today
 """.split())
 _REPEAT = re.compile(r"(.)\1+")
+_STRETCH = re.compile(r"(.)\1{2,}")  # a letter three times or more: a stretched word ("Almatyyyy")
 _EN_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _EN_WORDS)
 _RU_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _RU_WORDS)
 _KK_SQUEEZED = frozenset(_REPEAT.sub(r"\1", w) for w in _KK_WORDS)
@@ -135,19 +136,22 @@ def _language(words: list[str], original: str = "") -> str | None:
     joined = " ".join(words)
     # Stretched words ("barrrr") count as what they stretch; one substitution for the post.
     squeezed = _REPEAT.sub(r"\1", joined).split(" ")
-    # Letter groups are looked for word by word only if the post has any at all (most have none).
-    ru_marks = _RU_MARK_ANY.search(joined) is not None
-    kk_marks = "q" in joined or _KK_MARK_ANY.search(joined) is not None
+    # Letter groups (a Russian "yy") are looked for in the words unstretched, and word by word
+    # only if the post has any at all (most have none).
+    plain = _STRETCH.sub(r"\1", joined)
+    unstretched = plain.split(" ")
+    ru_marks = _RU_MARK_ANY.search(plain) is not None
+    kk_marks = "q" in plain or _KK_MARK_ANY.search(plain) is not None
     ru = kk = en = 0
-    for w, sq in zip(words, squeezed, strict=True):
+    for w, sq, u in zip(words, squeezed, unstretched, strict=True):
         if sq in _EN_SQUEEZED:
             en += 1
             continue
         if _kept(w):  # "vhq", "qr", "qiwi" say nothing of the language
             continue
-        if w in _RU_WORDS or sq in _RU_SQUEEZED or ru_marks and _RU_MARK.search(w):
+        if w in _RU_WORDS or sq in _RU_SQUEEZED or ru_marks and _RU_MARK.search(u):
             ru += 1
-        if w in _KK_WORDS or sq in _KK_SQUEEZED or kk_marks and _KK_MARK.search(w):
+        if w in _KK_WORDS or sq in _KK_SQUEEZED or kk_marks and _KK_MARK.search(u):
             kk += 1
     if kk:  # Kazakh Latin letters in the original confirm a Kazakh sign, never make one alone
         kk += kazakh_letters(original)
