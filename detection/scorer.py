@@ -28,9 +28,9 @@ from detection.lexicon import Lexicon
 from detection.matcher import Matcher
 from detection.model import FeatureModel, LearnedModel, load_model
 from detection.normalize import Normalizer, default_normalizer
+from detection.patterns import PatternFinder, indicator_evidence
 from detection.quotes import report_frame
-from detection.rules import (DEFAULT_RULES, PatternFinder, RuleEngine, indicator_evidence,
-                             mark_reported)
+from detection.rules import DEFAULT_RULES, RuleEngine, mark_reported
 from detection.source import (PROFILE_GAIN, legitimate, main_purpose, post_evidence, reporting,
                               shop_that_recruits)
 from detection.verdict import Contribution, Match, RuleHit, Verdict

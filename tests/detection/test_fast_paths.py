@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from detection.extract import Extractor
 from detection.foldmap import apply_edits
 from detection.normalize import Normalizer
-from detection.rules import PatternFinder
+from detection.patterns import PatternFinder
 
 NORM, EXTRACT, PATTERNS = Normalizer(), Extractor(), PatternFinder()
 
