@@ -143,13 +143,13 @@ class Detector:
     def _blend(self, rule_scores: dict[str, float], folded: str,
                features: Features | None = None) -> dict[str, float]:
         """Category scores: the rules' alone, blended with a first-format model's, or a
-        second-format model's probabilities (from ``features``, or from the rules' scores and
-        the text's n-grams when there are none)."""
+        second-format model's probabilities over ``features``, which the caller builds from
+        the evidence (features without it were how an empty profile came to read as a shop)."""
         if self.model is None:
             return rule_scores
         if isinstance(self.model, FeatureModel):
             if features is None:
-                features = self.space.build(folded, (), (), (), rule_scores, ())
+                raise ValueError("a second-format model reads the evidence's features")
             probs = self.model.predict(features, self._bound)
             return {c: probs[c] for c in SCORED}
         probs = self.model.predict_proba([folded])[0]
