@@ -205,6 +205,10 @@ def main() -> None:
     a2 = base["A'"]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+    # Rates depend on the interpreter's build (a distribution's Python, built with profile-guided
+    # optimisation, runs this code faster than one compiled without it): say which ran.
+    print(f"interpreter: {sys.executable}, Python {sys.version.split()[0]} "
+          f"{sys.version.split(' ', 1)[1]}")
     print(f"detector built in {build:.2f}s: {len(detector.lexicon.terms)} lexicon terms")
     print(f"corpus: {len(corpus)} posts, {mb:.1f} MB UTF-8, {args.positive_rate:.0%} positive, "
           f"{args.hard_rate:.0%} hard negatives; verdicts {counts}")
@@ -212,7 +216,7 @@ def main() -> None:
           f"({elapsed:.1f} CPU s, one core)")
     print(f"full detector (rules + model {full.model.version}), in batches of {args.batch} as "
           f"the chain scores: {len(corpus) / t_full:,.0f} posts/s, {mb / t_full:.2f} MB/s "
-          f"({t_full:.1f} CPU s); verdicts {counts_full}")
+          f"({t_full:.1f} CPU s, {len(corpus) / t_full / a2:.2f}x A'); verdicts {counts_full}")
     print(f"full detector, one post at a time (score): {len(corpus) / t_single:,.0f} posts/s "
           f"({t_single:.1f} CPU s)")
     print(f"model alone (fold + n-grams + predict, no rules): {len(corpus) / t_model:,.0f} "
