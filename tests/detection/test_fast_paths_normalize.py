@@ -8,8 +8,12 @@ import re
 
 from hypothesis import assume, given, settings, strategies as st
 
+from detection import translit
 from detection.foldmap import Folded, apply_edits, squeeze_runs
+from detection.normalize import Normalizer
 from detection.wordfold import fold_word
+
+NORM = Normalizer()
 
 LATIN = re.compile(r"[a-z]")
 
@@ -60,3 +64,22 @@ def test_one_layer_to_original_is_the_plain_map(src, data):
     for p in range(-1, len(out) + 2):
         for q in range(-1, len(out) + 2):
             assert folded.to_original(p, q) == plain_to_original(folded, p, q)
+
+
+PLAIN_SQUEEZE = re.compile(r"([a-z\u0400-\u04ff])\1+| {2,}")
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts("aaбб  \n\t\r11..ёё👇👇", "ннн", "   "))
+def test_squeeze_pattern(text):
+    assert [m.span() for m in NORM._squeeze.finditer(text)] == [
+        m.span() for m in PLAIN_SQUEEZE.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts("abyz q'", "yyy", "rr", "zh"))
+def test_language_needs_no_substitution_without_a_repeat(joined):
+    # translit._language substitutes only if _REPEAT finds something: a stretch is a repeat too.
+    if not translit._REPEAT.search(joined):
+        assert translit._REPEAT.sub(r"\1", joined) == joined
+        assert translit._STRETCH.sub(r"\1", joined) == joined
