@@ -205,6 +205,11 @@ class Normalizer:
         protected = None
         for m in self._split.finditer(text):
             start, end = m.start() - 1, m.end()  # the run begins with the character before
+            # Only a separator repeated next to itself joins (_join_run), in the run or in any
+            # part of it cut at a link: without one ("5 м/с", "2:1 в"), nothing to do.
+            seps = self._sep.findall(text, start, end)
+            if all(a != b for a, b in zip(seps, seps[1:], strict=False)):
+                continue
             if protected is None:
                 protected = self._protected_spans(text)
             if protected and self._inside(start, protected):

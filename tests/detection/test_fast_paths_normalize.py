@@ -83,3 +83,15 @@ def test_language_needs_no_substitution_without_a_repeat(joined):
     if not translit._REPEAT.search(joined):
         assert translit._REPEAT.sub(r"\1", joined) == joined
         assert translit._STRETCH.sub(r"\1", joined) == joined
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts("ab мф1_.-*/: @\u0301👇", "к.л.а.д", "м е ф", "2 г", "5 м/с", "t.me/x"))
+def test_a_run_without_a_repeated_separator_joins_nowhere(run):
+    # _pass_split skips a run whose separators never repeat next to each other, for every part of
+    # it _join_run may be given (cut before a link, after its last letter or digit).
+    seps = NORM._sep.findall(run)
+    if all(a != b for a, b in zip(seps, seps[1:], strict=False)):
+        for end in range(len(run) + 1):
+            if end == 0 or run[end - 1].isalnum():
+                assert NORM._join_run(run[:end], 0) == []
