@@ -270,6 +270,22 @@ class Normalizer:
         i = bisect_right(spans, (pos, len_max)) - 1
         return i >= 0 and spans[i][0] <= pos < spans[i][1]
 
+    @staticmethod
+    def _pair_starts(check: re.Pattern, full: re.Pattern, text: str, pos: int = 0) -> list[int]:
+        """``[m.start() for m in full.finditer(text)]`` for a pattern of pairs that ``check``
+        finds from the rarer side: a match holds a hit of ``check`` at its start or one after, so
+        the leftmost match from ``q`` on starts at most one before the next hit, and the full scan
+        (slow: it tries every letter) runs from there, a pair at a time. No hit before ``pos``."""
+        starts: list[int] = []
+        q = 0
+        while (hit := check.search(text, max(q, pos))) is not None:
+            m = full.search(text, max(q, hit.start() - 1))
+            if m is None:
+                break
+            starts.append(m.start())
+            q = m.end()
+        return starts
+
     def _pass_words(self, text: str, protected: list[tuple[int, int]], lat: int) -> str:
         return self._base_letters(self._fold_words(text, protected, lat))
 
@@ -287,17 +303,10 @@ class Normalizer:
         chars: list[str] | None = None
         done = -1
         n = len(text)
-        # A pre-check's hit is a character of the leftmost pair, so no match starts more than one
-        # character before it and the full scan starts there.
-        starts = []
-        hit = self._has_mixed.search(text, lat) if lat >= 0 else None
-        if hit:
-            starts = [m.start() for m in self._mixed.finditer(text, max(0, hit.start() - 1))]
-        hit = self._has_digit_in_word.search(text)
-        if hit:
-            found = self._digit_in_word.finditer(text, max(0, hit.start() - 1))
-            starts += [m.start() for m in found]
-            starts.sort()
+        starts = self._pair_starts(self._has_mixed, self._mixed, text, lat) if lat >= 0 else []
+        digits = self._pair_starts(self._has_digit_in_word, self._digit_in_word, text)
+        if digits:
+            starts = sorted(starts + digits)
         if not starts:
             return text
         majority: list[bool] = []

@@ -95,3 +95,14 @@ def test_a_run_without_a_repeated_separator_joins_nowhere(run):
         for end in range(len(run) + 1):
             if end == 0 or run[end - 1].isalnum():
                 assert NORM._join_run(run[:end], 0) == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts("aoxмеё0136@$!€ ._\n👇𝟓", "@shop", "t.me/", "a1b", "1a1", "м3ф"))
+def test_pair_starts_are_the_full_scans_starts(text):
+    for check, full in ((NORM._has_mixed, NORM._mixed), (NORM._has_digit_in_word, NORM._digit_in_word)):
+        assert NORM._pair_starts(check, full, text) == [m.start() for m in full.finditer(text)]
+    lat = LATIN.search(text)  # the mixed-script check may start at the first Latin letter
+    if lat:
+        assert NORM._pair_starts(NORM._has_mixed, NORM._mixed, text, lat.start()) == [
+            m.start() for m in NORM._mixed.finditer(text)]
