@@ -259,7 +259,7 @@ class Normalizer:
 
     # -- pass 3 ---------------------------------------------------------------------------
     def _protected_spans(self, text: str) -> list[tuple[int, int]]:
-        if "@" not in text and "/" not in text and "www." not in text:
+        if "@" not in text and "/" not in text and ("w" not in text or "www." not in text):
             return []
         # A Telegram handle is Latin: "@дрес" is a word with "@" for "а", not a handle.
         return [m.span() for m in self._protected.finditer(text)
@@ -371,7 +371,8 @@ class Normalizer:
             layers.append(layer)
         if "*" in t:
             t = self._pass_masked(t)
-        if "\\" in t or ")(" in t or "}{" in t:
+        # (A two-character "in" costs three times a one-character one: the rare ")" first.)
+        if "\\" in t or ")" in t and ")(" in t or "}" in t and "}{" in t:
             t, layer = self._pass_glyphs(t)
             if layer:
                 layers.append(layer)
