@@ -43,8 +43,8 @@ from bisect import bisect_right
 from functools import cache
 from sys import maxsize as len_max
 
-from detection.foldmap import Folded, Layer, apply_edits, squeeze_runs
 from detection.charclass import bitmap_class, char_class
+from detection.foldmap import Folded, Layer, apply_edits, squeeze_runs
 from detection.glyphs import KAZAKH_BASE, MASKED_WORDS, lookalikes
 from detection.translit import cyrillic_edits
 from detection.wordfold import fold_word, unmask
