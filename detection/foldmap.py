@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-__all__ = ["Folded", "Layer", "apply_edits"]
+__all__ = ["Folded", "Layer", "apply_edits", "squeeze_runs"]
 
 
 class Layer:
@@ -101,6 +101,39 @@ def apply_edits(src: str, edits: list[tuple[int, int, str]], copy=None) -> tuple
     return "".join(pieces), Layer(outs, ins, linear)
 
 
+def squeeze_runs(src: str, runs: list[tuple[int, int]]) -> tuple[str, Layer]:
+    """``apply_edits(src, [(s, e, src[s]) for s, e in runs])`` for sorted, non-overlapping runs of
+    two characters or more: each run becomes its first character (a block, never linear). Built
+    directly, it skips the edit tuples and a piece per run (squeezing is in most posts)."""
+    pieces: list[str] = []
+    outs: list[int] = []
+    ins: list[int] = []
+    linear: list[bool] = []
+    piece, out_at, in_at, lin = pieces.append, outs.append, ins.append, linear.append
+    pos = opos = 0
+    for start, end in runs:
+        piece(src[pos:start + 1])  # the stretch before the run and the run's one character
+        if start > pos:
+            out_at(opos)
+            in_at(pos)
+            lin(True)
+            opos += start - pos
+        out_at(opos)
+        in_at(start)
+        lin(False)
+        opos += 1
+        pos = end
+    if pos < len(src):
+        piece(src[pos:])
+        out_at(opos)
+        in_at(pos)
+        lin(True)
+        opos += len(src) - pos
+    out_at(opos)
+    in_at(len(src))
+    return "".join(pieces), Layer(outs, ins, linear)
+
+
 class Folded:
     """A folded text and the passes that produced it from ``original`` (read-only by convention:
     a plain class, built faster than a frozen dataclass, once per text)."""
@@ -113,11 +146,17 @@ class Folded:
     def to_original(self, start: int, end: int) -> tuple[int, int]:
         """Map the folded span ``[start, end)`` to a span of the original text."""
         layers = self.layers
-        n = len(self.text)
-        if len(layers) == 1 and 0 <= start < end <= n:
-            # The common case: a match's span in a text one pass changed in length (squeezing).
-            s, e = layers[0].map_inside(start, end)
+        if len(layers) == 1 and 0 <= start < end <= layers[0].out_len:
+            # The common case: a match's span in a text one pass changed in length (squeezing);
+            # Layer.map_inside written out here, saving a call (the scorer maps every match).
+            layer = layers[0]
+            outs, ins, linear = layer.outs, layer.ins, layer.linear
+            i = bisect_right(outs, start) - 1
+            j = bisect_right(outs, end - 1) - 1
+            s = ins[i] + (start - outs[i]) if linear[i] else ins[i]
+            e = ins[j] + (end - outs[j]) if linear[j] else ins[j + 1]
             return (s, e) if e > s else (s, s)
+        n = len(self.text)
         start = 0 if start < 0 else n if start > n else start  # clamp into [0, n]
         end = n if end > n else end  # and into [start, n]
         end = start if end < start else end

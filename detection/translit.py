@@ -135,10 +135,12 @@ def kazakh_letters(text: str) -> int:
 def _language(words: list[str], original: str = "") -> str | None:
     joined = " ".join(words)
     # Stretched words ("barrrr") count as what they stretch; one substitution for the post.
-    squeezed = _REPEAT.sub(r"\1", joined).split(" ")
     # Letter groups (a Russian "yy") are looked for in the words unstretched, and word by word
-    # only if the post has any at all (most have none).
-    plain = _STRETCH.sub(r"\1", joined)
+    # only if the post has any at all (most have none). A stretch is a repeat too, so a post
+    # without a repeat (most) needs neither substitution (each costs a microsecond even idle).
+    repeats = _REPEAT.search(joined) is not None
+    squeezed = (_REPEAT.sub(r"\1", joined) if repeats else joined).split(" ")
+    plain = _STRETCH.sub(r"\1", joined) if repeats else joined
     unstretched = plain.split(" ")
     ru_marks = _RU_MARK_ANY.search(plain) is not None
     kk_marks = "q" in plain or _KK_MARK_ANY.search(plain) is not None
