@@ -15,7 +15,7 @@ checks them against the alternations over the corpora and random text).
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple
+from typing import AbstractSet, Iterable, NamedTuple, Sequence
 
 import ahocorasick
 
@@ -70,8 +70,8 @@ class WordList:
 class Found(NamedTuple):
     """What one list has in a text: the spans of its words, and the phrases worth looking for."""
 
-    words: list[tuple[int, int]]
-    phrases: set[int]
+    words: Sequence[tuple[int, int]]
+    phrases: AbstractSet[int]
 
 
 class Words:
@@ -89,15 +89,19 @@ class Words:
         for stem, found in entries.items():
             self._automaton.add_word(stem, (len(stem), tuple(found)))
         self._automaton.make_automaton()
+        self._none = tuple(Found((), frozenset()) for _ in lists)
 
-    def find(self, text: str) -> list[Found]:
-        """Per list, its words in ``text`` (lower-cased) and the phrases they may start."""
-        out = [Found([], set()) for _ in self.lists]
-        ends: dict[int, int] = {}  # word start -> word end
+    def find(self, text: str) -> Sequence[Found]:
+        """Per list, its words in ``text`` (lower-cased) and the phrases they may start. Most
+        texts hold none of the words: they all get one shared, empty (read-only) answer."""
+        out = None
         for last, (size, entries) in self._automaton.iter(text):
             start = last + 1 - size
             if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue  # not at a word start (\w is what re reads as alphanumeric, and "_")
+            if out is None:
+                out = [Found([], set()) for _ in self.lists]
+                ends: dict[int, int] = {}  # word start -> word end
             end = ends.get(start)
             if end is None:
                 end = ends[start] = _WORD.match(text, start).end()
@@ -107,7 +111,7 @@ class Words:
                         out[k].words.append((start, end))
                     else:
                         out[k].phrases.add(phrase)
-        return out
+        return self._none if out is None else out
 
 
 _FOUND = r"\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*"
