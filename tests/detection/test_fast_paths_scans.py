@@ -5,14 +5,18 @@ above the BMP of each kind (👇, 𝟓) for the bitmap classes."""
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings, strategies as st
 
 from detection import matcher
 from detection.lexicon import Lexicon
 from detection.config import DetectionConfig
 from detection.normalize import Normalizer
+from detection.patterns import PatternFinder, digits_class
+from tests.detection.test_fast_paths import PLAIN_DOSE, PLAIN_PRICE, spans
 
-NORM = Normalizer()
+NORM, PATTERNS = Normalizer(), PatternFinder()
 MATCHER = matcher.Matcher(Lexicon.load(DetectionConfig().lexicon_dir).terms, NORM)
 
 
@@ -31,3 +35,19 @@ def test_common_punctuation_is_what_spaced_makes_a_space():
 @given(texts(".,:#-+!_ aм1\n👇𝟓", "меф", "закладка"))
 def test_matcher_spaced_is_the_normalizers(text):
     assert MATCHER.spaced(text) == NORM.spaced(text)
+
+
+def test_digits_class_is_the_bmp_digits_and_extra_and_all_above():
+    plain, fast = re.compile(r"[\d$+]"), re.compile(digits_class("$+"))
+    for cp in range(0x10000):
+        assert bool(plain.match(chr(cp))) == bool(fast.match(chr(cp))), hex(cp)
+    assert fast.match("👇") and fast.match("𝟓")
+
+
+@settings(max_examples=500, deadline=None)
+@given(texts("0123456789 .,$₸тгрkкmgшт\nа_👇𝟓", "тенге", "usd", "грамм", "кг", "1.5", "2,5",
+             "10 000", "$ 5"))
+def test_price_and_dose_patterns_with_non_bmp_characters(text):
+    found = PATTERNS.find(text)
+    assert [(s, e) for concept, _, s, e, _ in found if concept == "price"] == spans(PLAIN_PRICE, text)
+    assert [(s, e) for concept, _, s, e, _ in found if concept == "quantity"] == spans(PLAIN_DOSE, text)
