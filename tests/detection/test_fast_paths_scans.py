@@ -10,13 +10,14 @@ import re
 from hypothesis import given, settings, strategies as st
 
 from detection import matcher
+from detection.extract import Extractor
 from detection.lexicon import Lexicon
 from detection.config import DetectionConfig
 from detection.normalize import Normalizer
 from detection.patterns import PatternFinder, digits_class
-from tests.detection.test_fast_paths import PLAIN_DOSE, PLAIN_PRICE, spans
+from tests.detection.test_fast_paths import PLAIN_DOSE, PLAIN_PHONE, PLAIN_PRICE, spans
 
-NORM, PATTERNS = Normalizer(), PatternFinder()
+NORM, PATTERNS, EXTRACT = Normalizer(), PatternFinder(), Extractor()
 MATCHER = matcher.Matcher(Lexicon.load(DetectionConfig().lexicon_dir).terms, NORM)
 
 
@@ -51,3 +52,13 @@ def test_price_and_dose_patterns_with_non_bmp_characters(text):
     found = PATTERNS.find(text)
     assert [(s, e) for concept, _, s, e, _ in found if concept == "price"] == spans(PLAIN_PRICE, text)
     assert [(s, e) for concept, _, s, e, _ in found if concept == "quantity"] == spans(PLAIN_DOSE, text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(texts("0012345789 +()-.\tаx_\n٣👇𝟓", "+7 701 123 45 67", "8 (701) 123-45-67", "+𝟓"),
+       st.integers(0, 3))
+def test_phone_patterns_with_non_bmp_characters(text, pos):
+    assert spans(EXTRACT._phone, text, pos) == spans(PLAIN_PHONE, text, pos)
+    plain_core = re.compile(r"\d[\d \t().\-]{7,18}\d").search(text)
+    core = EXTRACT._phone_core.search(text)
+    assert (core and core.span()) == (plain_core and plain_core.span())
