@@ -24,7 +24,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from detection.framewords import FRAME_STRONG, FRAME_WEAK, WORDS, Found
+from detection.framewords import (
+    CLAUSE_GATES, FORWARD_GATES, FRAME_STRONG, FRAME_WEAK, POSTFIX_GATES, WORDS, Found)
 
 __all__ = ["report_frame", "reported_spans"]
 
@@ -47,13 +48,13 @@ _CLAUSE = re.compile(
     r"(?:в объявлени\w* (?:сказано|говорится|написано)|объявлени\w* (?:вида|типа|вроде|о том)|"
     r"(?:предлагают|обещают|зазывают|пишут|призывают)(?= )|"
     r"the (?:ad|post|message) (?:says|said|offers|reads))")
-_CLAUSE_WORDS = ("объявлени", "предлагают", "обещают", "зазывают", "пишут", "призывают", "the ")
+_CLAUSE_WORDS = CLAUSE_GATES  # the words it cannot match without
 # Kazakh: the quoted clause comes first, the cue closes it.
 _POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазды|жазып|жазған|жазыпты|айтылған|"
                       r"көрсетілген)|деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)")
 _FORWARD = re.compile(r"^[^\n]{0,20}(?:forwarded from|переслано (?:из|от)|репост из)[^\n]*$",
                       re.M)
-_FORWARD_WORDS = ("forwarded from", "переслано ", "репост из")
+_FORWARD_WORDS = FORWARD_GATES
 _SENTENCE_END = re.compile(r"[.!?…]\s|\n")
 # Letters that re.IGNORECASE matches to another letter beside simple lower case (Python's
 # re._casefix), for the scripts of the patterns above; tests/detection/test_speed_quotes.py checks
@@ -136,21 +137,26 @@ def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found], st
     and after :func:`_unify`."""
     lowered = _lower(text)
     low = _unify(lowered)  # _fold(text)
-    words = WORDS.find(low)
-    spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
+    words, gates = WORDS.scan(low)
+    # Every quote starts with its mark: a text without one (most) is not scanned for quotes.
+    has_mark = "«" in text or '"' in text or "'" in text or "“" in text or "„" in text
+    spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)] if has_mark else []
     cue = len(spans)
-    # Each pattern runs only on a text holding words it cannot match without (most hold none).
+    # Each pattern runs only on a text holding words it cannot match without (most hold none):
+    # the cues, or the gate words WORDS.scan found anywhere in ``low``.
     for m in _COLON.finditer(low) if ":" in low and words[2].words else ():
         spans.append(_after_colon(text, m.end()))
-    for m in _CLAUSE.finditer(low) if any(w in low for w in _CLAUSE_WORDS) else ():
+    for m in _CLAUSE.finditer(low) if gates and not gates.isdisjoint(_CLAUSE_WORDS) else ():
         spans.append((m.end(), _sentence_end(text, m.end())))
-    for m in _POSTFIX.finditer(low) if "деп " in low or "деген " in low else ():
+    for m in _POSTFIX.finditer(low) if gates and not gates.isdisjoint(POSTFIX_GATES) else ():
         spans.append((_clause_start(text, m.start()), m.start()))
     forwarded = False
-    for m in _FORWARD.finditer(low) if any(w in low for w in _FORWARD_WORDS) else ():
+    for m in _FORWARD.finditer(low) if gates and not gates.isdisjoint(_FORWARD_WORDS) else ():
         forwarded = True
         if m.end() < len(text):
             spans.append((m.end(), len(text)))
+    if not spans:
+        return (), forwarded, words, lowered, low
     cue = forwarded or len(spans) > cue
     return tuple((s, e) for s, e in _merge(spans) if e > s), cue, words, lowered, low
 

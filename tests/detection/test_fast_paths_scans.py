@@ -9,7 +9,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from detection import matcher
+from detection import framewords, matcher, quotes
 from detection.extract import Extractor
 from detection.lexicon import Lexicon
 from detection.config import DetectionConfig
@@ -18,6 +18,7 @@ from detection.patterns import PatternFinder, digits_class
 from tests.detection.test_fast_paths import PLAIN_DOSE, PLAIN_PHONE, PLAIN_PRICE, spans
 
 NORM, PATTERNS, EXTRACT = Normalizer(), PatternFinder(), Extractor()
+PLAIN_WORDS = framewords.Words(*framewords.WORDS.lists)
 MATCHER = matcher.Matcher(Lexicon.load(DetectionConfig().lexicon_dir).terms, NORM)
 
 
@@ -62,3 +63,21 @@ def test_phone_patterns_with_non_bmp_characters(text, pos):
     plain_core = re.compile(r"\d[\d \t().\-]{7,18}\d").search(text)
     core = EXTRACT._phone_core.search(text)
     assert (core and core.span()) == (plain_core and plain_core.span())
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts("деп ген the переслано forwarded from объявлени пишут суд\n", "деп ", "деген ",
+             "the ", "переслано ", "forwarded from", "репост из", "предлагают", "объявления"))
+def test_scan_finds_the_substrings_anywhere(text):
+    words, present = framewords.WORDS.scan(text)
+    assert present == {s for s in framewords.WORDS.substrings if s in text}
+    assert [(list(f.words), set(f.phrases)) for f in words] == [  # as without substrings
+        (list(f.words), set(f.phrases)) for f in PLAIN_WORDS.find(text)]
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts("«»“”„\"' ab\n", "don't", "«цитата»"))
+def test_quote_pattern_needs_a_mark(text):
+    """(tests/detection/test_framewords.py compares quotes._read with its plain form.)"""
+    if not any(mark in text for mark in "«\"'“„"):
+        assert quotes._QUOTE.search(text) is None
