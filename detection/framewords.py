@@ -22,7 +22,7 @@ from typing import AbstractSet, Iterable, NamedTuple, Sequence
 import ahocorasick
 
 __all__ = ["CLAUSE_GATES", "CUES", "FORWARD_GATES", "FRAME_STRONG", "FRAME_WEAK", "POSTFIX_GATES",
-           "WORDS", "Found", "WordList", "Words"]
+           "TWIN_GATES", "WORDS", "Found", "WordList", "Words"]
 
 _WORD = re.compile(r"\w+")
 _LITERAL = re.compile(r"[^\\()\[\]?*+|{.^$]*")  # a phrase's literal start, up to its first metachar
@@ -198,6 +198,9 @@ CUES = WordList(
 CLAUSE_GATES = ("объявлени", "предлагают", "обещают", "зазывают", "пишут", "призывают", "the ")
 FORWARD_GATES = ("forwarded from", "переслано ", "репост из")
 POSTFIX_GATES = ("деп ", "деген ")
+# The rare letters detection.quotes._unify replaces (dotless "ı"…): a text holding none (nearly
+# every text) is its own unified form.
+TWIN_GATES = tuple("ıſẛᲀᲁᲂᲃᲄᲅᲆᲇᲈ")
 
 WORDS = Words(FRAME_STRONG, FRAME_WEAK, CUES,
-              substrings=CLAUSE_GATES + FORWARD_GATES + POSTFIX_GATES)
+              substrings=CLAUSE_GATES + FORWARD_GATES + POSTFIX_GATES + TWIN_GATES)

@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 
 from detection.framewords import (
-    CLAUSE_GATES, FORWARD_GATES, FRAME_STRONG, FRAME_WEAK, POSTFIX_GATES, WORDS, Found)
+    CLAUSE_GATES, FORWARD_GATES, FRAME_STRONG, FRAME_WEAK, POSTFIX_GATES, TWIN_GATES, WORDS, Found)
 
 __all__ = ["report_frame", "reported_spans"]
 
@@ -135,9 +135,11 @@ def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found], st
     """The reported spans, whether any cue introduces someone else's words, the words of the
     word lists in the lower-cased text (strong and weak frame words, cues), and that text before
     and after :func:`_unify`."""
-    lowered = _lower(text)
-    low = _unify(lowered)  # _fold(text)
-    words, gates = WORDS.scan(low)
+    lowered = low = _lower(text)
+    words, gates = WORDS.scan(lowered)
+    if gates and not gates.isdisjoint(TWIN_GATES):  # else ``lowered`` is its own _unify
+        low = _unify(lowered)  # _fold(text)
+        words, gates = WORDS.scan(low)
     # Every quote starts with its mark: a text without one (most) is not scanned for quotes.
     has_mark = "«" in text or '"' in text or "'" in text or "“" in text or "„" in text
     spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)] if has_mark else []
@@ -197,6 +199,8 @@ def report_frame(text: str) -> bool:
         lowered = _lower(_outside(text))
         own = _unify(lowered)
     strong, weak_words = WORDS.find(own)[:2] if spans else words[:2]
+    if not (strong.words or strong.phrases or weak_words.words or weak_words.phrases):
+        return False  # (most posts) no word of either list: at most the cue, one weak sign
     if strong.words or FRAME_STRONG.phrase_in(own, strong.phrases):
         return True
     weak = {lowered[s:e] for s, e in weak_words.words}

@@ -81,3 +81,11 @@ def test_quote_pattern_needs_a_mark(text):
     """(tests/detection/test_framewords.py compares quotes._read with its plain form.)"""
     if not any(mark in text for mark in "«\"'“„"):
         assert quotes._QUOTE.search(text) is None
+
+
+def test_twin_gates_are_the_letters_unify_replaces():
+    assert {chr(c) for c in quotes._CASE_TWINS} == set(framewords.TWIN_GATES)
+    for letter in framewords.TWIN_GATES:
+        quotes._read.cache_clear()
+        text = f"суд {letter}в объявлении сказано, что"
+        assert quotes._read(text)[4] == quotes._fold(text)
