@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import re
 from operator import itemgetter
 
 import ahocorasick
@@ -54,13 +53,10 @@ class Matcher:
         self._words = self._build(words, stem_of=lambda key: not key.endswith(" "))
         self._symbols = self._build(symbols, stem_of=lambda key: False)
         # The symbol automaton only runs on texts holding the first character of some symbol
-        # term (most posts hold none). Emoji classes are slow to scan, so a single range from the
-        # lowest such character up is searched first, and the exact class only from its hit on.
-        firsts = sorted({key[0] for key in symbols})
-        self._symbol_range = self._symbol_start = None
-        if firsts:
-            self._symbol_range = re.compile(f"[{re.escape(firsts[0])}-\U0010ffff]")
-            self._symbol_start = re.compile("[" + "".join(map(re.escape, firsts)) + "]")
+        # term (most posts hold none). ``ch in text`` is a plain scan (and returns at once for a
+        # character wider than any in the text, an emoji in a text without one), cheaper than a
+        # regex class of emoji.
+        self._symbol_firsts = tuple(sorted({key[0] for key in symbols}))
 
     def _build(self, keys: dict[str, list[int]], stem_of) -> ahocorasick.Automaton | None:
         if not keys:
@@ -95,11 +91,12 @@ class Matcher:
                 for term in terms:
                     out.append((term, start, stop))
         if self._symbols is not None and not folded.isascii():
-            high = self._symbol_range.search(folded)
-            if high is not None and self._symbol_start.search(folded, high.start()):
-                for end, (klen, _stem, terms) in self._symbols.iter(folded):
-                    for term in terms:
-                        out.append((term, end - klen + 1, end + 1))
+            for first in self._symbol_firsts:
+                if first in folded:
+                    for end, (klen, _stem, terms) in self._symbols.iter(folded):
+                        for term in terms:
+                            out.append((term, end - klen + 1, end + 1))
+                    break
             if len(out) > 1:
                 out.sort(key=itemgetter(1))  # by start (word matches come by end), as always
         return out

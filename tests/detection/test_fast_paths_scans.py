@@ -89,3 +89,27 @@ def test_twin_gates_are_the_letters_unify_replaces():
         quotes._read.cache_clear()
         text = f"суд {letter}в объявлении сказано, что"
         assert quotes._read(text)[4] == quotes._fold(text)
+
+
+def plain_find_spans(folded: str) -> list:
+    """Matcher.find_spans without its shortcuts: the plain spaced text, the symbol automaton
+    run on every text that is not ASCII."""
+    out = []
+    spaced = f" {NORM.spaced(folded)} "
+    for end, (klen, stem, terms) in MATCHER._words.iter(spaced):
+        stop = spaced.find(" ", end + 1) - 1 if stem else end - 1
+        out += [(term, end - klen + 1, stop) for term in terms]
+    if not folded.isascii():
+        for end, (klen, _stem, terms) in MATCHER._symbols.iter(folded):
+            out += [(term, end - klen + 1, end + 1) for term in terms]
+        out.sort(key=lambda m: m[1])
+    return out
+
+
+SYMBOLS = sorted({t.key for t in MATCHER.terms if t.symbol})
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts("⚡❄🌿💊👇 .,:#-+!мефa1\n", "меф", "закладка", "соль", *SYMBOLS))
+def test_find_spans_is_the_plain_one(text):
+    assert MATCHER.find_spans(text) == plain_find_spans(text)
