@@ -69,6 +69,7 @@ class Extractor:
         # Bounded LRU cache per instance (not on the method, where it would be shared by all
         # instances and keep each one alive).
         self._phone_value = lru_cache(maxsize=8192)(self._parse_phone)
+        self._raw_phone_value = lru_cache(maxsize=8192)(self._phone_of)
         self._tg = re.compile(
             r"(?<![\w.])(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/"
             r"(?:(?:joinchat/|\+)([\w-]{8,64})|(?:s/)?([A-Za-z]\w{3,31})(?![\w]))", re.I)
@@ -216,24 +217,29 @@ class Extractor:
         # A number starts at most two characters ("+" or "00") before its first core, so the
         # full pattern's scan can start there (its look-behind still sees the text before).
         for m in self._phone.finditer(text, max(0, core.start() - 2)):
-            raw = m.group()
-            if raw.isascii():
-                digits = raw.translate(self._phone_marks)
-            else:
-                digits = self._nondigit.sub("", raw)
-            if raw.startswith("+"):
-                candidate = "+" + digits
-            elif raw.startswith("00"):
-                candidate = "+" + digits[2:]
-            elif len(digits) == 11 and digits[0] in "78":
-                candidate = "+7" + digits[1:]
-            elif len(digits) == 10 and digits[0] == "7":
-                candidate = "+7" + digits
-            else:
-                continue
-            value = self._phone_value(candidate)
+            value = self._raw_phone_value(m.group())
             if value:
                 out.append(Indicator("phone", value, m.span()))
+
+    def _phone_of(self, raw: str) -> str | None:
+        """The E.164 form of a phone match as written (``8 (701) 123-45-67``), if valid. Called
+        through the per-instance cache ``_raw_phone_value``: a number recurs in its own
+        spelling."""
+        if raw.isascii():
+            digits = raw.translate(self._phone_marks)
+        else:
+            digits = self._nondigit.sub("", raw)
+        if raw.startswith("+"):
+            candidate = "+" + digits
+        elif raw.startswith("00"):
+            candidate = "+" + digits[2:]
+        elif len(digits) == 11 and digits[0] in "78":
+            candidate = "+7" + digits[1:]
+        elif len(digits) == 10 and digits[0] == "7":
+            candidate = "+7" + digits
+        else:
+            return None
+        return self._phone_value(candidate)
 
     def _parse_phone(self, candidate: str) -> str | None:
         """E.164 form of a valid number in an allowed region. Called through the per-instance
