@@ -6,6 +6,7 @@ The rules (:mod:`detection.rules`) combine these with the lexicons' concepts.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["INDICATOR_CONCEPT", "PatternFinder", "digits_class", "indicator_evidence"]
 
@@ -24,6 +25,11 @@ def digits_class(extra: str) -> str:
     It holds the decimal digits of the BMP (what ``\\d`` matches there: ``str.isdecimal``),
     ``extra`` and every code point above the BMP, so a pattern must still check behind what it
     consumed that it is a digit or in ``extra``."""
+    return "[" + _bmp_digit_ranges() + re.escape(extra) + "\\U00010000-\\U0010ffff]"
+
+
+@cache
+def _bmp_digit_ranges() -> str:
     ranges, start = [], None
     for cp in range(0x10001):
         if cp < 0x10000 and chr(cp).isdecimal():
@@ -31,7 +37,7 @@ def digits_class(extra: str) -> str:
         elif start is not None:
             ranges.append(f"{chr(start)}-{chr(cp - 1)}")
             start = None
-    return "[" + "".join(ranges) + re.escape(extra) + "\\U00010000-\\U0010ffff]"
+    return "".join(ranges)
 
 
 class PatternFinder:
