@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Sequence
 
 from detection.framewords import (
     CLAUSE_GATES, FORWARD_GATES, FRAME_STRONG, FRAME_WEAK, POSTFIX_GATES, TWIN_GATES, WORDS, Found)
@@ -131,7 +132,7 @@ def _clause_start(text: str, end: int) -> int:
 
 
 @lru_cache(maxsize=256)  # a post is read by the rules and the model: the same text twice
-def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found], str, str]:
+def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, Sequence[Found], str, str]:
     """The reported spans, whether any cue introduces someone else's words, the words of the
     word lists in the lower-cased text (strong and weak frame words, cues), and that text before
     and after :func:`_unify`."""
