@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from detection import wallets
+from detection.patterns import digits_class
 
 __all__ = ["Extractor", "Indicator", "extract_indicators"]
 
@@ -68,6 +69,7 @@ class Extractor:
         # Bounded LRU cache per instance (not on the method, where it would be shared by all
         # instances and keep each one alive).
         self._phone_value = lru_cache(maxsize=8192)(self._parse_phone)
+        self._raw_phone_value = lru_cache(maxsize=8192)(self._phone_of)
         self._tg = re.compile(
             r"(?<![\w.])(?:https?://)?(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/"
             r"(?:(?:joinchat/|\+)([\w-]{8,64})|(?:s/)?([A-Za-z]\w{3,31})(?![\w]))", re.I)
@@ -83,7 +85,7 @@ class Extractor:
         # literal or a small class the engine skips to, so the full patterns, which must try a
         # match at each word start, only run on the few posts that can hold a match.
         self._domain_end = re.compile(rf"\.(?=\w)(?:{_TLDS})(?![\w\-])", re.I)
-        self._phone_core = re.compile(r"\d[\d \t().\-]{7,18}\d")
+        self._phone_core = re.compile(digits_class("") + r"(?<=\d)[\d \t().\-]{7,18}\d")
         # Runs of 26+ ASCII letters and digits (wallet candidates), tried only at a run's first
         # character rather than at each of its characters.
         self._long = re.compile(r"[A-Za-z0-9](?<![A-Za-z0-9].)[A-Za-z0-9]{25,}")
@@ -95,9 +97,11 @@ class Extractor:
         # A phone number: optional "+" or "00", a digit, 7-18 digits or separators, a digit, not
         # inside a word. Written to consume its first character ("+" or a digit) before checking
         # what stands behind it, so the engine skips to those characters; the branches, tried in
-        # this order, are the prefixes "+", "00" and none.
+        # this order, are the prefixes "+", "00" and none. Both phone patterns start with a bitmap
+        # class (patterns.digits_class), which takes any character above the BMP too: each branch
+        # then checks behind it that it was "+" or a digit.
         self._phone = re.compile(
-            r"[+\d](?<![\w+].)(?:(?<=\+)\d[\d \t().\-]{7,18}\d(?!\w)"
+            digits_class("+") + r"(?<![\w+].)(?:(?<=\+)\d[\d \t().\-]{7,18}\d(?!\w)"
             r"|(?<=0)0\d[\d \t().\-]{7,18}\d(?!\w)|(?<=\d)[\d \t().\-]{7,18}\d(?!\w))")
         self._nondigit = re.compile(r"\D")
         # An ASCII phone match holds only digits and these; deleting them is a cheap \D removal.
@@ -213,24 +217,29 @@ class Extractor:
         # A number starts at most two characters ("+" or "00") before its first core, so the
         # full pattern's scan can start there (its look-behind still sees the text before).
         for m in self._phone.finditer(text, max(0, core.start() - 2)):
-            raw = m.group()
-            if raw.isascii():
-                digits = raw.translate(self._phone_marks)
-            else:
-                digits = self._nondigit.sub("", raw)
-            if raw.startswith("+"):
-                candidate = "+" + digits
-            elif raw.startswith("00"):
-                candidate = "+" + digits[2:]
-            elif len(digits) == 11 and digits[0] in "78":
-                candidate = "+7" + digits[1:]
-            elif len(digits) == 10 and digits[0] == "7":
-                candidate = "+7" + digits
-            else:
-                continue
-            value = self._phone_value(candidate)
+            value = self._raw_phone_value(m.group())
             if value:
                 out.append(Indicator("phone", value, m.span()))
+
+    def _phone_of(self, raw: str) -> str | None:
+        """The E.164 form of a phone match as written (``8 (701) 123-45-67``), if valid. Called
+        through the per-instance cache ``_raw_phone_value``: a number recurs in its own
+        spelling."""
+        if raw.isascii():
+            digits = raw.translate(self._phone_marks)
+        else:
+            digits = self._nondigit.sub("", raw)
+        if raw.startswith("+"):
+            candidate = "+" + digits
+        elif raw.startswith("00"):
+            candidate = "+" + digits[2:]
+        elif len(digits) == 11 and digits[0] in "78":
+            candidate = "+7" + digits[1:]
+        elif len(digits) == 10 and digits[0] == "7":
+            candidate = "+7" + digits
+        else:
+            return None
+        return self._phone_value(candidate)
 
     def _parse_phone(self, candidate: str) -> str | None:
         """E.164 form of a valid number in an allowed region. Called through the per-instance

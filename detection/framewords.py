@@ -9,17 +9,20 @@ as :mod:`detection.matcher`), keeping those that start a word (a run of ``\\w``)
 length, instead of ``\\b(?:…)\\b`` alternations that Python's ``re`` tries at every position,
 alternative after alternative. A word matches an entry exactly when the alternation would match
 it between two word boundaries, so the answers are the same (tests/detection/test_framewords.py
-checks them against the alternations over the corpora and random text).
+checks them against the alternations over the corpora and random text). The same pass also
+reports which of a few gate words (:data:`CLAUSE_GATES`…) occur anywhere in the text, so the
+quote patterns that need them are not run on a text without them.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterable, NamedTuple
+from typing import AbstractSet, Iterable, NamedTuple, Sequence
 
 import ahocorasick
 
-__all__ = ["CUES", "FRAME_STRONG", "FRAME_WEAK", "WORDS", "Found", "WordList", "Words"]
+__all__ = ["CLAUSE_GATES", "CUES", "FORWARD_GATES", "FRAME_STRONG", "FRAME_WEAK", "POSTFIX_GATES",
+           "TWIN_GATES", "WORDS", "Found", "WordList", "Words"]
 
 _WORD = re.compile(r"\w+")
 _LITERAL = re.compile(r"[^\\()\[\]?*+|{.^$]*")  # a phrase's literal start, up to its first metachar
@@ -70,34 +73,53 @@ class WordList:
 class Found(NamedTuple):
     """What one list has in a text: the spans of its words, and the phrases worth looking for."""
 
-    words: list[tuple[int, int]]
-    phrases: set[int]
+    words: Sequence[tuple[int, int]]
+    phrases: AbstractSet[int]
 
 
 class Words:
     """Several word lists, found together in one pass."""
 
-    def __init__(self, *lists: WordList) -> None:
+    def __init__(self, *lists: WordList, substrings: Iterable[str] = ()) -> None:
         self.lists = lists
+        self.substrings = tuple(substrings)
         entries: dict[str, list[tuple[int, int, int, int]]] = {}
         for k, wl in enumerate(lists):
             phrases = [(first, i) for i, (first, _) in enumerate(wl.phrases)]
             for spec, phrase in [(spec, -1) for spec in wl.words] + phrases:
                 stem, lo, hi = _entry(spec)
                 entries.setdefault(stem, []).append((lo, hi, k, phrase))
+        for sub in self.substrings:
+            entries.setdefault(sub, [])
         self._automaton = ahocorasick.Automaton()
         for stem, found in entries.items():
-            self._automaton.add_word(stem, (len(stem), tuple(found)))
+            sub = stem if stem in self.substrings else None
+            self._automaton.add_word(stem, (len(stem), tuple(found), sub))
         self._automaton.make_automaton()
+        self._none = tuple(Found((), frozenset()) for _ in lists)
 
-    def find(self, text: str) -> list[Found]:
-        """Per list, its words in ``text`` (lower-cased) and the phrases they may start."""
-        out = [Found([], set()) for _ in self.lists]
-        ends: dict[int, int] = {}  # word start -> word end
-        for last, (size, entries) in self._automaton.iter(text):
+    def find(self, text: str) -> Sequence[Found]:
+        """Per list, its words in ``text`` (lower-cased) and the phrases they may start. Most
+        texts hold none of the words: they all get one shared, empty (read-only) answer."""
+        return self.scan(text)[0]
+
+    def scan(self, text: str) -> tuple[Sequence[Found], AbstractSet[str]]:
+        """:meth:`find`, and which of :attr:`substrings` occur in ``text``, anywhere (in the
+        same pass)."""
+        out = subs = None
+        for last, (size, entries, sub) in self._automaton.iter(text):
+            if sub is not None:
+                if subs is None:
+                    subs = set()
+                subs.add(sub)
+                if not entries:
+                    continue
             start = last + 1 - size
             if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
                 continue  # not at a word start (\w is what re reads as alphanumeric, and "_")
+            if out is None:
+                out = [Found([], set()) for _ in self.lists]
+                ends: dict[int, int] = {}  # word start -> word end
             end = ends.get(start)
             if end is None:
                 end = ends[start] = _WORD.match(text, start).end()
@@ -107,9 +129,10 @@ class Words:
                         out[k].words.append((start, end))
                     else:
                         out[k].phrases.add(phrase)
-        return out
+        return self._none if out is None else out, _NO_SUBSTRINGS if subs is None else subs
 
 
+_NO_SUBSTRINGS: AbstractSet[str] = frozenset()
 _FOUND = r"\s+(?:канал|бот|чат|аккаунт|channel|bot)\w*"
 
 # Words of a report about others: one decides alone.
@@ -169,4 +192,15 @@ CUES = WordList(
     says said reads wrote writes text ad message channel
     """)
 
-WORDS = Words(FRAME_STRONG, FRAME_WEAK, CUES)
+# Words without which detection.quotes' clause, forward and Kazakh closing-cue patterns cannot
+# match; those patterns need not start at a word start, so these are looked for anywhere (by
+# Words.scan, in the pass that finds the lists' words) instead of a substring search each.
+CLAUSE_GATES = ("объявлени", "предлагают", "обещают", "зазывают", "пишут", "призывают", "the ")
+FORWARD_GATES = ("forwarded from", "переслано ", "репост из")
+POSTFIX_GATES = ("деп ", "деген ")
+# The rare letters detection.quotes._unify replaces (dotless "ı"…): a text holding none (nearly
+# every text) is its own unified form.
+TWIN_GATES = tuple("ıſẛᲀᲁᲂᲃᲄᲅᲆᲇᲈ")
+
+WORDS = Words(FRAME_STRONG, FRAME_WEAK, CUES,
+              substrings=CLAUSE_GATES + FORWARD_GATES + POSTFIX_GATES + TWIN_GATES)

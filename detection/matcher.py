@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-import re
 from operator import itemgetter
 
 import ahocorasick
@@ -21,6 +20,11 @@ from detection.lexicon import Term
 from detection.normalize import Normalizer, default_normalizer
 
 __all__ = ["Matcher", "TermMatch"]
+
+# The punctuation most posts hold, each a non-word character that Normalizer.spaced turns into a
+# space: replacing them first with str.replace (a plain scan) leaves the regex substitution
+# little to do, and each match it makes costs more than a replace; the result is the same text.
+_COMMON_PUNCT = ".,:#-+"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +53,10 @@ class Matcher:
         self._words = self._build(words, stem_of=lambda key: not key.endswith(" "))
         self._symbols = self._build(symbols, stem_of=lambda key: False)
         # The symbol automaton only runs on texts holding the first character of some symbol
-        # term (most posts hold none). Emoji classes are slow to scan, so a single range from the
-        # lowest such character up is searched first, and the exact class only from its hit on.
-        firsts = sorted({key[0] for key in symbols})
-        self._symbol_range = self._symbol_start = None
-        if firsts:
-            self._symbol_range = re.compile(f"[{re.escape(firsts[0])}-\U0010ffff]")
-            self._symbol_start = re.compile("[" + "".join(map(re.escape, firsts)) + "]")
+        # term (most posts hold none). ``ch in text`` is a plain scan (and returns at once for a
+        # character wider than any in the text, an emoji in a text without one), cheaper than a
+        # regex class of emoji.
+        self._symbol_firsts = tuple(sorted({key[0] for key in symbols}))
 
     def _build(self, keys: dict[str, list[int]], stem_of) -> ahocorasick.Automaton | None:
         if not keys:
@@ -66,6 +67,12 @@ class Matcher:
         automaton.make_automaton()
         return automaton
 
+    def spaced(self, folded: str) -> str:
+        """``Normalizer.spaced(folded)``, the common punctuation replaced beforehand."""
+        for ch in _COMMON_PUNCT:
+            folded = folded.replace(ch, " ")
+        return self._norm.spaced(folded)
+
     def find(self, folded: str) -> list[TermMatch]:
         """Every term occurrence in ``folded`` (a ``Folded.text``), in text order."""
         return [TermMatch(term, start, end) for term, start, end in self.find_spans(folded)]
@@ -74,7 +81,7 @@ class Matcher:
         """:meth:`find` as plain ``(term, start, end)`` tuples (the scorer's hot path)."""
         out: list[tuple[Term, int, int]] = []
         if self._words is not None:
-            spaced = f" {self._norm.spaced(folded)} "
+            spaced = f" {self.spaced(folded)} "
             for end, (klen, stem, terms) in self._words.iter(spaced):
                 start = end - klen + 1  # index in `spaced` of the leading space == folded start
                 if stem:
@@ -84,11 +91,12 @@ class Matcher:
                 for term in terms:
                     out.append((term, start, stop))
         if self._symbols is not None and not folded.isascii():
-            high = self._symbol_range.search(folded)
-            if high is not None and self._symbol_start.search(folded, high.start()):
-                for end, (klen, _stem, terms) in self._symbols.iter(folded):
-                    for term in terms:
-                        out.append((term, end - klen + 1, end + 1))
+            for first in self._symbol_firsts:
+                if first in folded:
+                    for end, (klen, _stem, terms) in self._symbols.iter(folded):
+                        for term in terms:
+                            out.append((term, end - klen + 1, end + 1))
+                    break
             if len(out) > 1:
                 out.sort(key=itemgetter(1))  # by start (word matches come by end), as always
         return out

@@ -6,8 +6,9 @@ The rules (:mod:`detection.rules`) combine these with the lexicons' concepts.
 from __future__ import annotations
 
 import re
+from functools import cache
 
-__all__ = ["INDICATOR_CONCEPT", "PatternFinder", "indicator_evidence"]
+__all__ = ["INDICATOR_CONCEPT", "PatternFinder", "digits_class", "indicator_evidence"]
 
 INDICATOR_CONCEPT = {
     "telegram_bot": ("contact", 1.0), "invite_link": ("contact", 0.9),
@@ -16,6 +17,27 @@ INDICATOR_CONCEPT = {
     "domain": ("contact", 0.3), "btc": ("payment", 1.0), "eth": ("payment", 1.0),
     "tron": ("payment", 1.0), "xmr": ("payment", 1.0),
 }
+
+
+def digits_class(extra: str) -> str:
+    """A class to start a pattern with instead of ``[\\d…]`` (``extra`` the other characters):
+    ranges the engine tests with a bitmap, where ``\\d`` looks each character's category up.
+    It holds the decimal digits of the BMP (what ``\\d`` matches there: ``str.isdecimal``),
+    ``extra`` and every code point above the BMP, so a pattern must still check behind what it
+    consumed that it is a digit or in ``extra``."""
+    return "[" + _bmp_digit_ranges() + re.escape(extra) + "\\U00010000-\\U0010ffff]"
+
+
+@cache
+def _bmp_digit_ranges() -> str:
+    ranges, start = [], None
+    for cp in range(0x10001):
+        if cp < 0x10000 and chr(cp).isdecimal():
+            start = cp if start is None else start
+        elif start is not None:
+            ranges.append(f"{chr(start)}-{chr(cp - 1)}")
+            start = None
+    return "".join(ranges)
 
 
 class PatternFinder:
@@ -36,9 +58,13 @@ class PatternFinder:
         # One scan for both: the pattern consumes a digit or "$" (so the engine skips to those)
         # and captures, by look-ahead, the price (group 1) and the dose (group 2 or 3) that start
         # there. Scanning for each alone would find, from left to right, the first match and then
-        # the next one after its end; :meth:`find` keeps exactly those.
+        # the next one after its end; :meth:`find` keeps exactly those. The first character is
+        # a bitmap class (any character above the BMP but a digit then fails both rests'
+        # look-behinds, which want a digit or "$"), and a digit after a word character, "." or
+        # "," (inside a number, where neither can start) is turned away at once.
         price, dose = self._PRICE_REST, self._DOSE_REST
-        self._number = re.compile(rf"[\d$](?:(?=({price}))(?:(?=({dose}))|)|(?=({dose})))")
+        self._number = re.compile(rf"{digits_class('$')}(?<![\w.,]\d)"
+                                  rf"(?:(?=({price}))(?:(?=({dose}))|)|(?=({dose})))")
 
     def find(self, folded: str) -> list[tuple[str, str, int, int, float]]:
         """``(concept, name, start, end, weight)`` in folded coordinates: prices, then doses."""

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Sequence
 
-from detection.framewords import FRAME_STRONG, FRAME_WEAK, WORDS, Found
+from detection.framewords import (
+    CLAUSE_GATES, FORWARD_GATES, FRAME_STRONG, FRAME_WEAK, POSTFIX_GATES, TWIN_GATES, WORDS, Found)
 
 __all__ = ["report_frame", "reported_spans"]
 
@@ -47,13 +49,13 @@ _CLAUSE = re.compile(
     r"(?:в объявлени\w* (?:сказано|говорится|написано)|объявлени\w* (?:вида|типа|вроде|о том)|"
     r"(?:предлагают|обещают|зазывают|пишут|призывают)(?= )|"
     r"the (?:ad|post|message) (?:says|said|offers|reads))")
-_CLAUSE_WORDS = ("объявлени", "предлагают", "обещают", "зазывают", "пишут", "призывают", "the ")
+_CLAUSE_WORDS = CLAUSE_GATES  # the words it cannot match without
 # Kazakh: the quoted clause comes first, the cue closes it.
 _POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазды|жазып|жазған|жазыпты|айтылған|"
                       r"көрсетілген)|деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)")
 _FORWARD = re.compile(r"^[^\n]{0,20}(?:forwarded from|переслано (?:из|от)|репост из)[^\n]*$",
                       re.M)
-_FORWARD_WORDS = ("forwarded from", "переслано ", "репост из")
+_FORWARD_WORDS = FORWARD_GATES
 _SENTENCE_END = re.compile(r"[.!?…]\s|\n")
 # Letters that re.IGNORECASE matches to another letter beside simple lower case (Python's
 # re._casefix), for the scripts of the patterns above; tests/detection/test_speed_quotes.py checks
@@ -130,27 +132,34 @@ def _clause_start(text: str, end: int) -> int:
 
 
 @lru_cache(maxsize=256)  # a post is read by the rules and the model: the same text twice
-def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, list[Found], str, str]:
+def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, Sequence[Found], str, str]:
     """The reported spans, whether any cue introduces someone else's words, the words of the
     word lists in the lower-cased text (strong and weak frame words, cues), and that text before
     and after :func:`_unify`."""
-    lowered = _lower(text)
-    low = _unify(lowered)  # _fold(text)
-    words = WORDS.find(low)
-    spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)]
+    lowered = low = _lower(text)
+    words, gates = WORDS.scan(lowered)
+    if gates and not gates.isdisjoint(TWIN_GATES):  # else ``lowered`` is its own _unify
+        low = _unify(lowered)  # _fold(text)
+        words, gates = WORDS.scan(low)
+    # Every quote starts with its mark: a text without one (most) is not scanned for quotes.
+    has_mark = "«" in text or '"' in text or "'" in text or "“" in text or "„" in text
+    spans = [(m.start() + 1, m.end() - 1) for m in _QUOTE.finditer(text)] if has_mark else []
     cue = len(spans)
-    # Each pattern runs only on a text holding words it cannot match without (most hold none).
+    # Each pattern runs only on a text holding words it cannot match without (most hold none):
+    # the cues, or the gate words WORDS.scan found anywhere in ``low``.
     for m in _COLON.finditer(low) if ":" in low and words[2].words else ():
         spans.append(_after_colon(text, m.end()))
-    for m in _CLAUSE.finditer(low) if any(w in low for w in _CLAUSE_WORDS) else ():
+    for m in _CLAUSE.finditer(low) if gates and not gates.isdisjoint(_CLAUSE_WORDS) else ():
         spans.append((m.end(), _sentence_end(text, m.end())))
-    for m in _POSTFIX.finditer(low) if "деп " in low or "деген " in low else ():
+    for m in _POSTFIX.finditer(low) if gates and not gates.isdisjoint(POSTFIX_GATES) else ():
         spans.append((_clause_start(text, m.start()), m.start()))
     forwarded = False
-    for m in _FORWARD.finditer(low) if any(w in low for w in _FORWARD_WORDS) else ():
+    for m in _FORWARD.finditer(low) if gates and not gates.isdisjoint(_FORWARD_WORDS) else ():
         forwarded = True
         if m.end() < len(text):
             spans.append((m.end(), len(text)))
+    if not spans:
+        return (), forwarded, words, lowered, low
     cue = forwarded or len(spans) > cue
     return tuple((s, e) for s, e in _merge(spans) if e > s), cue, words, lowered, low
 
@@ -191,6 +200,8 @@ def report_frame(text: str) -> bool:
         lowered = _lower(_outside(text))
         own = _unify(lowered)
     strong, weak_words = WORDS.find(own)[:2] if spans else words[:2]
+    if not (strong.words or strong.phrases or weak_words.words or weak_words.phrases):
+        return False  # (most posts) no word of either list: at most the cue, one weak sign
     if strong.words or FRAME_STRONG.phrase_in(own, strong.phrases):
         return True
     weak = {lowered[s:e] for s, e in weak_words.words}
