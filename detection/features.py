@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
@@ -57,6 +56,10 @@ _CYRILLIC = "а-яёәғқңөұүһі"
 _MIXED = re.compile(f"(?:[{_CYRILLIC}][a-z]|[a-z][{_CYRILLIC}])")
 # Per code point below U+0500, whether it is one of _CYRILLIC (the last, U+04FF, is not).
 _IS_CYRILLIC = np.array([bool(re.match(f"[{_CYRILLIC}]", chr(c))) for c in range(0x500)])
+# Per code point of the BMP, whether ``_WORD`` takes it as a word character (U+FFFF is not one:
+# code points above it are looked up one by one, :func:`_word_mask`).
+_IS_WORD = np.frombuffer(re.sub(r"\W", "\0", "".join(map(chr, range(0x10000)))).encode("utf-32-le"),
+                         dtype=np.uint32) != 0
 _P = np.uint64(0x100000001B3)  # FNV prime: the rolling multiplier
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier for the bucket
 _WORD_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -171,6 +174,15 @@ def _mixed_pairs(codes: np.ndarray) -> np.ndarray:
     return (latin[:-1] & cyrillic[1:]) | (cyrillic[:-1] & latin[1:])
 
 
+def _word_mask(codes: np.ndarray) -> np.ndarray:
+    """Where ``codes`` are word characters (``\\w``, as ``_WORD`` matches them)."""
+    mask = _IS_WORD.take(np.minimum(codes, 0xFFFF))
+    astral = np.flatnonzero(codes > 0xFFFF)  # emoji, mostly: rare enough to ask the regex
+    if len(astral):
+        mask[astral] = [_WORD.match(chr(c)) is not None for c in codes[astral].tolist()]
+    return mask
+
+
 def _counts(codes: np.ndarray) -> tuple[int, int, int]:
     """The emoji, the digits and the Latin-Cyrillic pairs among ``codes``."""
     emoji, digits = _emoji_digits(codes)
@@ -282,12 +294,16 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBa
             char_ids[:len(acc), size - CHAR_N[0]] = np.where(room[:len(acc)] >= size,
                                                              _bucket(acc, bits), none)
     char_grams = sum(np.maximum(lens - size + 1, 0) for size in CHAR_N)
-    words = [_WORD.findall(f) for f in folded_texts]
-    counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
+    # The words of all posts at once: the runs of word characters (what ``_WORD`` finds), split
+    # out after every other character became a space (a word character is never white space),
+    # twice as fast as the regex. Each post starts and ends with a space, so no word straddles
+    # two, and a word starts at a word character after a non-word one (never at 0, a space).
+    word = _word_mask(codes)
+    words = np.where(word, codes, np.uint32(32)).tobytes().decode("utf-32-le").split()
+    counts = np.bincount(post[1:][word[1:] & ~word[:-1]], minlength=n)
     if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
         crc.clear()
-    h = np.fromiter(map(crc.__getitem__, chain.from_iterable(words)), dtype=np.uint64,
-                    count=int(counts.sum()))
+    h = np.fromiter(map(crc.__getitem__, words), dtype=np.uint64, count=len(words))
     wpost = np.repeat(np.arange(n), counts)
     word_ids = np.full((len(h), 2), none, dtype=np.int64)
     word_ids[:, 0] = _bucket(h * _P, bits)

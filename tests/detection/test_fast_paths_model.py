@@ -1,0 +1,48 @@
+"""The model's batched features are the per-post ones: :func:`batch_ngrams` (words split out of
+the code points, n-grams hashed over many posts joined) gives each post the n-grams and shape
+counts :func:`hashed_ngrams` and ``_counts`` give it alone, the plain forms."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from detection.features import (CHAR_N, WordHashes, _codes, _counts, _spaced, _word_mask,
+                                batch_ngrams, hashed_ngrams)
+
+BITS = 12
+ALPHABET = list("ab_ мфё1٣.,-\n\t\u00a0\u2028\u0301👇𝟓𝐚❄") + ["закладки", "  ", "12 000 тг"]
+POST = st.one_of(st.lists(st.sampled_from(ALPHABET), max_size=30).map("".join),
+                 st.text(max_size=40))
+
+
+def test_word_mask_is_the_regex_word_class():
+    codes = np.array([c for c in range(0x110000) if not 0xD800 <= c < 0xE000], dtype=np.uint32)
+    plain = np.array([re.match(r"\w", chr(c)) is not None for c in codes.tolist()])
+    assert np.array_equal(_word_mask(codes), plain)
+
+
+def _per_post(b):
+    """Each post's char and word ids laid out as :func:`hashed_ngrams` lays them out."""
+    char_at = np.cumsum(b.char_entries) - b.char_entries
+    word_at = np.cumsum(b.word_entries) - b.word_entries
+    for i in range(len(b.char_entries)):
+        length = b.char_entries[i] // len(CHAR_N)
+        chars = b.char_ids[char_at[i]:char_at[i] + b.char_entries[i]].reshape(-1, len(CHAR_N))
+        words = b.word_ids[word_at[i]:word_at[i] + b.word_entries[i]].reshape(-1, 2)
+        yield (np.concatenate([chars[:max(length - n + 1, 0), k] for k, n in enumerate(CHAR_N)]),
+               np.concatenate((words[:, 0], words[:-1, 1])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(POST, min_size=1, max_size=6))
+def test_a_batch_gives_each_post_its_own_n_grams_and_counts(posts):
+    b = batch_ngrams(posts, BITS, WordHashes())
+    for post, counts, (char_ids, word_ids) in zip(posts, b.counts.tolist(), _per_post(b),
+                                                  strict=True):
+        plain_char, _, plain_word, _ = hashed_ngrams(post, BITS)
+        assert np.array_equal(char_ids, plain_char)
+        assert np.array_equal(word_ids, plain_word)
+        assert tuple(counts) == _counts(_codes(_spaced(post)))
