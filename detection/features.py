@@ -124,16 +124,17 @@ class FeatureSpace:
             if i is not None:
                 named[i] = named.get(i, 0.0) + abs(h.contribution)
         for i, s in self._strength(matches).items():
-            named[i] = min(2.0, s)
-        kinds: dict[str, int] = {}
-        for ind in indicators:
-            kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
-        for k, n in kinds.items():
-            i = self._indicator.get(k)
-            if i is not None:
-                named[i] = 1.0 + 0.3 * min(n - 1, 3)
-        shape = _shape(folded, emoji, digits, mixed, patterns)
-        for i, value in zip(self._shape, shape, strict=True):
+            named[i] = s if s < 2.0 else 2.0  # min(2.0, s)
+        if indicators:
+            kinds: dict[str, int] = {}
+            for ind in indicators:
+                kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
+            for k, n in kinds.items():
+                i = self._indicator.get(k)
+                if i is not None:
+                    named[i] = 1.0 + 0.3 * min(n - 1, 3)
+        for i, value in zip(self._shape, _shape(folded, emoji, digits, mixed, patterns),
+                            strict=True):
             if value:
                 named[i] = value
         if frame:
@@ -195,11 +196,17 @@ def _shape(folded: str, emoji: int, digits: int, mixed: int, patterns) -> tuple[
     ``mixed``: the Latin-Cyrillic pairs, overlapping ones too; what counts is those ``_MIXED``
     finds, which do not overlap, and with fewer than two that is the same number."""
     n = len(folded) or 1
-    prices = sum(1 for p in patterns if p[0] == "price")
-    doses = sum(1 for p in patterns if p[0] == "quantity")
-    return (min(1.0, 10 * emoji / n), min(1.0, 4 * digits / n), min(1.0, prices / 2),
-            min(1.0, doses / 2), min(1.0, n / 1000), min(1.0, folded.count("\n") / 8),
-            min(1.0, (mixed if mixed < 2 else len(_MIXED.findall(folded))) / 2))
+    prices = doses = 0
+    for p in patterns:
+        if p[0] == "price":
+            prices += 1
+        elif p[0] == "quantity":
+            doses += 1
+    if mixed > 1:
+        mixed = len(_MIXED.findall(folded))
+    values = (10 * emoji / n, 4 * digits / n, prices / 2, doses / 2, n / 1000,
+              folded.count("\n") / 8, mixed / 2)
+    return tuple([v if v < 1.0 else 1.0 for v in values])  # each min(1.0, v)
 
 
 def _char_hashes(codes: np.ndarray) -> list[np.ndarray]:

@@ -9,7 +9,8 @@ import re
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from detection.features import (CHAR_N, WordHashes, _codes, _counts, _spaced, _word_mask,
+from detection.features import (CHAR_N, _MIXED, WordHashes, _codes, _counts, _shape, _spaced,
+                                _word_mask,
                                 batch_ngrams, hashed_ngrams)
 
 BITS = 12
@@ -46,3 +47,21 @@ def test_a_batch_gives_each_post_its_own_n_grams_and_counts(posts):
         assert np.array_equal(char_ids, plain_char)
         assert np.array_equal(word_ids, plain_word)
         assert tuple(counts) == _counts(_codes(_spaced(post)))
+
+
+def _plain_shape(folded, emoji, digits, mixed, patterns):
+    n = len(folded) or 1
+    prices = sum(1 for p in patterns if p[0] == "price")
+    doses = sum(1 for p in patterns if p[0] == "quantity")
+    return (min(1.0, 10 * emoji / n), min(1.0, 4 * digits / n), min(1.0, prices / 2),
+            min(1.0, doses / 2), min(1.0, n / 1000), min(1.0, folded.count("\n") / 8),
+            min(1.0, (mixed if mixed < 2 else len(_MIXED.findall(folded))) / 2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab\nжx", max_size=1200), st.integers(0, 2000), st.integers(0, 2000),
+       st.integers(0, 5), st.lists(st.sampled_from(["price", "quantity", "x"]), max_size=5))
+def test_shape_values_are_the_plain_minimums(folded, emoji, digits, mixed, kinds):
+    patterns = [(k, "", 0, 1, 1.0) for k in kinds]
+    assert _shape(folded, emoji, digits, mixed, patterns) == _plain_shape(
+        folded, emoji, digits, mixed, patterns)
