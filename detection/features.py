@@ -294,12 +294,19 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBa
     room = np.repeat(np.cumsum(lens), lens) - np.arange(len(codes))  # characters left in post
     a = codes.astype(np.uint64)
     char_ids = np.full((len(codes), len(CHAR_N)), none, dtype=np.int64)
-    acc = a
+    acc, h = a.copy(), np.empty_like(a)
     for size in range(2, CHAR_N[-1] + 1):
-        acc = acc[:-1] * _P + a[size - 1:]
+        # The rolling hash and _bucket step by step in place (the same values, fewer arrays).
+        acc = acc[:-1]
+        acc *= _P
+        acc += a[size - 1:]
         if size >= CHAR_N[0]:
-            char_ids[:len(acc), size - CHAR_N[0]] = np.where(room[:len(acc)] >= size,
-                                                             _bucket(acc, bits), none)
+            b = np.right_shift(acc, np.uint64(29), out=h[:len(acc)])
+            b ^= acc
+            b *= _MIX
+            b >>= np.uint64(64 - bits)
+            np.copyto(char_ids[:len(acc), size - CHAR_N[0]], b.view(np.int64),
+                      where=room[:len(acc)] >= size)
     char_grams = sum(np.maximum(lens - size + 1, 0) for size in CHAR_N)
     # The words of all posts at once: the runs of word characters (what ``_WORD`` finds), split
     # out after every other character became a space (a word character is never white space),
