@@ -15,7 +15,8 @@ Two blocks:
   Each block is scaled to unit length.
 
 Character n-grams are hashed with numpy over the code points in a few vectorised passes (the
-shape counts come from the same code points), so a post costs tens of microseconds.
+shape counts come from the same code points), so a post costs tens of microseconds; many posts
+at once, :mod:`detection.batch`.
 :func:`ngram_text` recovers the n-gram behind a bucket from the post itself, for explanations
 ("n-gram «клад»").
 """
@@ -28,8 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FeatureSpace", "Features", "NgramBatch", "WordHashes", "batch_ngrams", "describe",
-           "hashed_ngrams", "ngram_text", "segment_sums"]
+__all__ = ["FeatureSpace", "Features", "describe", "hashed_ngrams", "ngram_text"]
 
 CHAR_N = (2, 3, 4, 5)
 # A post's n-grams weigh one over the square root of their number, counted as at least this
@@ -56,10 +56,6 @@ _CYRILLIC = "а-яёәғқңөұүһі"
 _MIXED = re.compile(f"(?:[{_CYRILLIC}][a-z]|[a-z][{_CYRILLIC}])")
 # Per code point below U+0500, whether it is one of _CYRILLIC (the last, U+04FF, is not).
 _IS_CYRILLIC = np.array([bool(re.match(f"[{_CYRILLIC}]", chr(c))) for c in range(0x500)])
-# Per code point of the BMP, whether ``_WORD`` takes it as a word character (U+FFFF is not one:
-# code points above it are looked up one by one, :func:`_word_mask`).
-_IS_WORD = np.frombuffer(re.sub(r"\W", "\0", "".join(map(chr, range(0x10000)))).encode("utf-32-le"),
-                         dtype=np.uint32) != 0
 _P = np.uint64(0x100000001B3)  # FNV prime: the rolling multiplier
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier for the bucket
 _WORD_SALT = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -175,15 +171,6 @@ def _mixed_pairs(codes: np.ndarray) -> np.ndarray:
     return (latin[:-1] & cyrillic[1:]) | (cyrillic[:-1] & latin[1:])
 
 
-def _word_mask(codes: np.ndarray) -> np.ndarray:
-    """Where ``codes`` are word characters (``\\w``, as ``_WORD`` matches them)."""
-    mask = _IS_WORD.take(np.minimum(codes, 0xFFFF))
-    astral = np.flatnonzero(codes > 0xFFFF)  # emoji, mostly: rare enough to ask the regex
-    if len(astral):
-        mask[astral] = [_WORD.match(chr(c)) is not None for c in codes[astral].tolist()]
-    return mask
-
-
 def _counts(codes: np.ndarray) -> tuple[int, int, int]:
     """The emoji, the digits and the Latin-Cyrillic pairs among ``codes``."""
     emoji, digits = _emoji_digits(codes)
@@ -259,101 +246,6 @@ def hashed_ngrams(folded: str, bits: int, codes: np.ndarray | None = None
     else:
         word_ids, word_vals = _unit(h.astype(np.int64), WORD_FLOOR)
     return char_ids, char_vals, word_ids, word_vals
-
-
-@dataclass(frozen=True, slots=True)
-class NgramBatch:
-    """The hashed n-grams of many posts at once, post after post, and per post the counts of
-    the shape features (emoji, digits, Latin-Cyrillic pairs: :func:`_counts`). Per text
-    position four char entries (the 2- to 5-gram starting there) and per word two word entries
-    (the word, and the pair with the next word); an entry with no n-gram (one past the post's
-    end, a pair across two posts) has the bucket ``2 ** bits``, one past the last: a weight
-    table with a zero row there sums the same. Per post its number of entries in each block
-    and the value of each of its n-grams (as :func:`hashed_ngrams` gives one by one)."""
-
-    counts: np.ndarray  # (posts, 3)
-    char_ids: np.ndarray
-    char_entries: np.ndarray  # per post
-    char_val: np.ndarray  # per post
-    word_ids: np.ndarray
-    word_entries: np.ndarray  # per post
-    word_val: np.ndarray  # per post
-
-
-def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBatch:
-    """:func:`hashed_ngrams` and the shape counts of every post in a few numpy passes over the
-    posts joined end to end, instead of a few dozen small passes per post. ``crc``: a cache of
-    word hashes, filled as it goes."""
-    n, none = len(folded_texts), 1 << bits
-    spaced = [_spaced(f) for f in folded_texts]
-    lens = np.fromiter(map(len, spaced), dtype=np.int64, count=n)
-    codes = _codes("".join(spaced))
-    post = np.repeat(np.arange(n), lens)
-    emoji, digits = (np.bincount(post[mask], minlength=n) for mask in _emoji_digits(codes))
-    mixed = np.bincount(post[:-1][_mixed_pairs(codes)], minlength=n)
-    room = np.repeat(np.cumsum(lens), lens) - np.arange(len(codes))  # characters left in post
-    a = codes.astype(np.uint64)
-    char_ids = np.full((len(codes), len(CHAR_N)), none, dtype=np.int64)
-    acc, h = a.copy(), np.empty_like(a)
-    for size in range(2, CHAR_N[-1] + 1):
-        # The rolling hash and _bucket step by step in place (the same values, fewer arrays).
-        acc = acc[:-1]
-        acc *= _P
-        acc += a[size - 1:]
-        if size >= CHAR_N[0]:
-            b = np.right_shift(acc, np.uint64(29), out=h[:len(acc)])
-            b ^= acc
-            b *= _MIX
-            b >>= np.uint64(64 - bits)
-            np.copyto(char_ids[:len(acc), size - CHAR_N[0]], b.view(np.int64),
-                      where=room[:len(acc)] >= size)
-    char_grams = sum(np.maximum(lens - size + 1, 0) for size in CHAR_N)
-    # The words of all posts at once: the runs of word characters (what ``_WORD`` finds), split
-    # out after every other character became a space (a word character is never white space),
-    # twice as fast as the regex. Each post starts and ends with a space, so no word straddles
-    # two, and a word starts at a word character after a non-word one (never at 0, a space).
-    word = _word_mask(codes)
-    words = np.where(word, codes, np.uint32(32)).tobytes().decode("utf-32-le").split()
-    counts = np.bincount(post[1:][word[1:] & ~word[:-1]], minlength=n)
-    if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
-        crc.clear()
-    h = np.fromiter(map(crc.__getitem__, words), dtype=np.uint64, count=len(words))
-    wpost = np.repeat(np.arange(n), counts)
-    word_ids = np.full((len(h), 2), none, dtype=np.int64)
-    word_ids[:, 0] = _bucket(h * _P, bits)
-    word_ids[:-1, 1] = np.where(wpost[:-1] == wpost[1:],
-                                _bucket(h[:-1] * _WORD_SALT + h[1:] + np.uint64(1), bits), none)
-    word_grams = counts + np.maximum(counts - 1, 0)
-    return NgramBatch(np.column_stack((emoji, digits, mixed)), char_ids.ravel(),
-                      len(CHAR_N) * lens, _unit_values(char_grams, CHAR_FLOOR), word_ids.ravel(),
-                      2 * counts, _unit_values(word_grams, WORD_FLOOR))
-
-
-def _unit_values(counts: np.ndarray, floor: int) -> np.ndarray:
-    """Per post, the value of each of its n-grams: one over the square root of their number,
-    counted as at least ``floor`` (as :func:`_unit`)."""
-    out = np.zeros(len(counts))
-    has = counts > 0
-    out[has] = 1.0 / np.sqrt(np.maximum(counts[has], floor))
-    return out
-
-
-class WordHashes(dict):
-    """A cache of words' CRC-32 hashes for :func:`batch_ngrams`, each computed on its first
-    look-up (``cache[word]``)."""
-
-    def __missing__(self, word: str) -> int:
-        value = self[word] = zlib.crc32(word.encode())
-        return value
-
-
-def segment_sums(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Per post, the sum of its ``counts[i]`` consecutive ``rows`` (zero for a post with none)."""
-    out = np.zeros((len(counts), rows.shape[1]))
-    has = counts > 0
-    if has.any():
-        out[has] = np.add.reduceat(rows, (np.cumsum(counts) - counts)[has], axis=0)
-    return out
 
 
 def ngram_text(folded: str, bits: int, block: str, bucket: int) -> str | None:

@@ -22,8 +22,8 @@ import numpy as np
 
 from detection.config import DetectionConfig
 from detection.extract import KINDS, Extractor, Indicator
-from detection.features import (Features, FeatureSpace, WordHashes, batch_ngrams,
-                                segment_sums)
+from detection.batch import BatchProbs, WordHashes, batch_ngrams, segment_sums
+from detection.features import Features, FeatureSpace
 from detection.lexicon import Lexicon
 from detection.matcher import Matcher
 from detection.model import FeatureModel, LearnedModel, load_model
@@ -240,9 +240,11 @@ class Detector:
         folded, _, hits, indicators = read[:4]
         verdict = self._decide({c: probs[c] for c in SCORED}, hits, indicators)
         if verdict.category != "none" and self.config.explain_top:
+            features = (probs.features() if isinstance(probs, BatchProbs)
+                        else self.space.build(*read))
             verdict.contributions = [Contribution(words, weight) for words, weight in
                                      self.model.contributions(
-                                         self.space.build(*read), self._bound, self.space.names,
+                                         features, self._bound, self.space.names,
                                          verdict.category, folded, self.config.explain_top)]
         return verdict
 
@@ -270,7 +272,12 @@ class Detector:
                                                   b.word_entries)[:, :k])
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        return [dict(zip(model.labels, row, strict=True)) for row in p.tolist()]
+        out = []
+        for i, row in enumerate(p.tolist()):
+            probs = BatchProbs(zip(model.labels, row, strict=True))
+            probs.batch, probs.named, probs.index = b, named[i], i
+            out.append(probs)
+        return out
 
     def _read(self, text: str, always: bool = False) -> tuple | None:
         """The detector's evidence of a post, as :meth:`FeatureSpace.build` takes it (folded

@@ -9,9 +9,8 @@ import re
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from detection.features import (CHAR_N, _MIXED, WordHashes, _codes, _counts, _shape, _spaced,
-                                _word_mask,
-                                batch_ngrams, hashed_ngrams)
+from detection.batch import WordHashes, _word_mask, batch_ngrams
+from detection.features import _MIXED, _codes, _counts, _shape, _spaced, hashed_ngrams
 
 BITS = 12
 ALPHABET = list("ab_ мфё1٣.,-\n\t\u00a0\u2028\u0301👇𝟓𝐚❄") + ["закладки", "  ", "12 000 тг"]
@@ -25,27 +24,13 @@ def test_word_mask_is_the_regex_word_class():
     assert np.array_equal(_word_mask(codes), plain)
 
 
-def _per_post(b):
-    """Each post's char and word ids laid out as :func:`hashed_ngrams` lays them out."""
-    char_at = np.cumsum(b.char_entries) - b.char_entries
-    word_at = np.cumsum(b.word_entries) - b.word_entries
-    for i in range(len(b.char_entries)):
-        length = b.char_entries[i] // len(CHAR_N)
-        chars = b.char_ids[char_at[i]:char_at[i] + b.char_entries[i]].reshape(-1, len(CHAR_N))
-        words = b.word_ids[word_at[i]:word_at[i] + b.word_entries[i]].reshape(-1, 2)
-        yield (np.concatenate([chars[:max(length - n + 1, 0), k] for k, n in enumerate(CHAR_N)]),
-               np.concatenate((words[:, 0], words[:-1, 1])))
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.lists(POST, min_size=1, max_size=6))
 def test_a_batch_gives_each_post_its_own_n_grams_and_counts(posts):
     b = batch_ngrams(posts, BITS, WordHashes())
-    for post, counts, (char_ids, word_ids) in zip(posts, b.counts.tolist(), _per_post(b),
-                                                  strict=True):
-        plain_char, _, plain_word, _ = hashed_ngrams(post, BITS)
-        assert np.array_equal(char_ids, plain_char)
-        assert np.array_equal(word_ids, plain_word)
+    for i, (post, counts) in enumerate(zip(posts, b.counts.tolist(), strict=True)):
+        for got, plain in zip(b.post(i), hashed_ngrams(post, BITS), strict=True):
+            assert got.dtype == plain.dtype and np.array_equal(got, plain)
         assert tuple(counts) == _counts(_codes(_spaced(post)))
 
 
