@@ -129,10 +129,7 @@ class FeatureSpace:
                 i = self._indicator.get(k)
                 if i is not None:
                     named[i] = 1.0 + 0.3 * min(n - 1, 3)
-        for i, value in zip(self._shape, _shape(folded, emoji, digits, mixed, patterns),
-                            strict=True):
-            if value:
-                named[i] = value
+        _add_shape(named, self._shape, folded, emoji, digits, mixed, patterns)
         if frame:
             named[self._frame] = 1.0
         return named
@@ -178,10 +175,12 @@ def _counts(codes: np.ndarray) -> tuple[int, int, int]:
             int(np.count_nonzero(_mixed_pairs(codes))))
 
 
-def _shape(folded: str, emoji: int, digits: int, mixed: int, patterns) -> tuple[float, ...]:
-    """The shape features' values in the order of :data:`SHAPE`, all but the report frame.
-    ``mixed``: the Latin-Cyrillic pairs, overlapping ones too; what counts is those ``_MIXED``
-    finds, which do not overlap, and with fewer than two that is the same number."""
+def _add_shape(named: dict[int, float], index: list[int], folded: str, emoji: int, digits: int,
+               mixed: int, patterns) -> None:
+    """Put the shape features but the report frame in ``named`` (at ``index``, in the order of
+    :data:`SHAPE`), those that are not zero. ``mixed``: the Latin-Cyrillic pairs, overlapping
+    ones too; what counts is those ``_MIXED`` finds, which do not overlap, and with fewer than
+    two that is the same number."""
     n = len(folded) or 1
     prices = doses = 0
     for p in patterns:
@@ -191,9 +190,10 @@ def _shape(folded: str, emoji: int, digits: int, mixed: int, patterns) -> tuple[
             doses += 1
     if mixed > 1:
         mixed = len(_MIXED.findall(folded))
-    values = (10 * emoji / n, 4 * digits / n, prices / 2, doses / 2, n / 1000,
-              folded.count("\n") / 8, mixed / 2)
-    return tuple([v if v < 1.0 else 1.0 for v in values])  # each min(1.0, v)
+    for i, v in zip(index, (10 * emoji / n, 4 * digits / n, prices / 2, doses / 2, n / 1000,
+                            folded.count("\n") / 8, mixed / 2), strict=True):
+        if v:
+            named[i] = v if v < 1.0 else 1.0  # min(1.0, v)
 
 
 def _char_hashes(codes: np.ndarray) -> list[np.ndarray]:

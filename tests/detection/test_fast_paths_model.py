@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from detection.batch import WordHashes, _word_mask, batch_ngrams
-from detection.features import _MIXED, _codes, _counts, _shape, _spaced, hashed_ngrams
+from detection.features import _MIXED, _add_shape, _codes, _counts, _spaced, hashed_ngrams
 
 BITS = 12
 ALPHABET = list("ab_ мфё1٣.,-\n\t\u00a0\u2028\u0301👇𝟓𝐚❄") + ["закладки", "  ", "12 000 тг"]
@@ -48,5 +48,7 @@ def _plain_shape(folded, emoji, digits, mixed, patterns):
        st.integers(0, 5), st.lists(st.sampled_from(["price", "quantity", "x"]), max_size=5))
 def test_shape_values_are_the_plain_minimums(folded, emoji, digits, mixed, kinds):
     patterns = [(k, "", 0, 1, 1.0) for k in kinds]
-    assert _shape(folded, emoji, digits, mixed, patterns) == _plain_shape(
-        folded, emoji, digits, mixed, patterns)
+    named: dict[int, float] = {}
+    _add_shape(named, list(range(7)), folded, emoji, digits, mixed, patterns)
+    plain = _plain_shape(folded, emoji, digits, mixed, patterns)
+    assert list(named.items()) == [(i, v) for i, v in enumerate(plain) if v]
