@@ -65,7 +65,7 @@ class NgramBatch:
 
 
 class BatchProbs(dict):
-    """A post's probability of each label as a batch gave it (``Detector._predict_many``), and
+    """A post's probability of each category as a batch gave it (``Detector._predict_many``), and
     what it takes to give the post's features again without computing them twice (only the
     few posts flagged are explained): the batch, the post's named features and its index."""
 

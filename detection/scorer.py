@@ -238,7 +238,9 @@ class Detector:
             q = self._quiet_rules
             return Verdict(q.category, q.score, [], [], self.model_version, dict(q.scores))
         folded, _, hits, indicators = read[:4]
-        verdict = self._decide({c: probs[c] for c in SCORED}, hits, indicators)
+        # A batch's probabilities hold the categories' alone, as _decide takes them.
+        scores = probs if isinstance(probs, BatchProbs) else {c: probs[c] for c in SCORED}
+        verdict = self._decide(scores, hits, indicators)
         if verdict.category != "none" and self.config.explain_top:
             features = (probs.features() if isinstance(probs, BatchProbs)
                         else self.space.build(*read))
@@ -248,10 +250,11 @@ class Detector:
                                          verdict.category, folded, self.config.explain_top)]
         return verdict
 
-    def _predict_many(self, reads: list[tuple]) -> list[dict[str, float]]:
-        """The model's probabilities for many posts' evidence at once (:meth:`_read`): the
-        same sums as ``FeatureModel.predict`` per post, each block's weight rows gathered in
-        one go and added up per post (:func:`~detection.features.segment_sums`)."""
+    def _predict_many(self, reads: list[tuple]) -> list[BatchProbs]:
+        """The model's probabilities of the categories (:data:`SCORED`) for many posts'
+        evidence at once (:meth:`_read`): the same sums as ``FeatureModel.predict`` per post,
+        each block's weight rows gathered in one go and added up per post
+        (:func:`~detection.batch.segment_sums`)."""
         if not reads:
             return []
         model, n, k = self.model, len(reads), len(self.model.labels)
@@ -273,8 +276,8 @@ class Detector:
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
         out = []
-        for i, row in enumerate(p.tolist()):
-            probs = BatchProbs(zip(model.labels, row, strict=True))
+        for i, row in enumerate(p[:, [model.labels.index(c) for c in SCORED]].tolist()):
+            probs = BatchProbs(zip(SCORED, row, strict=True))
             probs.batch, probs.named, probs.index = b, named[i], i
             out.append(probs)
         return out
