@@ -25,7 +25,7 @@ _IS_WORD = np.frombuffer(re.sub(r"\W", "\0", "".join(map(chr, range(0x10000)))).
 
 def _word_mask(codes: np.ndarray) -> np.ndarray:
     """Where ``codes`` are word characters (``\\w``, as ``_WORD`` matches them)."""
-    mask = _IS_WORD.take(np.minimum(codes, 0xFFFF))
+    mask = _IS_WORD.take(codes, mode="clip")  # clip: past U+FFFF reads U+FFFF's entry
     astral = np.flatnonzero(codes > 0xFFFF)  # emoji, mostly: rare enough to ask the regex
     if len(astral):
         mask[astral] = [_WORD.match(chr(c)) is not None for c in codes[astral].tolist()]
@@ -87,7 +87,8 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBa
     post = np.repeat(np.arange(n), lens)
     emoji, digits = (np.bincount(post[mask], minlength=n) for mask in _emoji_digits(codes))
     mixed = np.bincount(post[:-1][_mixed_pairs(codes)], minlength=n)
-    room = np.repeat(np.cumsum(lens), lens) - np.arange(len(codes))  # characters left in post
+    ends = np.cumsum(lens)
+    starts = ends - lens
     a = codes.astype(np.uint64)
     char_ids = np.full((len(codes), len(CHAR_N)), none, dtype=np.int64)
     acc, h = a.copy(), np.empty_like(a)
@@ -101,8 +102,11 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBa
             b ^= acc
             b *= _MIX
             b >>= np.uint64(64 - bits)
-            np.copyto(char_ids[:len(acc), size - CHAR_N[0]], b.view(np.int64),
-                      where=room[:len(acc)] >= size)
+            column = char_ids[:len(acc), size - CHAR_N[0]]
+            column[:] = b.view(np.int64)
+            # No n-gram at a post's last size - 1 positions (it would run into the next post).
+            cut = ends[:, None] - np.arange(1, size)
+            column[cut[(cut >= starts[:, None]) & (cut < len(acc))]] = none
     char_grams = sum(np.maximum(lens - size + 1, 0) for size in CHAR_N)
     # The words of all posts at once: the runs of word characters (what ``_WORD`` finds), split
     # out after every other character became a space (a word character is never white space),

@@ -164,7 +164,7 @@ def _mixed_pairs(codes: np.ndarray) -> np.ndarray:
     """Where a Latin letter and a Cyrillic one stand side by side (either order): a mask of the
     first of the two."""
     latin = (codes >= 0x61) & (codes <= 0x7A)
-    cyrillic = _IS_CYRILLIC.take(np.minimum(codes, len(_IS_CYRILLIC) - 1))
+    cyrillic = _IS_CYRILLIC.take(codes, mode="clip")  # past the table: its last, not Cyrillic
     return (latin[:-1] & cyrillic[1:]) | (cyrillic[:-1] & latin[1:])
 
 
