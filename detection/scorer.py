@@ -264,7 +264,7 @@ class Detector:
         counts = np.fromiter(map(len, named), dtype=np.int64, count=n)
         total = int(counts.sum())
         cols = np.fromiter(chain.from_iterable(named), dtype=np.int64, count=total)
-        vals = np.fromiter(chain.from_iterable(f.values() for f in named), dtype=np.float64,
+        vals = np.fromiter(chain.from_iterable(map(dict.values, named)), dtype=np.float64,
                            count=total)
         char_w, word_w, named_w = self._tables
         z = (model.intercept
