@@ -35,12 +35,12 @@ def _word_mask(codes: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, slots=True)
 class NgramBatch:
     """The hashed n-grams of many posts at once, post after post, and per post the counts of
-    the shape features (emoji, digits, Latin-Cyrillic pairs: :func:`_counts`). Per text
+    the shape features (emoji, digits, Latin-Cyrillic pairs: ``features._counts``). Per text
     position four char entries (the 2- to 5-gram starting there) and per word two word entries
     (the word, and the pair with the next word); an entry with no n-gram (one past the post's
     end, a pair across two posts) has the bucket ``2 ** bits``, one past the last: a weight
     table with a zero row there sums the same. Per post its number of entries in each block
-    and the value of each of its n-grams (as :func:`hashed_ngrams` gives one by one)."""
+    and the value of each of its n-grams (as ``features.hashed_ngrams`` gives one by one)."""
 
     counts: np.ndarray  # (posts, 3)
     char_ids: np.ndarray
@@ -91,19 +91,19 @@ def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBa
     starts = ends - lens
     a = codes.astype(np.uint64)
     char_ids = np.full((len(codes), len(CHAR_N)), none, dtype=np.int64)
-    acc, h = a.copy(), np.empty_like(a)
+    acc, scratch = a.copy(), np.empty_like(a)
     for size in range(2, CHAR_N[-1] + 1):
         # The rolling hash and _bucket step by step in place (the same values, fewer arrays).
         acc = acc[:-1]
         acc *= _P
         acc += a[size - 1:]
         if size >= CHAR_N[0]:
-            b = np.right_shift(acc, np.uint64(29), out=h[:len(acc)])
-            b ^= acc
-            b *= _MIX
-            b >>= np.uint64(64 - bits)
+            bucket = np.right_shift(acc, np.uint64(29), out=scratch[:len(acc)])
+            bucket ^= acc
+            bucket *= _MIX
+            bucket >>= np.uint64(64 - bits)
             column = char_ids[:len(acc), size - CHAR_N[0]]
-            column[:] = b.view(np.int64)
+            column[:] = bucket.view(np.int64)
             # No n-gram at a post's last size - 1 positions (it would run into the next post).
             cut = ends[:, None] - np.arange(1, size)
             column[cut[(cut >= starts[:, None]) & (cut < len(acc))]] = none

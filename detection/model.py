@@ -22,8 +22,8 @@ import json
 import os
 import zipfile
 from dataclasses import dataclass
-from operator import itemgetter
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Sequence
 
