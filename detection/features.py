@@ -15,7 +15,8 @@ Two blocks:
   Each block is scaled to unit length.
 
 Character n-grams are hashed with numpy over the code points in a few vectorised passes (the
-shape counts come from the same code points), so a post costs tens of microseconds.
+shape counts come from the same code points), so a post costs tens of microseconds; many posts
+at once, :mod:`detection.batch`.
 :func:`ngram_text` recovers the n-gram behind a bucket from the post itself, for explanations
 ("n-gram «клад»").
 """
@@ -25,12 +26,10 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
-__all__ = ["FeatureSpace", "Features", "NgramBatch", "WordHashes", "batch_ngrams", "describe",
-           "hashed_ngrams", "ngram_text", "segment_sums"]
+__all__ = ["FeatureSpace", "Features", "describe", "hashed_ngrams", "ngram_text"]
 
 CHAR_N = (2, 3, 4, 5)
 # A post's n-grams weigh one over the square root of their number, counted as at least this
@@ -121,18 +120,16 @@ class FeatureSpace:
             if i is not None:
                 named[i] = named.get(i, 0.0) + abs(h.contribution)
         for i, s in self._strength(matches).items():
-            named[i] = min(2.0, s)
-        kinds: dict[str, int] = {}
-        for ind in indicators:
-            kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
-        for k, n in kinds.items():
-            i = self._indicator.get(k)
-            if i is not None:
-                named[i] = 1.0 + 0.3 * min(n - 1, 3)
-        shape = _shape(folded, emoji, digits, mixed, patterns)
-        for i, value in zip(self._shape, shape, strict=True):
-            if value:
-                named[i] = value
+            named[i] = s if s < 2.0 else 2.0  # min(2.0, s)
+        if indicators:
+            kinds: dict[str, int] = {}
+            for ind in indicators:
+                kinds[ind.kind] = kinds.get(ind.kind, 0) + 1
+            for k, n in kinds.items():
+                i = self._indicator.get(k)
+                if i is not None:
+                    named[i] = 1.0 + 0.3 * min(n - 1, 3)
+        _add_shape(named, self._shape, folded, emoji, digits, mixed, patterns)
         if frame:
             named[self._frame] = 1.0
         return named
@@ -167,7 +164,7 @@ def _mixed_pairs(codes: np.ndarray) -> np.ndarray:
     """Where a Latin letter and a Cyrillic one stand side by side (either order): a mask of the
     first of the two."""
     latin = (codes >= 0x61) & (codes <= 0x7A)
-    cyrillic = _IS_CYRILLIC.take(np.minimum(codes, len(_IS_CYRILLIC) - 1))
+    cyrillic = _IS_CYRILLIC.take(codes, mode="clip")  # past the table: its last, not Cyrillic
     return (latin[:-1] & cyrillic[1:]) | (cyrillic[:-1] & latin[1:])
 
 
@@ -178,16 +175,25 @@ def _counts(codes: np.ndarray) -> tuple[int, int, int]:
             int(np.count_nonzero(_mixed_pairs(codes))))
 
 
-def _shape(folded: str, emoji: int, digits: int, mixed: int, patterns) -> tuple[float, ...]:
-    """The shape features' values in the order of :data:`SHAPE`, all but the report frame.
-    ``mixed``: the Latin-Cyrillic pairs, overlapping ones too; what counts is those ``_MIXED``
-    finds, which do not overlap, and with fewer than two that is the same number."""
+def _add_shape(named: dict[int, float], index: list[int], folded: str, emoji: int, digits: int,
+               mixed: int, patterns) -> None:
+    """Put the shape features but the report frame in ``named`` (at ``index``, in the order of
+    :data:`SHAPE`), those that are not zero. ``mixed``: the Latin-Cyrillic pairs, overlapping
+    ones too; what counts is those ``_MIXED`` finds, which do not overlap, and with fewer than
+    two that is the same number."""
     n = len(folded) or 1
-    prices = sum(1 for p in patterns if p[0] == "price")
-    doses = sum(1 for p in patterns if p[0] == "quantity")
-    return (min(1.0, 10 * emoji / n), min(1.0, 4 * digits / n), min(1.0, prices / 2),
-            min(1.0, doses / 2), min(1.0, n / 1000), min(1.0, folded.count("\n") / 8),
-            min(1.0, (mixed if mixed < 2 else len(_MIXED.findall(folded))) / 2))
+    prices = doses = 0
+    for p in patterns:
+        if p[0] == "price":
+            prices += 1
+        elif p[0] == "quantity":
+            doses += 1
+    if mixed > 1:
+        mixed = len(_MIXED.findall(folded))
+    for i, v in zip(index, (10 * emoji / n, 4 * digits / n, prices / 2, doses / 2, n / 1000,
+                            folded.count("\n") / 8, mixed / 2), strict=True):
+        if v:
+            named[i] = v if v < 1.0 else 1.0  # min(1.0, v)
 
 
 def _char_hashes(codes: np.ndarray) -> list[np.ndarray]:
@@ -240,90 +246,6 @@ def hashed_ngrams(folded: str, bits: int, codes: np.ndarray | None = None
     else:
         word_ids, word_vals = _unit(h.astype(np.int64), WORD_FLOOR)
     return char_ids, char_vals, word_ids, word_vals
-
-
-@dataclass(frozen=True, slots=True)
-class NgramBatch:
-    """The hashed n-grams of many posts at once, post after post, and per post the counts of
-    the shape features (emoji, digits, Latin-Cyrillic pairs: :func:`_counts`). Per text
-    position four char entries (the 2- to 5-gram starting there) and per word two word entries
-    (the word, and the pair with the next word); an entry with no n-gram (one past the post's
-    end, a pair across two posts) has the bucket ``2 ** bits``, one past the last: a weight
-    table with a zero row there sums the same. Per post its number of entries in each block
-    and the value of each of its n-grams (as :func:`hashed_ngrams` gives one by one)."""
-
-    counts: np.ndarray  # (posts, 3)
-    char_ids: np.ndarray
-    char_entries: np.ndarray  # per post
-    char_val: np.ndarray  # per post
-    word_ids: np.ndarray
-    word_entries: np.ndarray  # per post
-    word_val: np.ndarray  # per post
-
-
-def batch_ngrams(folded_texts: list[str], bits: int, crc: WordHashes) -> NgramBatch:
-    """:func:`hashed_ngrams` and the shape counts of every post in a few numpy passes over the
-    posts joined end to end, instead of a few dozen small passes per post. ``crc``: a cache of
-    word hashes, filled as it goes."""
-    n, none = len(folded_texts), 1 << bits
-    spaced = [_spaced(f) for f in folded_texts]
-    lens = np.fromiter(map(len, spaced), dtype=np.int64, count=n)
-    codes = _codes("".join(spaced))
-    post = np.repeat(np.arange(n), lens)
-    emoji, digits = (np.bincount(post[mask], minlength=n) for mask in _emoji_digits(codes))
-    mixed = np.bincount(post[:-1][_mixed_pairs(codes)], minlength=n)
-    room = np.repeat(np.cumsum(lens), lens) - np.arange(len(codes))  # characters left in post
-    a = codes.astype(np.uint64)
-    char_ids = np.full((len(codes), len(CHAR_N)), none, dtype=np.int64)
-    acc = a
-    for size in range(2, CHAR_N[-1] + 1):
-        acc = acc[:-1] * _P + a[size - 1:]
-        if size >= CHAR_N[0]:
-            char_ids[:len(acc), size - CHAR_N[0]] = np.where(room[:len(acc)] >= size,
-                                                             _bucket(acc, bits), none)
-    char_grams = sum(np.maximum(lens - size + 1, 0) for size in CHAR_N)
-    words = [_WORD.findall(f) for f in folded_texts]
-    counts = np.fromiter(map(len, words), dtype=np.int64, count=n)
-    if len(crc) > 200_000:  # a bounded cache: words of a stream repeat, hostile ones need not
-        crc.clear()
-    h = np.fromiter(map(crc.__getitem__, chain.from_iterable(words)), dtype=np.uint64,
-                    count=int(counts.sum()))
-    wpost = np.repeat(np.arange(n), counts)
-    word_ids = np.full((len(h), 2), none, dtype=np.int64)
-    word_ids[:, 0] = _bucket(h * _P, bits)
-    word_ids[:-1, 1] = np.where(wpost[:-1] == wpost[1:],
-                                _bucket(h[:-1] * _WORD_SALT + h[1:] + np.uint64(1), bits), none)
-    word_grams = counts + np.maximum(counts - 1, 0)
-    return NgramBatch(np.column_stack((emoji, digits, mixed)), char_ids.ravel(),
-                      len(CHAR_N) * lens, _unit_values(char_grams, CHAR_FLOOR), word_ids.ravel(),
-                      2 * counts, _unit_values(word_grams, WORD_FLOOR))
-
-
-def _unit_values(counts: np.ndarray, floor: int) -> np.ndarray:
-    """Per post, the value of each of its n-grams: one over the square root of their number,
-    counted as at least ``floor`` (as :func:`_unit`)."""
-    out = np.zeros(len(counts))
-    has = counts > 0
-    out[has] = 1.0 / np.sqrt(np.maximum(counts[has], floor))
-    return out
-
-
-class WordHashes(dict):
-    """A cache of words' CRC-32 hashes for :func:`batch_ngrams`, each computed on its first
-    look-up (``cache[word]``)."""
-
-    def __missing__(self, word: str) -> int:
-        value = self[word] = zlib.crc32(word.encode())
-        return value
-
-
-def segment_sums(rows: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Per post, the sum of its ``counts[i]`` consecutive ``rows`` (zero for a post with none)."""
-    out = np.zeros((len(counts), rows.shape[1]))
-    has = counts > 0
-    if has.any():
-        out[has] = np.add.reduceat(rows, (np.cumsum(counts) - counts)[has], axis=0)
-    return out
 
 
 def ngram_text(folded: str, bits: int, block: str, bucket: int) -> str | None:

@@ -23,6 +23,7 @@ import os
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -207,19 +208,30 @@ class FeatureModel:
         ``[("rule sale.substance_drop", 1.2), ("n-gram «клад»", 0.8), ...]``."""
         j, k = self.labels.index(label), self.labels.index("none")
         found: list[tuple[float, str, str, int]] = []  # (weight, kind, name or block, index)
-        for i, v in f.named.items():
-            found.append((v * (bound[i, j] - bound[i, k]), "named", names[i], i))
+        if f.named:  # each v * (bound[i, j] - bound[i, k]), all at once
+            idx = np.fromiter(f.named.keys(), dtype=np.int64, count=len(f.named))
+            vals = np.fromiter(f.named.values(), dtype=np.float64, count=len(f.named))
+            rows = bound.take(idx, axis=0)
+            weights = (vals * (rows[:, j] - rows[:, k])).tolist()
+            found += [(w, "named", names[i], i) for w, i in zip(weights, idx.tolist(),
+                                                                 strict=True) if w > 0]
         for block, ids, vals, coef in (("char", f.char_ids, f.char_vals, self.coef_char),
                                        ("word", f.word_ids, f.word_vals, self.coef_word)):
             if len(ids):
-                w = vals * (coef[ids, j] - coef[ids, k])
-                for pos in np.argsort(-w)[:3 * top]:  # overlapping pieces are skipped below
-                    found.append((float(w[pos]), block, block, int(ids[pos])))
+                rows = coef.take(ids, axis=0)  # one gather for both labels
+                w = vals * (rows[:, j] - rows[:, k])
+                pos = np.argsort(-w)[:3 * top]  # overlapping pieces are skipped below
+                found += [(x, block, block, i) for x, i in zip(w[pos].tolist(),
+                                                               ids[pos].tolist(), strict=True)
+                          if x > 0]
         out: list[tuple[str, float]] = []
         seen: set[str] = set()
         grams: list[str] = []
-        for weight, kind, name, index in sorted(found, key=lambda t: -t[0]):
-            if weight <= 0 or len(out) == top:
+        # Heaviest first, ties in the order found (a reverse sort is stable too); only the
+        # positive ones count.
+        found.sort(key=itemgetter(0), reverse=True)
+        for weight, kind, name, index in found:
+            if len(out) == top:
                 break
             if kind == "named":
                 words = describe(name)

@@ -22,8 +22,8 @@ import numpy as np
 
 from detection.config import DetectionConfig
 from detection.extract import KINDS, Extractor, Indicator
-from detection.features import (Features, FeatureSpace, WordHashes, batch_ngrams,
-                                segment_sums)
+from detection.batch import BatchProbs, WordHashes, batch_ngrams, segment_sums
+from detection.features import Features, FeatureSpace
 from detection.lexicon import Lexicon
 from detection.matcher import Matcher
 from detection.model import FeatureModel, LearnedModel, load_model
@@ -238,18 +238,23 @@ class Detector:
             q = self._quiet_rules
             return Verdict(q.category, q.score, [], [], self.model_version, dict(q.scores))
         folded, _, hits, indicators = read[:4]
-        verdict = self._decide({c: probs[c] for c in SCORED}, hits, indicators)
+        # A batch's probabilities hold the categories' alone, as _decide takes them.
+        scores = probs if isinstance(probs, BatchProbs) else {c: probs[c] for c in SCORED}
+        verdict = self._decide(scores, hits, indicators)
         if verdict.category != "none" and self.config.explain_top:
+            features = (probs.features() if isinstance(probs, BatchProbs)
+                        else self.space.build(*read))
             verdict.contributions = [Contribution(words, weight) for words, weight in
                                      self.model.contributions(
-                                         self.space.build(*read), self._bound, self.space.names,
+                                         features, self._bound, self.space.names,
                                          verdict.category, folded, self.config.explain_top)]
         return verdict
 
-    def _predict_many(self, reads: list[tuple]) -> list[dict[str, float]]:
-        """The model's probabilities for many posts' evidence at once (:meth:`_read`): the
-        same sums as ``FeatureModel.predict`` per post, each block's weight rows gathered in
-        one go and added up per post (:func:`~detection.features.segment_sums`)."""
+    def _predict_many(self, reads: list[tuple]) -> list[BatchProbs]:
+        """The model's probabilities of the categories (:data:`SCORED`) for many posts'
+        evidence at once (:meth:`_read`): the same sums as ``FeatureModel.predict`` per post,
+        each block's weight rows gathered in one go and added up per post
+        (:func:`~detection.batch.segment_sums`)."""
         if not reads:
             return []
         model, n, k = self.model, len(reads), len(self.model.labels)
@@ -259,7 +264,7 @@ class Detector:
         counts = np.fromiter(map(len, named), dtype=np.int64, count=n)
         total = int(counts.sum())
         cols = np.fromiter(chain.from_iterable(named), dtype=np.int64, count=total)
-        vals = np.fromiter(chain.from_iterable(f.values() for f in named), dtype=np.float64,
+        vals = np.fromiter(chain.from_iterable(map(dict.values, named)), dtype=np.float64,
                            count=total)
         char_w, word_w, named_w = self._tables
         z = (model.intercept
@@ -270,7 +275,12 @@ class Detector:
                                                   b.word_entries)[:, :k])
         p = np.exp(z - z.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        return [dict(zip(model.labels, row, strict=True)) for row in p.tolist()]
+        out = []
+        for i, row in enumerate(p[:, [model.labels.index(c) for c in SCORED]].tolist()):
+            probs = BatchProbs(zip(SCORED, row, strict=True))
+            probs.batch, probs.named, probs.index = b, named[i], i
+            out.append(probs)
+        return out
 
     def _read(self, text: str, always: bool = False) -> tuple | None:
         """The detector's evidence of a post, as :meth:`FeatureSpace.build` takes it (folded
