@@ -78,3 +78,12 @@ def test_matches_map_spans_as_to_original_does(detector, text):
     spans += [folded.to_original(s, e) for _, _, s, e, _ in patterns]
     assert [m.span for m in got[:len(spans)]] == spans
     assert [m.text for m in got[:len(spans)]] == [text[s:e] for s, e in spans]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([-1.2, -0.3, 0.0, -0.0, 0.3, 1.6, 2.2]), max_size=8))
+def test_decide_orders_hits_as_the_plain_sort(detector, contributions):
+    hits = [RuleHit(f"r{i}", "sale", (), c, ()) for i, c in enumerate(contributions)]
+    plain = sorted(hits, key=lambda h: -h.contribution)
+    verdict = detector._decide({"sale": 0.9, "recruitment": 0.1}, list(hits), [])
+    assert [h.rule for h in verdict.hits] == [h.rule for h in plain]
