@@ -275,17 +275,18 @@ class RuleEngine:
                 if strength < rest_value:
                     rest_value = strength
                 rest += picked
-            for anchor in first:
-                value = anchor.weight if anchor.weight < 1.0 else 1.0
-                chosen = [anchor]
-                if value < 1.0 and len(first) > 1:  # weak anchor: its group's words add up
-                    value, chosen = _accumulate([anchor] + [m for m in first if m is not anchor])
-                if rest_value < value:
-                    value = rest_value
-                if value > best_value:
-                    best_value, best_set = value, chosen + rest
-                    if value >= rest_value:
-                        break  # no later anchor beats it: each is capped at rest_value
+            # Each anchor is worth the same: a strong one 1, a weak one its whole group added up
+            # (the same distinct terms' weights, whichever anchor leads them), itself 1 if the
+            # group has a strong word; so the first anchor is the best instance.
+            anchor = first[0]
+            value = anchor.weight if anchor.weight < 1.0 else 1.0
+            chosen = [anchor]
+            if value < 1.0 and len(first) > 1:  # weak anchor: its group's words add up
+                value, chosen = _accumulate(first)  # [anchor] + the others, in order
+            if rest_value < value:
+                value = rest_value
+            if value > best_value:
+                best_value, best_set = value, chosen + rest
         whole: dict[int, tuple[float, list[Match]]] = {}  # groups all near an anchor
         for anchor in first if window is not None else ():
             chosen = [anchor]
