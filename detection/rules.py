@@ -287,28 +287,29 @@ class RuleEngine:
                 value = rest_value
             if value > best_value:
                 best_value, best_set = value, chosen + rest
-        whole: dict[int, tuple[float, list[Match]]] = {}  # groups all near an anchor
-        for anchor in first if window is not None else ():
-            chosen = [anchor]
-            value = min(1.0, anchor.weight)
-            if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it add up
-                near = _near(anchor, first, window)
-                value, chosen = _accumulate([anchor] + [m for m in near if m is not anchor])
-            for i, others in enumerate(groups[1:]):
-                near = _near(anchor, others, window)
-                if not near:
-                    break
-                if len(near) < len(others):
-                    strength, picked = _accumulate(near)
+        else:
+            whole: dict[int, tuple[float, list[Match]]] = {}  # groups all near an anchor
+            for anchor in first:
+                chosen = [anchor]
+                value = min(1.0, anchor.weight)
+                if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it count
+                    near = _near(anchor, first, window)
+                    value, chosen = _accumulate([anchor] + [m for m in near if m is not anchor])
+                for i, others in enumerate(groups[1:]):
+                    near = _near(anchor, others, window)
+                    if not near:
+                        break
+                    if len(near) < len(others):
+                        strength, picked = _accumulate(near)
+                    else:
+                        if i not in whole:
+                            whole[i] = _accumulate(others)
+                        strength, picked = whole[i]
+                    value = min(value, strength)
+                    chosen += picked
                 else:
-                    if i not in whole:
-                        whole[i] = _accumulate(others)
-                    strength, picked = whole[i]
-                value = min(value, strength)
-                chosen += picked
-            else:
-                if value > best_value:
-                    best_value, best_set = value, chosen
+                    if value > best_value:
+                        best_value, best_set = value, chosen
         if best_set is None:
             return None
         return RuleHit(rule.name, rule.category,
