@@ -128,8 +128,7 @@ class RuleEngine:
         self.rules = rules
         self.proximity = proximity
         self.context = {name: c for name, c in concepts.items() if c.kind == "context"}
-        # Per context concept, in order: its name, its hit's name, the concepts of its hits and
-        # its penalties that are not 0.
+        # Per context concept, in order: its name, hit name, hit concepts and non-zero penalties.
         self._context = tuple((name, f"context.{name}", (name,),
                                tuple((cat, p) for cat, p in c.penalty.items() if p))
                               for name, c in self.context.items())
@@ -181,13 +180,12 @@ class RuleEngine:
             matches = mark_reported(matches, text)
             if frame is None:
                 frame = report_frame(text)
-        context = self.context
         if frame:
             # Each rebuilt with its weight scaled (as replace() does, several times faster).
             matches = [Match(m.concept, m.term, m.text, m.span,
                              m.weight * (REPORTED_IN_REPORT if m.reported else OWN_IN_REPORT),
                              m.field, m.reported)
-                       if m.concept not in context else m for m in matches]
+                       if self.context.get(m.concept) is None else m for m in matches]
         by_concept: dict[str, list[Match]] = {}
         for m in _outside_indicators(matches):
             found = by_concept.get(m.concept)
@@ -212,19 +210,13 @@ class RuleEngine:
             m.weight >= STRONG_DROP and not m.reported for m in by_concept.get("drop", ()))
         for name, hit_name, names, penalties in self._context:
             found = by_concept.get(name)
-            if not found:
+            if not found or (own_stash and name in COVER_CANCELS):
                 continue
-            if own_stash and name in COVER_CANCELS:
-                continue
-            if len(found) == 1:  # most: the one term, as the loop below finds it
-                words = (found[0],)
-                strength = min(CONTEXT_CAP, 0 + found[0].weight)
-            else:
-                distinct: dict[str, Match] = {}
-                for m in found:
-                    distinct.setdefault(m.term, m)
-                words = tuple(distinct.values())
-                strength = min(CONTEXT_CAP, sum(m.weight for m in words))
+            distinct: dict[str, Match] = {}
+            for m in found:
+                distinct.setdefault(m.term, m)
+            words = tuple(distinct.values())
+            strength = min(CONTEXT_CAP, sum(m.weight for m in words))
             if frame is False and name in REPORT_CONTEXT:
                 strength *= READER_CONTEXT
             for category, penalty in penalties:
@@ -248,8 +240,6 @@ class RuleEngine:
                 return None
             groups.append(found)
         if rule.min_distinct:
-            if len(groups[0]) < rule.min_distinct:
-                return None  # fewer matches than the distinct terms it needs
             distinct: dict[str, Match] = {}
             for m in sorted(groups[0], key=lambda m: -m.weight):
                 distinct.setdefault(m.term, m)
@@ -318,13 +308,11 @@ class RuleEngine:
 
 
 def _plan(rule: Rule) -> tuple:
-    """What :meth:`RuleEngine._fire` needs of a rule: the rule; per group the concept to look up
-    (a str) or, for a group of several, their tuple; and the concepts of its hit when every
-    group is a single concept (a hit holds each group's matches in turn), else None."""
+    """What :meth:`RuleEngine._fire` needs of a rule: the rule, per group the concept to look up
+    (or the tuple of several), and its hits' concepts when each group is one (else None)."""
     lookups = tuple(g[0] if len(g) == 1 else g for g in rule.groups)
     single = all(len(g) == 1 for g in rule.groups)
-    concepts = tuple(dict.fromkeys(g[0] for g in rule.groups)) if single else None
-    return rule, lookups, concepts
+    return rule, lookups, tuple(dict.fromkeys(lookups)) if single else None
 
 
 def _outside_indicators(matches: list[Match]) -> list[Match]:
