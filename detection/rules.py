@@ -128,6 +128,10 @@ class RuleEngine:
         self.rules = rules
         self.proximity = proximity
         self.context = {name: c for name, c in concepts.items() if c.kind == "context"}
+        # Per context concept, in order: its name, hit name, hit concepts and non-zero penalties.
+        self._context = tuple((name, f"context.{name}", (name,),
+                               tuple((cat, p) for cat, p in c.penalty.items() if p))
+                              for name, c in self.context.items())
         # Each rule with a bit mask per group, to skip rules that cannot fire without looking.
         self._bit: dict[str, int] = {}
         for rule in rules:
@@ -136,8 +140,9 @@ class RuleEngine:
                     self._bit.setdefault(c, 1 << len(self._bit))
         self._needs = [(rule, tuple(sum(self._bit[c] for c in set(g)) for g in rule.groups))
                        for rule in rules]
-        # The rules whose every group is present, by concept mask (at most 2 ** len(_bit) masks).
-        self._candidates: dict[int, tuple[Rule, ...]] = {}
+        # The rules whose every group is present, by concept mask (at most 2 ** len(_bit) masks),
+        # each as :func:`_plan` gives it.
+        self._candidates: dict[int, tuple[tuple, ...]] = {}
 
     def mask(self, concepts) -> int:
         m = 0
@@ -147,15 +152,18 @@ class RuleEngine:
 
     def candidates(self, mask: int) -> tuple[Rule, ...]:
         """The rules, in order, that can fire when the concepts of ``mask`` are present."""
-        rules = self._candidates.get(mask)
-        if rules is None:
-            rules = self._candidates[mask] = tuple(
-                rule for rule, needs in self._needs if all(g & mask for g in needs))
-        return rules
+        return tuple(plan[0] for plan in self._plans(mask))
+
+    def _plans(self, mask: int) -> tuple[tuple, ...]:
+        plans = self._candidates.get(mask)
+        if plans is None:
+            plans = self._candidates[mask] = tuple(
+                _plan(rule) for rule, needs in self._needs if all(g & mask for g in needs))
+        return plans
 
     def can_fire(self, concepts) -> bool:
         """Whether any rule could fire given the concepts present (proximity aside)."""
-        return bool(self.candidates(self.mask(concepts)))
+        return bool(self._plans(self.mask(concepts)))
 
     def evaluate(self, matches: list[Match], text: str | None = None, frame: bool | None = None,
                  main_purpose: bool = True) -> tuple[dict[str, float], list[RuleHit]]:
@@ -189,10 +197,10 @@ class RuleEngine:
         hits: list[RuleHit] = []
         # Matches that all lie within the window of each other need no distance checks.
         window = None if _spread(matches) <= self.proximity else self.proximity
-        for rule in self.candidates(self.mask(by_concept)):
-            hit = self._fire(rule, by_concept, window)
+        for plan in self._plans(self.mask(by_concept)):
+            hit = self._fire(plan, by_concept, window)
             if hit is not None:
-                raw[rule.category] += hit.contribution
+                raw[hit.category] += hit.contribution
                 hits.append(hit)
         if not hits:
             return raw, hits  # context only lowers evidence; with none there is nothing to explain
@@ -200,32 +208,32 @@ class RuleEngine:
             hits.append(RuleHit(REPORT_HIT, max(raw, key=raw.get), ("report",), 0.0, ()))
         own_stash = "substance" in by_concept and any(
             m.weight >= STRONG_DROP and not m.reported for m in by_concept.get("drop", ()))
-        for name, concept in self.context.items():
+        for name, hit_name, names, penalties in self._context:
             found = by_concept.get(name)
             if not found or (own_stash and name in COVER_CANCELS):
                 continue
             distinct: dict[str, Match] = {}
             for m in found:
                 distinct.setdefault(m.term, m)
-            strength = min(CONTEXT_CAP, sum(m.weight for m in distinct.values()))
-            if name in REPORT_CONTEXT and frame is False:
+            words = tuple(distinct.values())
+            strength = min(CONTEXT_CAP, sum(m.weight for m in words))
+            if frame is False and name in REPORT_CONTEXT:
                 strength *= READER_CONTEXT
-            for category, penalty in concept.penalty.items():
-                if penalty:
-                    raw[category] -= penalty * strength
-                    hits.append(RuleHit(f"context.{name}", category, (name,), -penalty * strength,
-                                        tuple(distinct.values())))
-        if main_purpose:
+            for category, penalty in penalties:
+                raw[category] -= penalty * strength
+                hits.append(RuleHit(hit_name, category, names, -penalty * strength, words))
+        if main_purpose and min(raw.values()) > 0:
             _main_purpose(raw, hits)
         return raw, hits
 
-    def _fire(self, rule: Rule, by_concept: dict[str, list[Match]], window: int | None
+    def _fire(self, plan: tuple, by_concept: dict[str, list[Match]], window: int | None
               ) -> RuleHit | None:
         """The rule's best instance; ``window`` None: every match is near every other."""
+        rule, lookups, concepts = plan
         groups = []
-        for group in rule.groups:
-            if len(group) == 1:  # most groups: the concept's own list (never changed here)
-                found = by_concept.get(group[0])
+        for group in lookups:
+            if group.__class__ is str:  # most groups: the concept's own list (never changed here)
+                found = by_concept.get(group)
             else:
                 found = [m for c in group for m in by_concept.get(c, ())]
             if not found:
@@ -243,7 +251,8 @@ class RuleEngine:
                            rule.weight * strength, tuple(sorted(chosen, key=lambda m: m.span)))
         if len(groups) == 1:
             strength, chosen = _accumulate(groups[0])
-            return RuleHit(rule.name, rule.category, tuple(sorted({m.concept for m in chosen})),
+            return RuleHit(rule.name, rule.category,
+                           concepts or tuple(sorted({m.concept for m in chosen})),
                            rule.weight * strength, tuple(chosen))
         best_value, best_set = 0.0, None
         first = groups[0]
@@ -256,42 +265,54 @@ class RuleEngine:
                 if strength < rest_value:
                     rest_value = strength
                 rest += picked
-            for anchor in first:
-                value = anchor.weight if anchor.weight < 1.0 else 1.0
-                chosen = [anchor]
-                if value < 1.0 and len(first) > 1:  # weak anchor: its group's words add up
-                    value, chosen = _accumulate([anchor] + [m for m in first if m is not anchor])
-                if rest_value < value:
-                    value = rest_value
-                if value > best_value:
-                    best_value, best_set = value, chosen + rest
-        whole: dict[int, tuple[float, list[Match]]] = {}  # groups all near an anchor
-        for anchor in first if window is not None else ():
+            # Each anchor is worth the same: a strong one 1, a weak one its whole group added up
+            # (the same distinct terms' weights, whichever anchor leads them), itself 1 if the
+            # group has a strong word; so the first anchor is the best instance.
+            anchor = first[0]
+            value = anchor.weight if anchor.weight < 1.0 else 1.0
             chosen = [anchor]
-            value = min(1.0, anchor.weight)
-            if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it add up
-                near = _near(anchor, first, window)
-                value, chosen = _accumulate([anchor] + [m for m in near if m is not anchor])
-            for i, others in enumerate(groups[1:]):
-                near = _near(anchor, others, window)
-                if not near:
-                    break
-                if len(near) < len(others):
-                    strength, picked = _accumulate(near)
+            if value < 1.0 and len(first) > 1:  # weak anchor: its group's words add up
+                value, chosen = _accumulate(first)  # [anchor] + the others, in order
+            if rest_value < value:
+                value = rest_value
+            if value > best_value:
+                best_value, best_set = value, chosen + rest
+        else:
+            whole: dict[int, tuple[float, list[Match]]] = {}  # groups all near an anchor
+            for anchor in first:
+                chosen = [anchor]
+                value = min(1.0, anchor.weight)
+                if value < 1.0 and len(first) > 1:  # weak anchor: its group's words near it count
+                    near = _near(anchor, first, window)
+                    value, chosen = _accumulate([anchor] + [m for m in near if m is not anchor])
+                for i, others in enumerate(groups[1:]):
+                    near = _near(anchor, others, window)
+                    if not near:
+                        break
+                    if len(near) < len(others):
+                        strength, picked = _accumulate(near)
+                    else:
+                        if i not in whole:
+                            whole[i] = _accumulate(others)
+                        strength, picked = whole[i]
+                    value = min(value, strength)
+                    chosen += picked
                 else:
-                    if i not in whole:
-                        whole[i] = _accumulate(others)
-                    strength, picked = whole[i]
-                value = min(value, strength)
-                chosen += picked
-            else:
-                if value > best_value:
-                    best_value, best_set = value, chosen
+                    if value > best_value:
+                        best_value, best_set = value, chosen
         if best_set is None:
             return None
-        concepts = tuple(dict.fromkeys([m.concept for m in best_set]))
-        return RuleHit(rule.name, rule.category, concepts, rule.weight * best_value,
-                       tuple(best_set))
+        return RuleHit(rule.name, rule.category,
+                       concepts or tuple(dict.fromkeys([m.concept for m in best_set])),
+                       rule.weight * best_value, tuple(best_set))
+
+
+def _plan(rule: Rule) -> tuple:
+    """What :meth:`RuleEngine._fire` needs of a rule: the rule, per group the concept to look up
+    (or the tuple of several), and its hits' concepts when each group is one (else None)."""
+    lookups = tuple(g[0] if len(g) == 1 else g for g in rule.groups)
+    single = all(len(g) == 1 for g in rule.groups)
+    return rule, lookups, tuple(dict.fromkeys(lookups)) if single else None
 
 
 def _outside_indicators(matches: list[Match]) -> list[Match]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from itertools import chain
+from operator import attrgetter
 from typing import Sequence
 
 import numpy as np
@@ -42,6 +43,7 @@ SOURCE_FIELDS = ("title", "description", "pinned")
 _PRICED = frozenset({"substance", "drop"})
 _NO_EVIDENCE = {"sale": 0.0, "recruitment": 0.0}
 _BUILT_IN_CONCEPTS = ("price", "quantity", "contact", "payment")  # patterns and indicators
+_contribution = attrgetter("contribution")
 BATCH = 512  # posts :meth:`Detector.score_many` weighs together
 
 
@@ -113,9 +115,19 @@ class Detector:
     def _matches(self, text, folded, found, patterns, indicators, field) -> list[Match]:
         matches: list[Match] = []
         add = matches.append
-        to_original = folded.to_original if folded.layers else None  # None: the identity
-        for t, fs, fe in found:
-            s, e = (fs, fe) if to_original is None else to_original(fs, fe)
+        layers = folded.layers
+        to_original = folded.to_original if layers else None  # None: the identity
+        # One pass changed the length (most folded posts): Folded.to_original's own first branch
+        # for a span inside the text, without its call and its checks per span.
+        inside = layers[0].map_inside if len(layers) == 1 else None
+        n = len(folded.text)
+        for t, s, e in found:
+            if inside is not None and 0 <= s < e <= n:
+                s, e = inside(s, e)
+                if e < s:
+                    e = s
+            elif to_original is not None:
+                s, e = to_original(s, e)
             add(Match(t.concept, t.text, text[s:e], (s, e), t.weight, field))
         for concept, name, fs, fe, weight in patterns:
             s, e = (fs, fe) if to_original is None else to_original(fs, fe)
@@ -177,13 +189,16 @@ class Detector:
     ) -> Verdict:
         """The verdict: the stronger of the categories that pass their thresholds (``main``, when
         it passes: a channel's main purpose), else none."""
-        passing = [c for c in SCORED if scores[c] >= self.thresholds[c]]
+        thresholds = self.thresholds
+        passing = [c for c in SCORED if scores[c] >= thresholds[c]]
         if passing:
-            category = main if main in passing else max(passing, key=lambda c: scores[c])
+            category = main if main in passing else max(passing, key=scores.__getitem__)
             score = scores[category]
         else:
             category, score = "none", max(scores.values())
-        hits.sort(key=lambda h: -h.contribution)
+        if len(hits) > 1:
+            # Strongest first; reverse=True keeps equal contributions in order, as key=-c does.
+            hits.sort(key=_contribution, reverse=True)
         return Verdict(category, min(1.0, max(0.0, score)), hits, indicators, self.model_version,
                        dict(scores))
 
@@ -293,7 +308,8 @@ class Detector:
         if not (found or indicators or every_price or always):
             return None
         matches = self._matches(text, folded, found, patterns, indicators, "text")
-        concepts.update([m.concept for m in matches])
+        # The terms' concepts are there already; the patterns' and indicators' come after them.
+        concepts.update([m.concept for m in matches[len(found):]])
         frame = False
         if self.engine.can_fire(concepts):  # as the rules do: quotes matter where rules fire
             matches = mark_reported(matches, text)
