@@ -223,6 +223,14 @@ def _unit(ids: np.ndarray, floor: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _spaced(folded: str) -> str:
+    """The text's runs of white space as single spaces, and a space at either end."""
+    # Fast path, the same string: with lines joined by single spaces, a text with no white
+    # space but single inner spaces (every other white space character is not printable) is
+    # what split and join would give, without building a string per word.
+    joined = folded.replace("\n", " ")
+    if (joined.isprintable() and "  " not in joined and not joined.startswith(" ")
+            and not joined.endswith(" ")):
+        return " " + joined + " "
     return " " + " ".join(folded.split()) + " "
 
 

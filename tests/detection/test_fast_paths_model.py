@@ -52,3 +52,14 @@ def test_shape_values_are_the_plain_minimums(folded, emoji, digits, mixed, kinds
     _add_shape(named, list(range(7)), folded, emoji, digits, mixed, patterns)
     plain = _plain_shape(folded, emoji, digits, mixed, patterns)
     assert list(named.items()) == [(i, v) for i, v in enumerate(plain) if v]
+
+
+@settings(max_examples=500, deadline=None)
+@given(POST)
+def test_spaced_fast_path_is_split_and_join(post):
+    assert _spaced(post) == " " + " ".join(post.split()) + " "
+
+
+def test_only_the_space_is_printable_white_space():
+    # What the fast path of _spaced rests on.
+    assert [c for c in map(chr, range(0x110000)) if c.isspace() and c.isprintable()] == [" "]
