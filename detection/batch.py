@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -17,15 +18,18 @@ from detection.features import (_MIX, _P, _WORD, _WORD_SALT, CHAR_FLOOR, CHAR_N,
 
 __all__ = ["BatchProbs", "NgramBatch", "WordHashes", "batch_ngrams", "segment_sums"]
 
-# Per code point of the BMP, whether ``_WORD`` takes it as a word character (U+FFFF is not one:
-# code points above it are looked up one by one, :func:`_word_mask`).
-_IS_WORD = np.frombuffer(re.sub(r"\W", "\0", "".join(map(chr, range(0x10000)))).encode("utf-32-le"),
-                         dtype=np.uint32) != 0
+@cache
+def _is_word() -> np.ndarray:
+    """Per code point of the BMP, whether ``_WORD`` takes it as a word character (U+FFFF is not
+    one: code points above it are looked up one by one, :func:`_word_mask`). Built on first use,
+    not at import."""
+    bmp = "".join(map(chr, range(0x10000)))
+    return np.frombuffer(re.sub(r"\W", "\0", bmp).encode("utf-32-le"), dtype=np.uint32) != 0
 
 
 def _word_mask(codes: np.ndarray) -> np.ndarray:
     """Where ``codes`` are word characters (``\\w``, as ``_WORD`` matches them)."""
-    mask = _IS_WORD.take(codes, mode="clip")  # clip: past U+FFFF reads U+FFFF's entry
+    mask = _is_word().take(codes, mode="clip")  # clip: past U+FFFF reads U+FFFF's entry
     astral = np.flatnonzero(codes > 0xFFFF)  # emoji, mostly: rare enough to ask the regex
     if len(astral):
         mask[astral] = [_WORD.match(chr(c)) is not None for c in codes[astral].tolist()]

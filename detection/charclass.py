@@ -1,11 +1,12 @@
-"""Regex character classes built from code points, for the normaliser's patterns
-(:mod:`detection.normalize`): a class body for an exact set of code points, and a bitmap class
+"""Regex character classes built from code points, for the patterns of the normaliser, the price
+and dose scan and the extractor: a class body for an exact set of code points, and a bitmap class
 to start a pattern with instead of a category class the engine would look up at every character.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 __all__ = ["bitmap_class", "char_class"]
 
@@ -24,6 +25,7 @@ def char_class(codepoints: list[int]) -> str:
     return "".join(parts)
 
 
+@cache  # each costs a scan of the BMP; detectors are built more than once per process
 def bitmap_class(one_char: str) -> str:
     """A class of code points to start a pattern with instead of ``one_char`` (e.g. ``[\\W_]``):
     the engine looks a category (``\\w``, ``\\d``) up at every character it skips, a bitmap is far

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import phonenumbers
 
 from detection import wallets
-from detection.patterns import digits_class
+from detection.charclass import bitmap_class
 
 __all__ = ["Extractor", "Indicator", "extract_indicators"]
 
@@ -85,7 +85,7 @@ class Extractor:
         # literal or a small class the engine skips to, so the full patterns, which must try a
         # match at each word start, only run on the few posts that can hold a match.
         self._domain_end = re.compile(rf"\.(?=\w)(?:{_TLDS})(?![\w\-])", re.I)
-        self._phone_core = re.compile(digits_class("") + r"(?<=\d)[\d \t().\-]{7,18}\d")
+        self._phone_core = re.compile(bitmap_class(r"\d") + r"(?<=\d)[\d \t().\-]{7,18}\d")
         # Runs of 26+ ASCII letters and digits (wallet candidates), tried only at a run's first
         # character rather than at each of its characters.
         self._long = re.compile(r"[A-Za-z0-9](?<![A-Za-z0-9].)[A-Za-z0-9]{25,}")
@@ -98,10 +98,10 @@ class Extractor:
         # inside a word. Written to consume its first character ("+" or a digit) before checking
         # what stands behind it, so the engine skips to those characters; the branches, tried in
         # this order, are the prefixes "+", "00" and none. Both phone patterns start with a bitmap
-        # class (patterns.digits_class), which takes any character above the BMP too: each branch
+        # class (charclass.bitmap_class), which takes any character above the BMP too: each branch
         # then checks behind it that it was "+" or a digit.
         self._phone = re.compile(
-            digits_class("+") + r"(?<![\w+].)(?:(?<=\+)\d[\d \t().\-]{7,18}\d(?!\w)"
+            bitmap_class(r"[\d+]") + r"(?<![\w+].)(?:(?<=\+)\d[\d \t().\-]{7,18}\d(?!\w)"
             r"|(?<=0)0\d[\d \t().\-]{7,18}\d(?!\w)|(?<=\d)[\d \t().\-]{7,18}\d(?!\w))")
         self._nondigit = re.compile(r"\D")
         # An ASCII phone match holds only digits and these; deleting them is a cheap \D removal.

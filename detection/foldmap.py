@@ -147,14 +147,8 @@ class Folded:
         """Map the folded span ``[start, end)`` to a span of the original text."""
         layers = self.layers
         if len(layers) == 1 and 0 <= start < end <= layers[0].out_len:
-            # The common case: a match's span in a text one pass changed in length (squeezing);
-            # Layer.map_inside written out here, saving a call (the scorer maps every match).
-            layer = layers[0]
-            outs, ins, linear = layer.outs, layer.ins, layer.linear
-            i = bisect_right(outs, start) - 1
-            j = bisect_right(outs, end - 1) - 1
-            s = ins[i] + (start - outs[i]) if linear[i] else ins[i]
-            e = ins[j] + (end - outs[j]) if linear[j] else ins[j + 1]
+            # The common case: a match's span in a text one pass changed in length (squeezing).
+            s, e = layers[0].map_inside(start, end)
             return (s, e) if e > s else (s, s)
         n = len(self.text)
         start = 0 if start < 0 else n if start > n else start  # clamp into [0, n]

@@ -6,9 +6,10 @@ The rules (:mod:`detection.rules`) combine these with the lexicons' concepts.
 from __future__ import annotations
 
 import re
-from functools import cache
 
-__all__ = ["INDICATOR_CONCEPT", "PatternFinder", "digits_class", "indicator_evidence"]
+from detection.charclass import bitmap_class
+
+__all__ = ["INDICATOR_CONCEPT", "PatternFinder", "indicator_evidence"]
 
 INDICATOR_CONCEPT = {
     "telegram_bot": ("contact", 1.0), "invite_link": ("contact", 0.9),
@@ -17,27 +18,6 @@ INDICATOR_CONCEPT = {
     "domain": ("contact", 0.3), "btc": ("payment", 1.0), "eth": ("payment", 1.0),
     "tron": ("payment", 1.0), "xmr": ("payment", 1.0),
 }
-
-
-def digits_class(extra: str) -> str:
-    """A class to start a pattern with instead of ``[\\d…]`` (``extra`` the other characters):
-    ranges the engine tests with a bitmap, where ``\\d`` looks each character's category up.
-    It holds the decimal digits of the BMP (what ``\\d`` matches there: ``str.isdecimal``),
-    ``extra`` and every code point above the BMP, so a pattern must still check behind what it
-    consumed that it is a digit or in ``extra``."""
-    return "[" + _bmp_digit_ranges() + re.escape(extra) + "\\U00010000-\\U0010ffff]"
-
-
-@cache
-def _bmp_digit_ranges() -> str:
-    ranges, start = [], None
-    for cp in range(0x10001):
-        if cp < 0x10000 and chr(cp).isdecimal():
-            start = cp if start is None else start
-        elif start is not None:
-            ranges.append(f"{chr(start)}-{chr(cp - 1)}")
-            start = None
-    return "".join(ranges)
 
 
 class PatternFinder:
@@ -62,8 +42,8 @@ class PatternFinder:
         # a bitmap class (any character above the BMP but a digit then fails both rests'
         # look-behinds, which want a digit or "$"), and a digit after a word character, "." or
         # "," (inside a number, where neither can start) is turned away at once.
-        price, dose = self._PRICE_REST, self._DOSE_REST
-        self._number = re.compile(rf"{digits_class('$')}(?<![\w.,]\d)"
+        price, dose, start = self._PRICE_REST, self._DOSE_REST, bitmap_class(r"[\d$]")
+        self._number = re.compile(rf"{start}(?<![\w.,]\d)"
                                   rf"(?:(?=({price}))(?:(?=({dose}))|)|(?=({dose})))")
 
     def find(self, folded: str) -> list[tuple[str, str, int, int, float]]:

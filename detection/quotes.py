@@ -49,13 +49,11 @@ _CLAUSE = re.compile(
     r"(?:в объявлени\w* (?:сказано|говорится|написано)|объявлени\w* (?:вида|типа|вроде|о том)|"
     r"(?:предлагают|обещают|зазывают|пишут|призывают)(?= )|"
     r"the (?:ad|post|message) (?:says|said|offers|reads))")
-_CLAUSE_WORDS = CLAUSE_GATES  # the words it cannot match without
 # Kazakh: the quoted clause comes first, the cue closes it.
 _POSTFIX = re.compile(r"\b(?:деп (?:жазылған|жазады|жазды|жазып|жазған|жазыпты|айтылған|"
                       r"көрсетілген)|деген (?:жарнама|хабарландыру|жазу|жазба|сөз)\w*)")
 _FORWARD = re.compile(r"^[^\n]{0,20}(?:forwarded from|переслано (?:из|от)|репост из)[^\n]*$",
                       re.M)
-_FORWARD_WORDS = FORWARD_GATES
 _SENTENCE_END = re.compile(r"[.!?…]\s|\n")
 # Letters that re.IGNORECASE matches to another letter beside simple lower case (Python's
 # re._casefix), for the scripts of the patterns above; tests/detection/test_speed_quotes.py checks
@@ -149,12 +147,12 @@ def _read(text: str) -> tuple[tuple[tuple[int, int], ...], bool, Sequence[Found]
     # the cues, or the gate words WORDS.scan found anywhere in ``low``.
     for m in _COLON.finditer(low) if ":" in low and words[2].words else ():
         spans.append(_after_colon(text, m.end()))
-    for m in _CLAUSE.finditer(low) if gates and not gates.isdisjoint(_CLAUSE_WORDS) else ():
+    for m in _CLAUSE.finditer(low) if gates and not gates.isdisjoint(CLAUSE_GATES) else ():
         spans.append((m.end(), _sentence_end(text, m.end())))
     for m in _POSTFIX.finditer(low) if gates and not gates.isdisjoint(POSTFIX_GATES) else ():
         spans.append((_clause_start(text, m.start()), m.start()))
     forwarded = False
-    for m in _FORWARD.finditer(low) if gates and not gates.isdisjoint(_FORWARD_WORDS) else ():
+    for m in _FORWARD.finditer(low) if gates and not gates.isdisjoint(FORWARD_GATES) else ():
         forwarded = True
         if m.end() < len(text):
             spans.append((m.end(), len(text)))

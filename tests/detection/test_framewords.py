@@ -59,7 +59,7 @@ def plain_read(text: str) -> tuple[tuple[tuple[int, int], ...], bool]:
     cue = len(spans)
     for m in quotes._COLON.finditer(low) if ":" in low else ():
         spans.append(quotes._after_colon(text, m.end()))
-    for m in quotes._CLAUSE.finditer(low) if any(w in low for w in quotes._CLAUSE_WORDS) else ():
+    for m in quotes._CLAUSE.finditer(low) if any(w in low for w in framewords.CLAUSE_GATES) else ():
         spans.append((m.end(), quotes._sentence_end(text, m.end())))
     for m in quotes._POSTFIX.finditer(low) if "де" in low else ():
         spans.append((quotes._clause_start(text, m.start()), m.start()))
