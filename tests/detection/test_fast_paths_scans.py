@@ -40,7 +40,7 @@ def test_matcher_spaced_is_the_normalizers(text):
     assert MATCHER.spaced(text) == NORM.spaced(text)
 
 
-def test_digits_class_is_the_bmp_digits_and_extra_and_all_above():
+def test_the_digit_bitmap_class_is_the_bmp_digits_and_extra_and_all_above():
     plain, fast = re.compile(r"[\d$+]"), re.compile(bitmap_class(r"[\d$+]"))
     for cp in range(0x10000):
         assert bool(plain.match(chr(cp))) == bool(fast.match(chr(cp))), hex(cp)
